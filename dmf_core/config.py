@@ -1,0 +1,180 @@
+"""Every default of DMF Studio in one place, as plain dataclasses.
+
+`ModelConfig`, `QuantizerConfig` and `TrainConfig` are what a checkpoint stores (as dicts) and what the CLI and
+the app expose. `authors_preset()` gives the settings of the authors' public TensorFlow code for comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
+InputEncoding = Literal["rating", "centered+implicit"]
+LambdaSchedule = Literal["exp", "step"]
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How ratings are divided into the paper's areas and into observed / validation / test roles."""
+
+    new_user_frac: float = 0.10  # users held out of training entirely (areas II and IV)
+    new_item_frac: float = 0.10  # items held out of training entirely (areas III and IV)
+    val_frac: float = 0.05
+    test_frac: float = 0.20  # the rest (75%) is observed: training targets and model inputs
+    seed: int = 0
+
+    def validate(self) -> None:
+        for name in ("new_user_frac", "new_item_frac", "val_frac", "test_frac"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
+        if self.val_frac + self.test_frac >= 1.0:
+            raise ValueError("val_frac + test_frac must leave some ratings observed")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The two-branch network. Both branches share sizes; the last size is the latent dimension d."""
+
+    hidden: tuple[int, ...] = (512, 256)
+    activation: Activation = "elu"
+    dropout: float = 0.5
+    batch_norm: bool = True
+    # "rating": the authors' raw 1..5 values; "centered+implicit": (r-mid)/half plus a rated-indicator channel.
+    input_encoding: InputEncoding = "centered+implicit"
+    # Divide the first layer's sum by sqrt(#ratings) so heavy and light users land on one scale.
+    normalize_input: bool = True
+
+    def validate(self) -> None:
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class QuantizerConfig:
+    """DMF-D's smooth quantizer G_{λ,b} (eq. 4) and how λ grows (section 3)."""
+
+    lambda_start: float = 2.0
+    lambda_growth: float = 1.15  # "exp": λ *= growth each epoch; "step": λ *= growth every step_every epochs
+    lambda_max: float = 1e6
+    schedule: LambdaSchedule = "exp"
+    step_every: int = 30
+    gamma2: float = 0.1  # weight of mean((b - b_uniform)^2), as in the authors' loss_weights
+    learn_boundaries: bool = True
+
+    def validate(self) -> None:
+        if self.lambda_start <= 0:
+            raise ValueError(f"lambda_start must be > 0, got {self.lambda_start}")
+        if self.lambda_growth < 1:
+            raise ValueError(f"lambda growth must be >= 1 (λ only grows), got {self.lambda_growth}")
+        if self.lambda_max < self.lambda_start:
+            raise ValueError("lambda_max must be >= lambda_start")
+        if self.gamma2 < 0:
+            raise ValueError(f"gamma2 must be >= 0, got {self.gamma2}")
+        if self.step_every < 1:
+            raise ValueError(f"step_every must be >= 1, got {self.step_every}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation loop. A batch is a block of users × items; every observed rating inside it is a target."""
+
+    model: Literal["dmf", "dmf-d"] = "dmf"
+    epochs: int = 60
+    lr: float = 2e-3
+    weight_decay: float = 0.0  # γ1 of eq. (1); dropout + batch norm regularise, as in the authors' code
+    lr_decay: float = 0.97  # multiplied into lr after every epoch
+    block_users: int = 768
+    block_items: int = 768
+    # Remove the block's own targets from the inputs, so the net never sees the rating it must predict.
+    mask_targets: bool = True
+    patience: int = 8  # epochs without a better validation RMSE before early stopping; 0 disables
+    max_seconds: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    quantizer: QuantizerConfig = field(default_factory=QuantizerConfig)
+
+    def validate(self) -> None:
+        if self.model not in ("dmf", "dmf-d"):
+            raise ValueError(f"model must be 'dmf' or 'dmf-d', got {self.model!r}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        if self.lr <= 0:
+            raise ValueError(f"learning rate must be > 0, got {self.lr}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight decay must be >= 0, got {self.weight_decay}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        if self.block_users < 1 or self.block_items < 1:
+            raise ValueError("block sizes must be >= 1")
+        if self.patience < 0:
+            raise ValueError(f"patience must be >= 0, got {self.patience}")
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds}")
+        self.quantizer.validate()
+
+
+def authors_preset() -> tuple[ModelConfig, TrainConfig]:
+    """The settings of the authors' TensorFlow code (reference-notes §1): [2048, 1024] relu, keep-prob 0.2,
+    raw ratings as inputs, Adam 1e-2 with ×0.65 every 50 epochs, blocks of 300×200, λ 0.1 × 1.015 per epoch."""
+    model = ModelConfig(
+        hidden=(2048, 1024),
+        activation="relu",
+        dropout=0.8,
+        batch_norm=True,
+        input_encoding="rating",
+        normalize_input=False,
+    )
+    train = TrainConfig(
+        lr=1e-2,
+        lr_decay=0.65 ** (1 / 50),
+        block_users=300,
+        block_items=200,
+        mask_targets=False,
+        epochs=1000,
+        quantizer=QuantizerConfig(lambda_start=0.1, lambda_growth=1.015, lambda_max=1e30, gamma2=0.1),
+    )
+    return model, train
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A dataclass as plain builtins (tuples become lists), safe for JSON and `torch.load(weights_only=True)`."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(asdict(config))
+
+
+def from_dict(cls: type, values: dict[str, Any]) -> Any:
+    """Rebuild a config dataclass from `to_dict` output, ignoring unknown keys from newer versions."""
+    known = {f.name: f for f in fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in known:
+            continue
+        if name == "quantizer" and isinstance(value, dict):
+            value = from_dict(QuantizerConfig, value)
+        elif name == "hidden" and isinstance(value, list):
+            value = tuple(int(v) for v in value)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+__all__ = [
+    "SplitConfig",
+    "ModelConfig",
+    "QuantizerConfig",
+    "TrainConfig",
+    "authors_preset",
+    "to_dict",
+    "from_dict",
+    "replace",
+]

@@ -1,0 +1,136 @@
+"""Error measures, per area, for continuous and discrete predictions. Pure functions over numpy arrays, except
+`Predictor`, which turns a trained model plus its inputs into rating predictions for any (user, item) pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .data import RatingData
+from .inputs import MatrixInputs, SparseRows
+from .model import DMF
+from .split import AREAS, TEST, AreaSplit
+
+
+def rmse(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(pred, np.float64) - true) ** 2)))
+
+
+def mae(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(pred, np.float64) - true)))
+
+
+def accuracy(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.mean(np.isclose(pred, true)))
+
+
+def round_to_scale(pred: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """DMF + rounding: the baseline quantizer with fixed uniform boundaries."""
+    return np.clip(np.rint(pred), scale[0], scale[1])
+
+
+def per_area(
+    pred: np.ndarray, true: np.ndarray, area: np.ndarray, discrete: bool = False
+) -> dict[str, dict[str, float | int] | None]:
+    """{area: {rmse, mae, n} (plus accuracy when discrete)}, None where the area holds no rating."""
+    table: dict[str, dict[str, float | int] | None] = {}
+    for index, name in enumerate(AREAS):
+        selected = area == index
+        if not selected.any():
+            table[name] = None
+            continue
+        row: dict[str, float | int] = {
+            "rmse": rmse(pred[selected], true[selected]),
+            "mae": mae(pred[selected], true[selected]),
+            "n": int(selected.sum()),
+        }
+        if discrete:
+            row["accuracy"] = accuracy(pred[selected], true[selected])
+        table[name] = row
+    return table
+
+
+def overall(pred: np.ndarray, true: np.ndarray, discrete: bool = False) -> dict[str, float | int]:
+    row: dict[str, float | int] = {"rmse": rmse(pred, true), "mae": mae(pred, true), "n": int(len(true))}
+    if discrete:
+        row["accuracy"] = accuracy(pred, true)
+    return row
+
+
+@dataclass
+class Predictor:
+    """Latent factors for every user and item of a dataset, computed once; predictions are dot products."""
+
+    model: DMF
+    user_factors: torch.Tensor
+    item_factors: torch.Tensor
+
+    @classmethod
+    def build(cls, model: DMF, inputs: MatrixInputs) -> Predictor:
+        was_training = model.training
+        model.eval()
+        users = model.embed_all(inputs.user_rows, users=True)
+        items = model.embed_all(inputs.item_cols, users=False)
+        model.train(was_training)
+        return cls(model, users, items)
+
+    @torch.no_grad()
+    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+        out = np.empty(len(users), dtype=np.float32)
+        device = self.user_factors.device
+        for start in range(0, len(users), chunk):
+            u = torch.as_tensor(users[start : start + chunk], device=device)
+            i = torch.as_tensor(items[start : start + chunk], device=device)
+            cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
+            out[start : start + chunk] = self.model.to_rating(cosine).cpu().numpy()
+        return out
+
+    @torch.no_grad()
+    def discrete(self, continuous: np.ndarray) -> np.ndarray:
+        """DMF-D's exact hard quantizer Q_b (λ → ∞) applied to continuous predictions."""
+        if self.model.quantizer is None:
+            raise ValueError("this model has no quantizer (train with --model dmf-d)")
+        x = torch.as_tensor(continuous, device=self.model.quantizer.boundaries.device)
+        return self.model.quantizer.hard(x).cpu().numpy()
+
+    @torch.no_grad()
+    def new_user_scores(self, row: SparseRows) -> np.ndarray:
+        """Predicted rating of every item for one unseen user given only their ratings (area II / IV)."""
+        was_training = self.model.training
+        self.model.eval()
+        device = self.user_factors.device
+        row = row.to(device)
+        factor = self.model.embed_users(row.gather(torch.zeros(1, dtype=torch.long, device=device)))
+        self.model.train(was_training)
+        return self.model.to_rating(factor @ self.item_factors.T)[0].cpu().numpy()
+
+
+def evaluate(
+    model: DMF,
+    data: RatingData,
+    split: AreaSplit,
+    inputs: MatrixInputs,
+    role: int = TEST,
+    predictor: Predictor | None = None,
+) -> dict[str, Any]:
+    """Scores on one role's ratings: per area and overall, continuous, rounded and (for DMF-D) discrete."""
+    predictor = predictor or Predictor.build(model, inputs)
+    selected = split.role == role
+    users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
+    area = split.area[selected]
+    pred = predictor.continuous(users, items)
+    rounded = round_to_scale(pred, data.rating_scale)
+    result: dict[str, Any] = {
+        "areas": per_area(pred, true, area),
+        "overall": overall(pred, true),
+        "rounded": per_area(rounded, true, area, discrete=True),
+        "rounded_overall": overall(rounded, true, discrete=True),
+    }
+    if model.discrete:
+        hard = predictor.discrete(pred)
+        result["discrete"] = per_area(hard, true, area, discrete=True)
+        result["discrete_overall"] = overall(hard, true, discrete=True)
+    return result

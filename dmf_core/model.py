@@ -1,0 +1,147 @@
+"""The DMF network: two MLP branches and a cosine output (section 2), with an optional DMF-D quantizer head.
+
+Each branch's first layer is a weighted `nn.EmbeddingBag` over the non-empty entries of the input row, which equals
+`dense_row @ W` without ever building the dense row. Everything after it is an ordinary MLP on d-dimensional
+batches. `embed_rows` returns unit vectors, so the prediction for any (row, column) pair is one dot product: this is
+what lets unseen users and items be scored by a forward pass, with no retraining.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ModelConfig
+from .inputs import SparseBatch, SparseRows, unscale_ratings
+from .quantizer import Quantizer
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "sigmoid": nn.Sigmoid,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+}
+
+
+class SparseInput(nn.Module):
+    """First layer: W·x + bias for a sparse x, via EmbeddingBag. With the "centered+implicit" encoding each rated
+    column contributes W_value[j]·r_ij + W_rated[j], so a rating of 3 (0 after centring) is still seen."""
+
+    def __init__(self, n_cols: int, out_features: int, encoding: str, normalize: bool):
+        super().__init__()
+        self.n_cols = n_cols
+        self.encoding = encoding
+        self.normalize = normalize
+        channels = 2 if encoding == "centered+implicit" else 1
+        self.bag = nn.EmbeddingBag(channels * n_cols, out_features, mode="sum")
+        self.bias = nn.Parameter(torch.zeros(out_features))
+        nn.init.xavier_uniform_(self.bag.weight)
+
+    def forward(self, batch: SparseBatch) -> torch.Tensor:
+        values = batch.values
+        if self.encoding == "rating":
+            values = values * 2.0 + 3.0  # the authors feed raw 1..5 ratings; our inputs arrive scaled to [-1, 1]
+        if self.normalize:
+            counts = batch.counts().clamp_min(1).to(values.dtype)
+            values = values * counts.rsqrt()[batch.bags]
+        indices = batch.indices
+        offsets = batch.offsets()
+        if self.encoding == "centered+implicit":
+            rated = torch.ones_like(values) if not self.normalize else counts.rsqrt()[batch.bags]
+            indices = torch.stack([indices, indices + self.n_cols], dim=1).reshape(-1)
+            values = torch.stack([values, rated], dim=1).reshape(-1)
+            offsets = offsets * 2
+        return self.bag(indices, offsets, per_sample_weights=values) + self.bias
+
+
+class Branch(nn.Module):
+    """h_X or h_Y: sparse first layer, then FC layers; BN and activation after each, dropout after hidden ones.
+    As in the authors' code the last layer keeps batch norm but has no activation or dropout."""
+
+    def __init__(self, n_cols: int, config: ModelConfig):
+        super().__init__()
+        sizes = list(config.hidden)
+        self.first = SparseInput(n_cols, sizes[0], config.input_encoding, config.normalize_input)
+        self.layers = nn.ModuleList()
+        blocks: list[nn.Module] = []
+        for index, size in enumerate(sizes):
+            last = index == len(sizes) - 1
+            block: list[nn.Module] = []
+            if index > 0:
+                block.append(nn.Linear(sizes[index - 1], size))
+            if config.batch_norm:
+                block.append(nn.BatchNorm1d(size))
+            if not last:
+                block.append(_ACTIVATIONS[config.activation]())
+                if config.dropout > 0:
+                    block.append(nn.Dropout(config.dropout))
+            blocks.append(nn.Sequential(*block))
+        self.layers = nn.ModuleList(blocks)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, batch: SparseBatch) -> torch.Tensor:
+        hidden = self.first(batch)
+        for layer in self.layers:
+            hidden = layer(hidden)
+        return hidden
+
+
+class DMF(nn.Module):
+    """Deep matrix factorisation. `discrete=True` adds DMF-D's learned-boundary quantizer on top of the cosine."""
+
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        config: ModelConfig,
+        rating_scale: tuple[float, float] = (1.0, 5.0),
+        discrete: bool = False,
+        learn_boundaries: bool = True,
+    ):
+        super().__init__()
+        config.validate()
+        self.config = config
+        self.n_users = n_users
+        self.n_items = n_items
+        self.rating_scale = rating_scale
+        self.user_branch = Branch(n_items, config)  # a user's row spans the items
+        self.item_branch = Branch(n_users, config)  # an item's column spans the users
+        self.quantizer = Quantizer(rating_scale, learn_boundaries) if discrete else None
+
+    @property
+    def discrete(self) -> bool:
+        return self.quantizer is not None
+
+    def embed_users(self, batch: SparseBatch) -> torch.Tensor:
+        return F.normalize(self.user_branch(batch), dim=-1, eps=1e-8)
+
+    def embed_items(self, batch: SparseBatch) -> torch.Tensor:
+        return F.normalize(self.item_branch(batch), dim=-1, eps=1e-8)
+
+    def to_rating(self, cosine: torch.Tensor) -> torch.Tensor:
+        """Cosine in [-1, 1] back onto the rating scale."""
+        return unscale_ratings(cosine, self.rating_scale)
+
+    @torch.no_grad()
+    def embed_all(self, rows: SparseRows, users: bool, chunk: int = 4096) -> torch.Tensor:
+        """Unit-norm latent factors for every row of `rows` (eval mode is the caller's job)."""
+        embed = self.embed_users if users else self.embed_items
+        device = rows.indptr.device
+        parts = [
+            embed(rows.gather(torch.arange(start, min(start + chunk, rows.n_rows), device=device)))
+            for start in range(0, rows.n_rows, chunk)
+        ]
+        if not parts:
+            return torch.zeros(0, self.config.hidden[-1], device=device)
+        return torch.cat(parts)
+
+    def describe(self) -> str:
+        kind = "DMF-D" if self.discrete else "DMF"
+        n_params = sum(p.numel() for p in self.parameters())
+        return f"{kind} {list(self.config.hidden)} {self.config.activation}, {n_params / 1e6:.2f}M parameters"

@@ -1,0 +1,76 @@
+"""DMF-D's quantizers: the hard Q_b (eq. 3) and its smooth relaxation G_{λ,b} (eq. 4), plus the λ schedule.
+
+For levels I_1 < … < I_d spaced Δ apart, x falls in cell v when I_v <= x < I_{v+1} (the last cell is closed);
+inside it the output is I_v + Δ·H(x - b_v) (hard) or I_v + Δ·σ(λ(x - b_v)) (smooth). As in the authors' code the
+cells are fixed, so a learned boundary b_v moves the switch point inside its own cell.
+`torch.sigmoid` saturates cleanly, so λ = 1e30 gives exact 0/1 with no overflow or NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import QuantizerConfig
+
+
+def rating_levels(scale: tuple[float, float], step: float = 1.0) -> list[float]:
+    low, high = scale
+    count = int(round((high - low) / step)) + 1
+    return [low + step * v for v in range(count)]
+
+
+def _cell(x: torch.Tensor, low: float, step: float, n_levels: int) -> torch.Tensor:
+    return torch.clamp(torch.floor((x - low) / step), 0, n_levels - 2).long()
+
+
+def smooth_quantize(x: torch.Tensor, boundaries: torch.Tensor, lam: float, low: float, step: float) -> torch.Tensor:
+    """G_{λ,b}(x) of eq. (4); differentiable in x and in the boundaries."""
+    cell = _cell(x.detach(), low, step, len(boundaries) + 1)
+    return low + step * cell + step * torch.sigmoid(lam * (x - boundaries[cell]))
+
+
+def hard_quantize(x: torch.Tensor, boundaries: torch.Tensor, low: float, step: float) -> torch.Tensor:
+    """Q_b(x) of eq. (3): the λ → ∞ limit of `smooth_quantize`."""
+    cell = _cell(x, low, step, len(boundaries) + 1)
+    return low + step * cell + step * (x >= boundaries[cell]).to(x.dtype)
+
+
+class Quantizer(nn.Module):
+    """Holds the boundaries b (initialised at the uniform midpoints b̃) and applies G or Q to rating-scale values."""
+
+    def __init__(self, scale: tuple[float, float], learn_boundaries: bool = True, step: float = 1.0):
+        super().__init__()
+        levels = rating_levels(scale, step)
+        uniform = torch.tensor([(a + b) / 2 for a, b in zip(levels[:-1], levels[1:])], dtype=torch.float32)
+        self.low = float(scale[0])
+        self.step = float(step)
+        self.register_buffer("uniform", uniform.clone())
+        self.boundaries = nn.Parameter(uniform.clone(), requires_grad=learn_boundaries)
+
+    def forward(self, x: torch.Tensor, lam: float) -> torch.Tensor:
+        return smooth_quantize(x, self.boundaries, lam, self.low, self.step)
+
+    def hard(self, x: torch.Tensor) -> torch.Tensor:
+        return hard_quantize(x, self.boundaries, self.low, self.step)
+
+    def penalty(self) -> torch.Tensor:
+        """mean((b - b̃)^2): eq. (5)'s γ2 term as the authors compute it (a mean over the boundaries)."""
+        return torch.mean((self.boundaries - self.uniform) ** 2)
+
+
+def lambda_at(epoch: int, config: QuantizerConfig) -> float:
+    """λ used during `epoch` (0-based): exponential or step growth from lambda_start, capped at lambda_max."""
+    if config.schedule == "step":
+        exponent = epoch // config.step_every
+    else:
+        exponent = epoch
+    # log-space keeps huge growth^epoch from overflowing before the cap applies.
+    log_lam = math.log(config.lambda_start) + exponent * math.log(config.lambda_growth)
+    return float(min(config.lambda_max, math.exp(min(log_lam, 700.0))))
+
+
+def lambda_curve(config: QuantizerConfig, epochs: int) -> list[float]:
+    return [lambda_at(e, config) for e in range(epochs)]

@@ -1,0 +1,273 @@
+"""The training loop: `fit()` trains DMF or DMF-D on the observed area-I ratings of a split.
+
+A step takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and columns and
+regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own ratings are
+removed from the inputs, so the network is never shown the entry it must predict; at evaluation the inputs hold
+every observed rating and the targets (validation / test) are never among them, so training matches test.
+
+Callers watch through `on_step` / `on_epoch` callbacks and stop it with a `threading.Event`, honoured within one
+step. Early stopping on validation RMSE, a time budget and a NaN guard end a run early; the model returned is the
+one with the best validation RMSE.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .config import ModelConfig, TrainConfig
+from .data import RatingData
+from .device import pick_device
+from .inputs import MatrixInputs, unscale_ratings
+from .metrics import Predictor, per_area, rmse
+from .model import DMF
+from .quantizer import lambda_at
+from .split import VAL, AreaSplit
+
+StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
+EpochCallback = Callable[[dict[str, Any]], None]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite before any epoch finished."""
+
+
+@dataclass
+class TrainResult:
+    model: DMF
+    inputs: MatrixInputs
+    history: list[dict[str, Any]]
+    stop_reason: str  # completed | early_stopping | time_budget | stopped | diverged
+    epochs_run: int
+    train_seconds: float
+    device: str
+    best_epoch: int
+    optimizer_state: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def best_val_rmse(self) -> float | None:
+        values = [h["val_rmse"] for h in self.history if h.get("val_rmse") is not None]
+        return min(values) if values else None
+
+
+def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMF:
+    return DMF(
+        data.n_users,
+        data.n_items,
+        model_config,
+        rating_scale=data.rating_scale,
+        discrete=train_config.model == "dmf-d",
+        learn_boundaries=train_config.quantizer.learn_boundaries,
+    )
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+def _chunks(order: torch.Tensor, size: int) -> list[torch.Tensor]:
+    return list(torch.split(order, size))
+
+
+def fit(
+    data: RatingData,
+    split: AreaSplit,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    *,
+    on_step: StepCallback | None = None,
+    on_epoch: EpochCallback | None = None,
+    stop_event: threading.Event | None = None,
+    resume: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train and return the best model by validation RMSE (area I). `resume` is a checkpoint dict from
+    `checkpoint.load`; training continues from its epoch with its weights, optimizer state and history."""
+    train_config.validate()
+    model_config.validate()
+    device = pick_device(train_config.device)
+    seed_everything(train_config.seed)
+    generator = torch.Generator().manual_seed(train_config.seed)
+
+    model = build_model(data, model_config, train_config).to(device)
+    inputs = MatrixInputs.from_split(data, split, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    history: list[dict[str, Any]] = []
+    start_epoch = 0
+    if resume is not None:
+        model.load_state_dict(resume["state_dict"])
+        if resume.get("optimizer_state"):
+            optimizer.load_state_dict(resume["optimizer_state"])
+        history = list(resume.get("history", []))
+        start_epoch = len(history)
+        generator.manual_seed(train_config.seed + start_epoch)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=train_config.lr_decay)
+    for group in optimizer.param_groups:
+        group["lr"] = train_config.lr * train_config.lr_decay**start_epoch
+
+    seen_users = torch.as_tensor(np.flatnonzero(~split.new_user), device=device)
+    seen_items = torch.as_tensor(np.flatnonzero(~split.new_item), device=device)
+    val_selected = split.role == VAL
+    val_data = (data.users[val_selected], data.items[val_selected], data.ratings[val_selected])
+    val_area = split.area[val_selected]
+
+    best_rmse = min((h["val_rmse"] for h in history if h.get("val_rmse") is not None), default=math.inf)
+    best_state = copy.deepcopy(model.state_dict())
+    best_epoch = max((h["epoch"] for h in history if h.get("val_rmse") == best_rmse), default=0)
+    stale_epochs = 0
+    stop_reason = "completed"
+    message = ""
+    started = time.perf_counter()
+    previous_seconds = history[-1]["elapsed"] if history else 0.0
+
+    for epoch in range(start_epoch, train_config.epochs):
+        epoch_started = time.perf_counter()
+        lam = lambda_at(epoch, train_config.quantizer)
+        model.train()
+        losses: list[float] = []
+        user_chunks = _chunks(seen_users[torch.randperm(len(seen_users), generator=generator).to(device)],
+                              train_config.block_users)
+        item_order = seen_items[torch.randperm(len(seen_items), generator=generator).to(device)]
+        item_chunks = _chunks(item_order, train_config.block_items)
+        steps = len(user_chunks) * len(item_chunks)
+        step = 0
+        interrupted = False
+        for user_chunk in user_chunks:
+            user_batch = inputs.user_rows.gather(user_chunk)
+            in_block_user = torch.zeros(data.n_users, dtype=torch.bool, device=device)
+            in_block_user[user_chunk] = True
+            for item_index in torch.randperm(len(item_chunks), generator=generator).tolist():
+                item_chunk = item_chunks[item_index]
+                loss = _train_step(model, optimizer, inputs, user_batch, in_block_user, item_chunk,
+                                   train_config, lam)
+                step += 1
+                if loss is not None:
+                    if not math.isfinite(loss):
+                        interrupted, stop_reason = True, "diverged"
+                        message = (f"training diverged at epoch {epoch + 1}, step {step}: loss is {loss}; "
+                                   "try a lower learning rate")
+                        break
+                    losses.append(loss)
+                if on_step is not None:
+                    on_step(step, steps)
+                if stop_event is not None and stop_event.is_set():
+                    interrupted, stop_reason, message = True, "stopped", "stopped by request"
+                    break
+                elapsed = previous_seconds + time.perf_counter() - started
+                if train_config.max_seconds is not None and elapsed >= train_config.max_seconds:
+                    interrupted, stop_reason = True, "time_budget"
+                    message = f"time budget of {train_config.max_seconds:g} s reached"
+                    break
+            if interrupted:
+                break
+
+        if stop_reason == "diverged":
+            break
+        if not losses:
+            break
+        predictor = Predictor.build(model, inputs)
+        val_pred = predictor.continuous(val_data[0], val_data[1])
+        val_areas = per_area(val_pred, val_data[2], val_area)
+        val_rmse = val_areas["I"]["rmse"] if val_areas["I"] else rmse(val_pred, val_data[2])
+        elapsed = previous_seconds + time.perf_counter() - started
+        epoch_seconds = time.perf_counter() - epoch_started
+        remaining = train_config.epochs - epoch - 1
+        eta = remaining * epoch_seconds
+        if train_config.max_seconds is not None:
+            eta = min(eta, max(0.0, train_config.max_seconds - elapsed))
+        report: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "train_loss": float(np.mean(losses)),
+            "val_rmse": val_rmse,
+            "val_areas": {k: (v["rmse"] if v else None) for k, v in val_areas.items()},
+            "lr": optimizer.param_groups[0]["lr"],
+            "lambda": lam if model.discrete else None,
+            "boundaries": model.quantizer.boundaries.detach().cpu().tolist() if model.quantizer else None,
+            "elapsed": elapsed,
+            "epoch_seconds": epoch_seconds,
+            "eta_seconds": eta,
+            "partial": interrupted,
+        }
+        history.append(report)
+        if val_rmse < best_rmse - 1e-5:
+            best_rmse, best_epoch, stale_epochs = val_rmse, epoch + 1, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale_epochs += 1
+        if on_epoch is not None:
+            on_epoch(report)
+        scheduler.step()
+        if interrupted:
+            break
+        if train_config.patience and stale_epochs >= train_config.patience:
+            stop_reason = "early_stopping"
+            message = f"no better validation RMSE for {train_config.patience} epochs"
+            break
+
+    if not history and stop_reason == "diverged":
+        raise TrainingDiverged(message)
+    model.load_state_dict(best_state)
+    model.eval()
+    return TrainResult(
+        model=model,
+        inputs=inputs,
+        history=history,
+        stop_reason=stop_reason,
+        epochs_run=len(history),
+        train_seconds=previous_seconds + time.perf_counter() - started,
+        device=str(device),
+        best_epoch=best_epoch,
+        optimizer_state=optimizer.state_dict(),
+        message=message,
+    )
+
+
+def _train_step(
+    model: DMF,
+    optimizer: torch.optim.Optimizer,
+    inputs: MatrixInputs,
+    user_batch: Any,
+    in_block_user: torch.Tensor,
+    item_chunk: torch.Tensor,
+    config: TrainConfig,
+    lam: float,
+) -> float | None:
+    device = item_chunk.device
+    in_block_item = torch.zeros(model.n_items, dtype=torch.bool, device=device)
+    in_block_item[item_chunk] = True
+    target_sel = in_block_item[user_batch.indices]
+    if not bool(target_sel.any()):
+        return None
+    item_position = torch.empty(model.n_items, dtype=torch.long, device=device)
+    item_position[item_chunk] = torch.arange(len(item_chunk), device=device)
+    target_rows = user_batch.bags[target_sel]
+    target_cols = item_position[user_batch.indices[target_sel]]
+    targets = user_batch.values[target_sel]
+
+    item_batch = inputs.item_cols.gather(item_chunk)
+    user_in, item_in = user_batch, item_batch
+    if config.mask_targets:
+        user_in = user_batch.without_columns(in_block_item)
+        item_in = item_batch.without_columns(in_block_user)
+    user_factors = model.embed_users(user_in)
+    item_factors = model.embed_items(item_in)
+    cosine = (user_factors[target_rows] * item_factors[target_cols]).sum(-1)
+    if model.quantizer is None:
+        loss = torch.mean((cosine - targets) ** 2)
+    else:
+        scale = model.rating_scale
+        output = model.quantizer(model.to_rating(cosine), lam)
+        loss = torch.mean((output - unscale_ratings(targets, scale)) ** 2)
+        loss = loss + config.quantizer.gamma2 * model.quantizer.penalty()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
