@@ -44,7 +44,7 @@ class Quantizer(nn.Module):
     def __init__(self, scale: tuple[float, float], learn_boundaries: bool = True, step: float = 1.0):
         super().__init__()
         levels = rating_levels(scale, step)
-        uniform = torch.tensor([(a + b) / 2 for a, b in zip(levels[:-1], levels[1:])], dtype=torch.float32)
+        uniform = torch.tensor([(a + b) / 2 for a, b in zip(levels[:-1], levels[1:], strict=False)], dtype=torch.float32)
         self.low = float(scale[0])
         self.step = float(step)
         self.register_buffer("uniform", uniform.clone())
@@ -63,10 +63,7 @@ class Quantizer(nn.Module):
 
 def lambda_at(epoch: int, config: QuantizerConfig) -> float:
     """λ used during `epoch` (0-based): exponential or step growth from lambda_start, capped at lambda_max."""
-    if config.schedule == "step":
-        exponent = epoch // config.step_every
-    else:
-        exponent = epoch
+    exponent = epoch // config.step_every if config.schedule == "step" else epoch
     # log-space keeps huge growth^epoch from overflowing before the cap applies.
     log_lam = math.log(config.lambda_start) + exponent * math.log(config.lambda_growth)
     return float(min(config.lambda_max, math.exp(min(log_lam, 700.0))))

@@ -1,0 +1,126 @@
+"""Checkpoints: a plain dict of builtins and tensors, written atomically, read with `weights_only=True`.
+
+Keys: format_version, kind ("dmf" | "dmf-d"), model_config, train_config, split_config (dicts), dataset (name,
+sizes, fingerprint), state_dict, optimizer_state, history, stop_reason, best_epoch. No pickled classes, so a
+checkpoint from anywhere loads safely, and a GPU checkpoint loads on a CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import ModelConfig, SplitConfig, TrainConfig, from_dict, to_dict
+from .data import RatingData
+from .model import DMF
+
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format_version", "kind", "model_config", "train_config", "split_config", "dataset", "state_dict")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read or does not fit the data it is used with."""
+
+
+def dataset_info(data: RatingData) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "n_users": data.n_users,
+        "n_items": data.n_items,
+        "n_ratings": data.n_ratings,
+        "rating_scale": list(data.rating_scale),
+    }
+
+
+def make_checkpoint(
+    model: DMF,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    split_config: SplitConfig,
+    data: RatingData,
+    history: list[dict[str, Any]],
+    *,
+    optimizer_state: dict[str, Any] | None = None,
+    stop_reason: str = "",
+    best_epoch: int = 0,
+) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": train_config.model,
+        "model_config": to_dict(model_config),
+        "train_config": to_dict(train_config),
+        "split_config": to_dict(split_config),
+        "dataset": dataset_info(data),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer_state": optimizer_state or {},
+        "history": history,
+        "stop_reason": stop_reason,
+        "best_epoch": best_epoch,
+    }
+
+
+def save(checkpoint: dict[str, Any], path: str | Path) -> Path:
+    """Write via a temporary file and rename, so a crash never leaves a half-written checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
+    os.close(handle)
+    try:
+        torch.save(checkpoint, tmp_name)
+        os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return path
+
+
+def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        checkpoint = torch.load(path, weights_only=True, map_location=map_location)
+    except Exception as error:  # torch raises several types for corrupt or unsafe files
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: not a readable DMF checkpoint ({first_line})") from None
+    if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in REQUIRED_KEYS):
+        raise CheckpointError(f"{path}: not a DMF checkpoint (missing keys)")
+    if checkpoint["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: made by a newer DMF Studio (format {checkpoint['format_version']})")
+    return checkpoint
+
+
+def configs(checkpoint: dict[str, Any]) -> tuple[ModelConfig, TrainConfig, SplitConfig]:
+    return (
+        from_dict(ModelConfig, checkpoint["model_config"]),
+        from_dict(TrainConfig, checkpoint["train_config"]),
+        from_dict(SplitConfig, checkpoint["split_config"]),
+    )
+
+
+def check_matches(checkpoint: dict[str, Any], data: RatingData, source: str = "checkpoint") -> None:
+    expected = checkpoint["dataset"]
+    if (expected["n_users"], expected["n_items"]) != (data.n_users, data.n_items):
+        raise CheckpointError(
+            f"{source} was trained on {expected['name']} ({expected['n_users']} users × {expected['n_items']} items)"
+            f", but the data given has {data.n_users} × {data.n_items}"
+        )
+
+
+def restore_model(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> DMF:
+    model_config, train_config, _ = configs(checkpoint)
+    info = checkpoint["dataset"]
+    model = DMF(
+        info["n_users"],
+        info["n_items"],
+        model_config,
+        rating_scale=tuple(info["rating_scale"]),
+        discrete=checkpoint["kind"] == "dmf-d",
+        learn_boundaries=train_config.quantizer.learn_boundaries,
+    )
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval()

@@ -1,0 +1,321 @@
+"""Command line: `python -m dmf_core {train,evaluate,download,info} ...`. Run with --help for every flag.
+
+Errors print one line (`error: ...`) to stderr and exit non-zero: 2 for bad input, 1 for a failed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import checkpoint as ckpt
+from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, authors_preset, replace
+
+DEFAULTS_MODEL = ModelConfig()
+DEFAULTS_TRAIN = TrainConfig()
+DEFAULTS_SPLIT = SplitConfig()
+DEFAULTS_QUANT = QuantizerConfig()
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn in place: epoch, steps, last validation RMSE, ETA."""
+
+    def __init__(self, epochs: int, stream: Any = None, width: int = 24):
+        self.epochs = epochs
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.epoch = 1
+        self.last = ""
+        self.last_draw = 0.0
+
+    def step(self, step: int, steps: int) -> None:
+        now = time.monotonic()
+        if step < steps and now - self.last_draw < 0.2:  # redraw at most 5x a second
+            return
+        self.last_draw = now
+        done = int(self.width * step / max(1, steps))
+        bar = "#" * done + "." * (self.width - done)
+        self.stream.write(f"\repoch {self.epoch}/{self.epochs} [{bar}] {step}/{steps} {self.last}".ljust(100))
+        self.stream.flush()
+
+    def epoch_done(self, report: dict[str, Any]) -> None:
+        eta = report.get("eta_seconds") or 0.0
+        lam = f" λ {report['lambda']:.3g}" if report.get("lambda") else ""
+        self.last = (
+            f"loss {report['train_loss']:.4f} val RMSE {report['val_rmse']:.4f}{lam} "
+            f"{report['elapsed']:.0f}s eta {eta:.0f}s"
+        )
+        self.stream.write(f"\repoch {report['epoch']}/{self.epochs} {self.last}".ljust(100) + "\n")
+        self.stream.flush()
+        self.epoch = report["epoch"] + 1
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"hidden sizes must be comma-separated integers, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    return value
+
+
+def _add_data_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        default="demo",
+        help="'demo' (built-in generated data, default), 'ml-1m' (downloaded copy or ../shared/data/ml-1m), "
+        "or a path to a MovieLens folder/zip, ratings.dat, u.data, or a CSV/TSV of user,item,rating",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dmf_core",
+        description="Deep Matrix Factorisation (DMF) and discrete DMF-D: train, evaluate per extension area "
+        "(I seen×seen, II new users, III new items, IV new×new), download MovieLens-1M.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train DMF or DMF-D and write metrics.json + checkpoint.pt",
+                           description="Train a model, score it per area on the test ratings, write DIR/metrics.json "
+                           "and DIR/checkpoint.pt. A progress bar goes to stderr.")
+    _add_data_arg(train)
+    train.add_argument("--model", choices=["dmf", "dmf-d"], default="dmf",
+                       help="dmf: continuous cosine model; dmf-d: with the learned sigmoid quantizer (default dmf)")
+    train.add_argument("--preset", choices=["default", "authors"], default="default",
+                       help="'authors' uses the settings of the authors' TensorFlow code ([2048,1024], lr 1e-2, ...); "
+                       "flags given explicitly still override it")
+    train.add_argument("--epochs", type=int, help=f"maximum epochs (default {DEFAULTS_TRAIN.epochs})")
+    train.add_argument("--new-users", type=_fraction, default=DEFAULTS_SPLIT.new_user_frac,
+                       help=f"fraction of users held out as new, areas II/IV (default {DEFAULTS_SPLIT.new_user_frac})")
+    train.add_argument("--new-items", type=_fraction, default=DEFAULTS_SPLIT.new_item_frac,
+                       help=f"fraction of items held out as new, areas III/IV (default {DEFAULTS_SPLIT.new_item_frac}); "
+                       "0 and 0 give the paper's Table 2 protocol")
+    train.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
+    train.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    train.add_argument("--max-seconds", type=float, help="stop training after this many seconds (time budget)")
+    train.add_argument("--out", default="runs/latest", help="output folder (default runs/latest)")
+    train.add_argument("--hidden", type=_hidden, help=f"layer sizes per branch, e.g. 512,256 (default "
+                       f"{','.join(map(str, DEFAULTS_MODEL.hidden))}); the last is the latent dimension")
+    train.add_argument("--activation", choices=["relu", "tanh", "elu", "sigmoid", "selu", "gelu"])
+    train.add_argument("--dropout", type=float, help=f"dropout rate (default {DEFAULTS_MODEL.dropout})")
+    train.add_argument("--lr", type=float, help=f"Adam learning rate (default {DEFAULTS_TRAIN.lr})")
+    train.add_argument("--weight-decay", type=float, help="l2 penalty γ1 (default 0)")
+    train.add_argument("--block-users", type=int, help=f"users per block (default {DEFAULTS_TRAIN.block_users})")
+    train.add_argument("--block-items", type=int, help=f"items per block (default {DEFAULTS_TRAIN.block_items})")
+    train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
+                       f"(default {DEFAULTS_TRAIN.patience})")
+    train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")
+    train.add_argument("--lambda-growth", type=float, help=f"DMF-D: λ multiplier per epoch (default "
+                       f"{DEFAULTS_QUANT.lambda_growth}); with --lambda-schedule step, per step_every epochs")
+    train.add_argument("--lambda-max", type=float, help=f"DMF-D: cap on λ (default {DEFAULTS_QUANT.lambda_max:g})")
+    train.add_argument("--lambda-schedule", choices=["exp", "step"], help="DMF-D: λ growth schedule (default exp)")
+    train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
+                       f"{DEFAULTS_QUANT.gamma2})")
+    train.add_argument("--resume", help="continue training from this checkpoint.pt")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser("evaluate", help="re-score a checkpoint per area",
+                              description="Load CKPT, rebuild its split from the stored seed and fractions, and print "
+                              "(or write) the same metrics as train.")
+    evaluate.add_argument("checkpoint", metavar="CKPT", help="path to a checkpoint.pt")
+    _add_data_arg(evaluate)
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    evaluate.add_argument("--out", help="write the metrics JSON here instead of printing a summary")
+
+    info = sub.add_parser("info", help="dataset size and ratings per area and role for a split")
+    _add_data_arg(info)
+    info.add_argument("--new-users", type=_fraction, default=DEFAULTS_SPLIT.new_user_frac)
+    info.add_argument("--new-items", type=_fraction, default=DEFAULTS_SPLIT.new_item_frac)
+    info.add_argument("--seed", type=int, default=0)
+
+    download = sub.add_parser("download", help="download MovieLens-1M from GroupLens (checksum-verified) into data/")
+    download.add_argument("--data-dir", default=None, help="target folder (default: the project's data/)")
+    _register_extra_commands(sub)
+    return parser
+
+
+def _register_extra_commands(sub: Any) -> None:
+    """Commands that live in their own modules add themselves here (`add_parser(sub)` + `run(args)`)."""
+    try:
+        from . import reproduce
+    except ImportError:
+        return
+    reproduce.add_parser(sub)
+
+
+def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConfig, TrainConfig]:
+    model_config, train_config = (ModelConfig(), TrainConfig())
+    if args.preset == "authors":
+        model_config, train_config = authors_preset()
+    model_overrides = {
+        "hidden": args.hidden,
+        "activation": args.activation,
+        "dropout": args.dropout,
+    }
+    model_config = replace(model_config, **{k: v for k, v in model_overrides.items() if v is not None})
+    quant_overrides = {
+        "lambda_start": args.lambda_start,
+        "lambda_growth": args.lambda_growth,
+        "lambda_max": args.lambda_max,
+        "schedule": args.lambda_schedule,
+        "gamma2": args.gamma2,
+    }
+    quantizer = replace(train_config.quantizer, **{k: v for k, v in quant_overrides.items() if v is not None})
+    train_overrides = {
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "weight_decay": args.weight_decay,
+        "block_users": args.block_users,
+        "block_items": args.block_items,
+        "patience": args.patience,
+    }
+    train_config = replace(
+        train_config,
+        model=args.model,
+        seed=args.seed,
+        device=args.device,
+        max_seconds=args.max_seconds,
+        quantizer=quantizer,
+        **{k: v for k, v in train_overrides.items() if v is not None},
+    )
+    split_config = SplitConfig(new_user_frac=args.new_users, new_item_frac=args.new_items, seed=args.seed)
+    for config in (split_config, model_config, train_config):
+        config.validate()
+    return split_config, model_config, train_config
+
+
+def _load_data(spec: str) -> Any:
+    from .data import load_dataset
+
+    return load_dataset(spec)
+
+
+def format_areas(metrics: dict[str, Any]) -> str:
+    lines = ["area      n      RMSE    MAE"]
+    for area, row in metrics["areas"].items():
+        if row is None:
+            lines.append(f"{area:<5} {'-':>7}      -      -")
+        else:
+            lines.append(f"{area:<5} {row['n']:>7}  {row['rmse']:.4f} {row['mae']:.4f}")
+    if "discrete" in metrics:
+        lines.append("discrete (DMF-D, hard Q_b)   RMSE    MAE    acc   | rounded: RMSE    MAE    acc")
+        for area, row in metrics["discrete"].items():
+            rounded = metrics["rounded"][area]
+            if row is not None and rounded is not None:
+                lines.append(
+                    f"{area:<5} {row['n']:>22}  {row['rmse']:.4f} {row['mae']:.4f} {row['accuracy']:.3f} |"
+                    f"          {rounded['rmse']:.4f} {rounded['mae']:.4f} {rounded['accuracy']:.3f}"
+                )
+    return "\n".join(lines)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .runs import train_run
+
+    split_config, model_config, train_config = _configs_from_args(args)
+    resume = ckpt.load(args.resume) if args.resume else None
+    data = _load_data(args.data)
+    if resume is not None:
+        ckpt.check_matches(resume, data, args.resume)
+    bar = None if args.quiet else ProgressBar(train_config.epochs)
+    metrics, result = train_run(
+        data,
+        split_config,
+        model_config,
+        train_config,
+        args.out,
+        on_step=bar.step if bar else None,
+        on_epoch=bar.epoch_done if bar else None,
+        resume=resume,
+    )
+    print(f"{metrics['model']} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
+          f"on {metrics['device']} ({metrics['stop_reason']}); best validation RMSE {metrics['val_rmse']:.4f}")
+    print(format_areas(metrics))
+    print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'checkpoint.pt'}")
+    if result.stop_reason == "diverged":
+        print(f"error: {result.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .runs import evaluate_checkpoint, write_json
+
+    checkpoint = ckpt.load(args.checkpoint)
+    data = _load_data(args.data)
+    metrics = evaluate_checkpoint(checkpoint, data, args.device)
+    if args.out:
+        write_json(metrics, Path(args.out))
+        print(f"wrote {args.out}")
+    else:
+        print(format_areas(metrics))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .split import split_areas
+
+    data = _load_data(args.data)
+    split = split_areas(data, SplitConfig(new_user_frac=args.new_users, new_item_frac=args.new_items, seed=args.seed))
+    print(json.dumps({"dataset": data.summary(), "counts": split.counts()}, indent=1))
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from .download import download_ml1m
+
+    bar_state = {"last": 0.0}
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - bar_state["last"] > 0.2 or done == total:
+            bar_state["last"] = now
+            share = f"{100 * done / total:5.1f}%" if total else f"{done / 1e6:.1f} MB"
+            sys.stderr.write(f"\rdownloading ml-1m.zip {share}")
+            sys.stderr.flush()
+
+    kwargs = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+    folder = download_ml1m(progress=progress, **kwargs)
+    sys.stderr.write("\n")
+    print(f"MovieLens-1M ready in {folder}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "info": cmd_info,
+    "download": cmd_download,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("\nerror: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as error:  # DataError, CheckpointError and config errors are ValueErrors
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"\nerror: {message}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # TrainingDiverged and device failures
+        print(f"\nerror: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        return 1

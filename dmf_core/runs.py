@@ -1,0 +1,162 @@
+"""A run: split the data, train, score every area, write `metrics.json` and `checkpoint.pt` to a folder.
+
+The CLI and the app's background jobs both go through `train_run`, so a run made in either looks the same on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from . import checkpoint as ckpt
+from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
+from .data import RatingData
+from .device import pick_device
+from .inputs import MatrixInputs
+from .metrics import evaluate
+from .model import DMF
+from .split import AreaSplit, split_areas
+from .train import EpochCallback, StepCallback, TrainResult, fit
+
+METRICS_FILE = "metrics.json"
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def build_metrics(
+    model: DMF,
+    data: RatingData,
+    split: AreaSplit,
+    inputs: MatrixInputs,
+    train_config: TrainConfig,
+    model_config: ModelConfig,
+    *,
+    history: list[dict[str, Any]],
+    device: str,
+    train_seconds: float,
+    stop_reason: str,
+    best_epoch: int,
+    message: str = "",
+) -> dict[str, Any]:
+    """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record."""
+    scores = evaluate(model, data, split, inputs)
+    val_values = [h["val_rmse"] for h in history if h.get("val_rmse") is not None]
+    metrics: dict[str, Any] = {
+        "model": train_config.model,
+        "dataset": data.name,
+        "device": device,
+        "epochs_run": len(history),
+        "best_epoch": best_epoch,
+        "train_seconds": train_seconds,
+        "stop_reason": stop_reason,
+        "message": message,
+        "val_rmse": min(val_values) if val_values else None,
+        "areas": scores["areas"],
+        "overall": scores["overall"],
+        "rounded": scores["rounded"],
+        "rounded_overall": scores["rounded_overall"],
+        "counts": split.counts(),
+        "history": history,
+        "config": {
+            "model": to_dict(model_config),
+            "train": to_dict(train_config),
+            "split": to_dict(split.config),
+        },
+    }
+    if model.quantizer is not None:
+        metrics["discrete"] = scores["discrete"]
+        metrics["discrete_overall"] = scores["discrete_overall"]
+        metrics["boundaries"] = model.quantizer.boundaries.detach().cpu().tolist()
+        lambdas = [h["lambda"] for h in history if h.get("lambda") is not None]
+        metrics["lambda"] = lambdas[-1] if lambdas else None
+    return metrics
+
+
+def write_json(payload: dict[str, Any], path: Path) -> None:
+    """Atomic, so a reader polling the file (the app) never sees half a document."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(handle, "w") as stream:
+        json.dump(payload, stream, indent=1, allow_nan=False, default=float)
+    os.replace(tmp_name, path)
+
+
+def train_run(
+    data: RatingData,
+    split_config: SplitConfig,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    out_dir: str | Path | None = None,
+    *,
+    on_step: StepCallback | None = None,
+    on_epoch: EpochCallback | None = None,
+    stop_event: threading.Event | None = None,
+    resume: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], TrainResult]:
+    split = split_areas(data, split_config)
+    result = fit(
+        data,
+        split,
+        model_config,
+        train_config,
+        on_step=on_step,
+        on_epoch=on_epoch,
+        stop_event=stop_event,
+        resume=resume,
+    )
+    metrics = build_metrics(
+        result.model,
+        data,
+        split,
+        result.inputs,
+        train_config,
+        model_config,
+        history=result.history,
+        device=result.device,
+        train_seconds=result.train_seconds,
+        stop_reason=result.stop_reason,
+        best_epoch=result.best_epoch,
+        message=result.message,
+    )
+    if out_dir is not None:
+        out = Path(out_dir)
+        checkpoint = ckpt.make_checkpoint(
+            result.model,
+            model_config,
+            train_config,
+            split_config,
+            data,
+            result.history,
+            optimizer_state=result.optimizer_state,
+            stop_reason=result.stop_reason,
+            best_epoch=result.best_epoch,
+        )
+        ckpt.save(checkpoint, out / CHECKPOINT_FILE)
+        write_json(metrics, out / METRICS_FILE)
+    return metrics, result
+
+
+def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: str = "auto") -> dict[str, Any]:
+    """Re-score a saved model on the same split it was trained with (the split config is in the checkpoint)."""
+    ckpt.check_matches(checkpoint, data)
+    model_config, train_config, split_config = ckpt.configs(checkpoint)
+    torch_device = pick_device(device)
+    model = ckpt.restore_model(checkpoint, torch_device)
+    split = split_areas(data, split_config)
+    inputs = MatrixInputs.from_split(data, split, torch_device)
+    return build_metrics(
+        model,
+        data,
+        split,
+        inputs,
+        train_config,
+        model_config,
+        history=list(checkpoint.get("history", [])),
+        device=str(torch_device),
+        train_seconds=float(checkpoint["history"][-1]["elapsed"]) if checkpoint.get("history") else 0.0,
+        stop_reason=str(checkpoint.get("stop_reason", "")),
+        best_epoch=int(checkpoint.get("best_epoch", 0)),
+    )
