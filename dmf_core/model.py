@@ -65,7 +65,6 @@ class Branch(nn.Module):
         super().__init__()
         sizes = list(config.hidden)
         self.first = SparseInput(n_cols, sizes[0], config.input_encoding, config.normalize_input)
-        self.layers = nn.ModuleList()
         blocks: list[nn.Module] = []
         for index, size in enumerate(sizes):
             last = index == len(sizes) - 1

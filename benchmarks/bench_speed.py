@@ -1,0 +1,226 @@
+"""Training speed on MovieLens-1M: our sparse block trainer against a naive dense per-pair trainer of the same model.
+
+Targets (issue: dmf_core): area-I test RMSE <= 0.87 within 60 s of training and <= 0.86 within 180 s on a 2-core CPU,
+default split (10% new users, 10% new items), seed 0. Test RMSE is measured after every epoch by a monitor whose
+time is not counted as training time.
+
+The naive trainer is what most DMF code does (the authors' TensorFlow code and RecBole feed full rows): every batch
+of (user, item) ratings builds the dense input row X_i and column Y_j of each pair and runs a dense first layer.
+Same layers, encoding, normalisation, target masking, optimiser and learning rate; only the input path differs.
+
+    python benchmarks/bench_speed.py                     # both, 180 s budget for ours, 120 s for the naive one
+    python benchmarks/bench_speed.py --budget 60 --naive-budget 30 --device cuda
+Writes benchmarks/results/speed-<device>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
+from dmf_core.data import DataError, load_dataset  # noqa: E402
+from dmf_core.device import describe_device, pick_device  # noqa: E402
+from dmf_core.inputs import MatrixInputs, scale_ratings  # noqa: E402
+from dmf_core.metrics import Predictor, rmse  # noqa: E402
+from dmf_core.model import DMF  # noqa: E402
+from dmf_core.split import OBSERVED, TEST, AreaSplit, split_areas  # noqa: E402
+from dmf_core.train import fit  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def test_area_i(split: AreaSplit, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    selected = split.mask(TEST, "I")
+    return data.users[selected], data.items[selected], data.ratings[selected]
+
+
+def run_ours(data: Any, split: AreaSplit, budget: float, device: str) -> dict[str, Any]:
+    users, items, true = test_area_i(split, data)
+
+    def monitor(model: DMF, inputs: MatrixInputs) -> dict[str, Any]:
+        return {"test_rmse_I": rmse(Predictor.build(model, inputs).continuous(users, items), true)}
+
+    config = TrainConfig(epochs=10_000, max_seconds=budget, patience=0, device=device)
+    result = fit(data, split, ModelConfig(), config, monitor=monitor,
+                 on_epoch=lambda r: print(f"  ours epoch {r['epoch']}: {r['elapsed']:.1f}s test RMSE(I) "
+                                          f"{r['monitor']['test_rmse_I']:.4f}", file=sys.stderr))
+    curve = [(h["elapsed"], h["monitor"]["test_rmse_I"]) for h in result.history]
+    full_epochs = [h["epoch_seconds"] for h in result.history if not h["partial"]]
+    return summarise(curve, float(np.median(full_epochs)) if full_epochs else None, result.device)
+
+
+def summarise(curve: list[tuple[float, float]], epoch_seconds: float | None, device: str) -> dict[str, Any]:
+    def best_within(seconds: float) -> float | None:
+        values = [r for t, r in curve if t <= seconds]
+        return min(values) if values else None
+
+    def time_to(threshold: float) -> float | None:
+        return next((t for t, r in curve if r <= threshold), None)
+
+    return {
+        "device": device,
+        "epoch_seconds": epoch_seconds,
+        "rmse_within_60s": best_within(60),
+        "rmse_within_180s": best_within(180),
+        "time_to_0.87": time_to(0.87),
+        "time_to_0.86": time_to(0.86),
+        "curve": curve,
+    }
+
+
+class DenseBranch(nn.Module):
+    """The same branch as dmf_core.model.Branch, fed a dense [batch, n_cols] row instead of sparse entries."""
+
+    def __init__(self, n_cols: int, config: ModelConfig):
+        super().__init__()
+        sizes = list(config.hidden)
+        self.first = nn.Linear(2 * n_cols, sizes[0])  # value channel and rated-indicator channel
+        layers: list[nn.Module] = []
+        for index, size in enumerate(sizes):
+            if index > 0:
+                layers.append(nn.Linear(sizes[index - 1], size))
+            layers.append(nn.BatchNorm1d(size))
+            if index < len(sizes) - 1:
+                layers += [nn.ELU(), nn.Dropout(config.dropout)]
+        self.rest = nn.Sequential(*layers)
+
+    def forward(self, values: torch.Tensor, rated: torch.Tensor) -> torch.Tensor:
+        norm = rated.sum(1, keepdim=True).clamp_min(1).rsqrt()
+        return self.rest(self.first(torch.cat([values * norm, rated * norm], dim=1)))
+
+
+def dense_matrix(rows: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    values = torch.zeros(rows.n_rows, rows.n_cols, device=device)
+    row_index = torch.repeat_interleave(torch.arange(rows.n_rows, device=device), rows.indptr[1:] - rows.indptr[:-1])
+    values[row_index, rows.indices] = rows.values
+    rated = torch.zeros_like(values)
+    rated[row_index, rows.indices] = 1.0
+    return values, rated
+
+
+def run_naive(data: Any, split: AreaSplit, budget: float, device_name: str, batch: int = 1024,
+              eval_every: float = 30.0) -> dict[str, Any]:
+    device = pick_device(device_name)
+    torch.manual_seed(0)
+    config = ModelConfig()
+    inputs = MatrixInputs.from_split(data, split, device)
+    x_values, x_rated = dense_matrix(inputs.user_rows, device)  # full dense copies, as the authors' loader keeps
+    y_values, y_rated = dense_matrix(inputs.item_cols, device)
+    user_branch = DenseBranch(data.n_items, config).to(device)
+    item_branch = DenseBranch(data.n_users, config).to(device)
+    parameters = list(user_branch.parameters()) + list(item_branch.parameters())
+    optimizer = torch.optim.Adam(parameters, lr=TrainConfig().lr)
+    train = split.mask(OBSERVED, "I")
+    users = torch.as_tensor(data.users[train], device=device)
+    items = torch.as_tensor(data.items[train], device=device)
+    targets = torch.as_tensor(scale_ratings(data.ratings[train], data.rating_scale), device=device)
+    test_users, test_items, test_true = test_area_i(split, data)
+
+    def evaluate() -> float:
+        user_branch.eval()
+        item_branch.eval()
+        with torch.no_grad():
+            u = torch.cat([F.normalize(user_branch(x_values[i:i + 2048], x_rated[i:i + 2048]), dim=1)
+                           for i in range(0, data.n_users, 2048)])
+            v = torch.cat([F.normalize(item_branch(y_values[i:i + 2048], y_rated[i:i + 2048]), dim=1)
+                           for i in range(0, data.n_items, 2048)])
+            cosine = (u[test_users] * v[test_items]).sum(1)
+        user_branch.train()
+        item_branch.train()
+        return rmse((cosine * 2 + 3).cpu().numpy(), test_true)
+
+    curve: list[tuple[float, float]] = []
+    trained = 0.0
+    steps = 0
+    next_eval = eval_every
+    while trained < budget:
+        started = time.perf_counter()
+        pick = torch.randint(0, len(users), (batch,), device=device)
+        u, i = users[pick], items[pick]
+        xv, xr = x_values[u].clone(), x_rated[u].clone()
+        yv, yr = y_values[i].clone(), y_rated[i].clone()
+        rows = torch.arange(batch, device=device)
+        xv[rows, i] = 0.0  # hide the target from its own input row and column, as our trainer does
+        xr[rows, i] = 0.0
+        yv[rows, u] = 0.0
+        yr[rows, u] = 0.0
+        cosine = (F.normalize(user_branch(xv, xr), dim=1) * F.normalize(item_branch(yv, yr), dim=1)).sum(1)
+        loss = torch.mean((cosine - targets[pick]) ** 2)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        trained += time.perf_counter() - started
+        steps += 1
+        if trained >= next_eval or trained >= budget:
+            curve.append((trained, evaluate()))
+            print(f"  naive {trained:.0f}s, {steps} steps: test RMSE(I) {curve[-1][1]:.4f}", file=sys.stderr)
+            next_eval += eval_every
+    step_seconds = trained / steps
+    epoch_seconds = step_seconds * len(users) / batch  # one pass over every training rating
+    summary = summarise(curve, epoch_seconds, str(device))
+    summary["steps"] = steps
+    summary["batch"] = batch
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="ml-1m")
+    parser.add_argument("--budget", type=float, default=180.0, help="training seconds for our trainer")
+    parser.add_argument("--naive-budget", type=float, default=120.0, help="training seconds for the naive one; 0 skips")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    try:
+        data = load_dataset(args.data)
+    except DataError as error:
+        print(f"skipped: {error}")
+        return 0
+    split = split_areas(data, SplitConfig(seed=0))
+    device = pick_device(args.device)
+    print(f"{data.name}: {data.n_ratings} ratings; device {describe_device(device)}", file=sys.stderr)
+    ours = run_ours(data, split, args.budget, args.device)
+    naive = run_naive(data, split, args.naive_budget, args.device) if args.naive_budget > 0 else None
+    report: dict[str, Any] = {
+        "dataset": data.name,
+        "device": describe_device(device),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "torch": torch.__version__,
+        "ours": ours,
+        "naive_dense_per_pair": naive,
+        "targets": {"rmse_within_60s": 0.87, "rmse_within_180s": 0.86},
+    }
+    if naive and ours["epoch_seconds"] and naive["epoch_seconds"]:
+        report["epoch_time_ratio_naive_over_ours"] = naive["epoch_seconds"] / ours["epoch_seconds"]
+    if naive and ours["time_to_0.87"]:
+        report["time_to_0.87_ratio_naive_over_ours"] = (
+            naive["time_to_0.87"] / ours["time_to_0.87"] if naive["time_to_0.87"] else
+            f"> {args.naive_budget / ours['time_to_0.87']:.1f} (naive did not reach 0.87 in {args.naive_budget:g} s)"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"speed-{device.type}.json"
+    out.write_text(json.dumps(report, indent=1))
+    brief = {k: v for k, v in ours.items() if k != "curve"}
+    print(json.dumps({"ours": brief, **{k: v for k, v in report.items() if "ratio" in k}}, indent=1))
+    if naive:
+        print(json.dumps({"naive": {k: v for k, v in naive.items() if k != "curve"}}, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Shared fixtures: small generated rating matrices, so core tests run in seconds without any download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dmf_core.data import RatingData, from_triples
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ML1M_DIR = REPO_ROOT.parent / "shared" / "data" / "ml-1m"
+
+
+def low_rank_ratings(n_users: int, n_items: int, density: float, seed: int = 0, rank: int = 3) -> RatingData:
+    """Ratings 1..5 from a rank-`rank` model plus noise, rounded: learnable structure for tests."""
+    rng = np.random.default_rng(seed)
+    user_factors = rng.normal(size=(n_users, rank))
+    item_factors = rng.normal(size=(n_items, rank))
+    mask = rng.random((n_users, n_items)) < density
+    users, items = np.nonzero(mask)
+    scores = (user_factors[users] * item_factors[items]).sum(1) / np.sqrt(rank)
+    ratings = np.clip(np.rint(3 + 1.2 * scores + 0.3 * rng.normal(size=len(users))), 1, 5)
+    return from_triples(users + 1, items + 100, ratings, name="tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_data() -> RatingData:
+    return low_rank_ratings(150, 90, 0.3)
+
+
+@pytest.fixture(scope="session")
+def ml1m_dir() -> Path:
+    if not (ML1M_DIR / "ratings.dat").is_file():
+        pytest.skip("MovieLens-1M not found at ../shared/data/ml-1m")
+    return ML1M_DIR

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import torch
+
+from dmf_core import checkpoint as ckpt
+from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
+from dmf_core.inputs import MatrixInputs
+from dmf_core.metrics import Predictor
+from dmf_core.runs import evaluate_checkpoint, train_run
+from dmf_core.split import split_areas
+from tests.conftest import low_rank_ratings
+
+SMALL = ModelConfig(hidden=(32, 16))
+QUICK = TrainConfig(epochs=2, block_users=64, block_items=64, device="cpu", patience=0)
+
+
+@pytest.mark.parametrize("kind", ["dmf", "dmf-d"])
+def test_checkpoint_round_trip_gives_identical_predictions(tiny_data, tmp_path, kind):
+    config = TrainConfig(**{**QUICK.__dict__, "model": kind})
+    metrics, result = train_run(tiny_data, SplitConfig(), SMALL, config, tmp_path)
+    loaded = ckpt.load(tmp_path / "checkpoint.pt")  # weights_only=True inside
+    model = ckpt.restore_model(loaded)
+    split = split_areas(tiny_data, SplitConfig())
+    inputs = MatrixInputs.from_split(tiny_data, split)
+    users, items = tiny_data.users[:200], tiny_data.items[:200]
+    before = Predictor.build(result.model, result.inputs).continuous(users, items)
+    after = Predictor.build(model, inputs).continuous(users, items)
+    assert np.allclose(before, after, atol=1e-6)
+    assert loaded["history"] == metrics["history"]
+    again = evaluate_checkpoint(loaded, tiny_data, "cpu")
+    assert again["areas"]["I"]["rmse"] == pytest.approx(metrics["areas"]["I"]["rmse"], rel=1e-6)
+
+
+def test_resume_continues_from_the_saved_epoch(tiny_data, tmp_path):
+    train_run(tiny_data, SplitConfig(), SMALL, QUICK, tmp_path)
+    resumed_config = TrainConfig(**{**QUICK.__dict__, "epochs": 4})
+    metrics, _ = train_run(tiny_data, SplitConfig(), SMALL, resumed_config, tmp_path / "more",
+                           resume=ckpt.load(tmp_path / "checkpoint.pt"))
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3, 4]
+
+
+def test_corrupt_and_foreign_files_give_one_line_errors(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ckpt.CheckpointError, match="bad.pt"):
+        ckpt.load(bad)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(ckpt.CheckpointError, match="not a DMF checkpoint"):
+        ckpt.load(foreign)
+    with pytest.raises(ckpt.CheckpointError, match="no such"):
+        ckpt.load(tmp_path / "missing.pt")
+
+
+def test_checkpoint_rejects_data_of_another_shape(tiny_data, tmp_path):
+    train_run(tiny_data, SplitConfig(), SMALL, QUICK, tmp_path)
+    other = low_rank_ratings(40, 30, 0.3, seed=1)
+    with pytest.raises(ckpt.CheckpointError, match="trained on"):
+        evaluate_checkpoint(ckpt.load(tmp_path / "checkpoint.pt"), other, "cpu")

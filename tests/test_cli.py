@@ -1,0 +1,87 @@
+"""The CLI end to end on the built-in demo data, as a script or the app would call it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dmf_core", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = run_cli("train", "--data", "demo", "--model", "dmf-d", "--epochs", "3", "--hidden", "64,32",
+                     "--block-users", "512", "--block-items", "512", "--seed", "1", "--device", "cpu",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_train_writes_the_metrics_contract(trained_run):
+    out, result = trained_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("model", "device", "epochs_run", "train_seconds", "val_rmse", "areas", "history", "discrete",
+                "boundaries", "lambda"):
+        assert key in metrics, key
+    assert metrics["model"] == "dmf-d" and metrics["device"] == "cpu" and metrics["epochs_run"] == 3
+    assert set(metrics["areas"]) == {"I", "II", "III", "IV"}
+    for area in ("I", "II", "III", "IV"):
+        row = metrics["areas"][area]
+        assert row["n"] > 0 and 0 < row["rmse"] < 2 and 0 < row["mae"] < 2
+        assert set(metrics["discrete"][area]) >= {"rmse", "mae", "accuracy"}
+    assert len(metrics["history"]) == 3 and len(metrics["boundaries"]) == 4
+    assert (out / "checkpoint.pt").is_file()
+    assert "epoch 3/3" in result.stderr  # the progress bar
+
+
+def test_evaluate_rescores_the_checkpoint(trained_run, tmp_path):
+    out, _ = trained_run
+    target = tmp_path / "again.json"
+    result = run_cli("evaluate", str(out / "checkpoint.pt"), "--data", "demo", "--device", "cpu", "--out", str(target))
+    assert result.returncode == 0, result.stderr
+    original = json.loads((out / "metrics.json").read_text())
+    again = json.loads(target.read_text())
+    assert again["areas"]["II"]["rmse"] == pytest.approx(original["areas"]["II"]["rmse"], rel=1e-5)
+
+
+def test_zero_fractions_leave_areas_two_to_four_empty(tmp_path):
+    result = run_cli("train", "--data", "demo", "--epochs", "1", "--hidden", "16,8", "--new-users", "0",
+                     "--new-items", "0", "--device", "cpu", "--out", str(tmp_path), "--quiet")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["areas"]["II"] is None and metrics["areas"]["IV"] is None and metrics["areas"]["I"]["n"] > 0
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["train", "--epochs", "0"], "epochs must be >= 1"),
+        (["train", "--lr", "-1"], "learning rate must be > 0"),
+        (["train", "--model", "dmf-d", "--lambda-growth", "0.5"], "lambda growth must be >= 1"),
+        (["train", "--data", "/nonexistent/ratings.dat"], "/nonexistent/ratings.dat"),
+        (["evaluate", "/nonexistent/checkpoint.pt"], "no such checkpoint"),
+        (["train", "--device", "cuda:7"], "CUDA is not available"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_one_line(args, fragment, tmp_path):
+    result = run_cli(*args, "--out", str(tmp_path)) if args[0] == "train" else run_cli(*args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], result.stderr
+
+
+def test_help_explains_every_flag():
+    result = run_cli("train", "--help")
+    assert result.returncode == 0
+    for flag in ("--data", "--model", "--epochs", "--new-users", "--new-items", "--seed", "--device",
+                 "--max-seconds", "--out", "--resume"):
+        assert flag in result.stdout

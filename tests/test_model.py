@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+import torch
+
+from dmf_core.config import ModelConfig
+from dmf_core.inputs import MatrixInputs, SparseRows, single_row
+from dmf_core.metrics import Predictor
+from dmf_core.model import DMF
+from dmf_core.split import split_areas
+
+
+def dense(rows: SparseRows) -> torch.Tensor:
+    matrix = torch.zeros(rows.n_rows, rows.n_cols)
+    row_index = torch.repeat_interleave(torch.arange(rows.n_rows), rows.indptr[1:] - rows.indptr[:-1])
+    matrix[row_index, rows.indices] = rows.values
+    return matrix
+
+
+@pytest.mark.parametrize("encoding", ["rating", "centered+implicit"])
+@pytest.mark.parametrize("normalize", [False, True])
+def test_sparse_first_layer_equals_dense_matmul(tiny_data, encoding, normalize):
+    split = split_areas(tiny_data)
+    inputs = MatrixInputs.from_split(tiny_data, split)
+    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), input_encoding=encoding,
+                                                                  normalize_input=normalize))
+    layer = model.user_branch.first
+    rows = torch.tensor([0, 5, 7, 33])
+    got = layer(inputs.user_rows.gather(rows))
+
+    x = dense(inputs.user_rows)[rows]
+    present = (x != 0) | _present_mask(inputs.user_rows, rows)
+    values = x * 2 + 3 if encoding == "rating" else x
+    values = values * present
+    scale = present.sum(1, keepdim=True).clamp_min(1).rsqrt() if normalize else torch.ones(len(rows), 1)
+    weight = layer.bag.weight
+    expected = (values * scale) @ weight[: tiny_data.n_items] + layer.bias
+    if encoding == "centered+implicit":
+        expected = expected + (present.float() * scale) @ weight[tiny_data.n_items :]
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def _present_mask(rows: SparseRows, selected: torch.Tensor) -> torch.Tensor:
+    mask = torch.zeros(rows.n_rows, rows.n_cols, dtype=torch.bool)
+    row_index = torch.repeat_interleave(torch.arange(rows.n_rows), rows.indptr[1:] - rows.indptr[:-1])
+    mask[row_index, rows.indices] = True
+    return mask[selected]
+
+
+def test_cosine_output_lies_in_the_rating_scale(tiny_data):
+    split = split_areas(tiny_data)
+    inputs = MatrixInputs.from_split(tiny_data, split)
+    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
+    predictor = Predictor.build(model, inputs)
+    assert torch.allclose(predictor.user_factors.norm(dim=1), torch.ones(tiny_data.n_users), atol=1e-5)
+    users = np.repeat(np.arange(tiny_data.n_users), tiny_data.n_items)
+    items = np.tile(np.arange(tiny_data.n_items), tiny_data.n_users)
+    pred = predictor.continuous(users, items)
+    assert pred.min() >= 1.0 - 1e-5 and pred.max() <= 5.0 + 1e-5
+
+
+def test_new_user_row_gives_the_same_scores_as_the_matrix_row(tiny_data):
+    split = split_areas(tiny_data)
+    inputs = MatrixInputs.from_split(tiny_data, split)
+    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
+    predictor = Predictor.build(model, inputs)
+    user = 4
+    start, end = inputs.user_rows.indptr[user].item(), inputs.user_rows.indptr[user + 1].item()
+    cols = inputs.user_rows.indices[start:end].numpy()
+    ratings = inputs.user_rows.values[start:end].numpy() * 2 + 3
+    row = single_row(cols, ratings, tiny_data.n_items, tiny_data.rating_scale)
+    scores = predictor.new_user_scores(row)
+    items = np.arange(tiny_data.n_items)
+    assert np.allclose(scores, predictor.continuous(np.full_like(items, user), items), atol=1e-5)
+
+
+def test_gather_preserves_row_order_and_handles_empty_rows():
+    rows = SparseRows.from_coo(np.array([0, 0, 2]), np.array([1, 3, 0]), np.array([0.5, -1.0, 1.0]), 3, 4)
+    batch = rows.gather(torch.tensor([2, 1, 0]))
+    assert batch.bags.tolist() == [0, 2, 2]
+    assert batch.indices.tolist() == [0, 1, 3]
+    assert batch.counts().tolist() == [1, 0, 2]
+
+
+def test_invalid_model_settings_are_rejected():
+    with pytest.raises(ValueError):
+        ModelConfig(hidden=()).validate()
+    with pytest.raises(ValueError):
+        ModelConfig(dropout=1.0).validate()

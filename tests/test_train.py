@@ -1,0 +1,120 @@
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
+from dmf_core.metrics import evaluate, rmse
+from dmf_core.split import OBSERVED, TEST, split_areas
+from dmf_core.train import TrainingDiverged, fit
+
+SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
+
+
+def quick(**kwargs) -> TrainConfig:
+    defaults = {"epochs": 3, "block_users": 64, "block_items": 64, "lr": 5e-3, "patience": 0, "device": "cpu"}
+    return TrainConfig(**{**defaults, **kwargs})
+
+
+def test_dmf_learns_better_than_the_global_mean(tiny_data):
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.1, new_item_frac=0.1))
+    result = fit(tiny_data, split, SMALL, quick(epochs=25))
+    scores = evaluate(result.model, tiny_data, split, result.inputs)
+    test = split.role == TEST
+    train_mean = tiny_data.ratings[split.role == OBSERVED].mean()
+    baseline = rmse(np.full(test.sum(), train_mean), tiny_data.ratings[test])
+    assert scores["areas"]["I"]["rmse"] < 0.9 * baseline
+    assert result.history[-1]["val_rmse"] < result.history[0]["val_rmse"]
+    assert set(result.history[0]) >= {"epoch", "train_loss", "val_rmse", "val_areas", "elapsed", "eta_seconds"}
+
+
+def test_dmf_d_records_lambda_and_boundaries_and_scores_discretely(tiny_data):
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=4, quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=3.0))
+    result = fit(tiny_data, split, SMALL, config)
+    lambdas = [h["lambda"] for h in result.history]
+    assert lambdas == pytest.approx([2.0, 6.0, 18.0, 54.0])
+    assert all(len(h["boundaries"]) == 4 for h in result.history)
+    scores = evaluate(result.model, tiny_data, split, result.inputs)
+    discrete = scores["discrete"]["I"]
+    assert 0.0 <= discrete["accuracy"] <= 1.0
+    predictions = result.model.quantizer.hard(torch.linspace(1, 5, 50))
+    assert set(predictions.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+
+
+def test_training_is_reproducible_with_a_seed(tiny_data):
+    split = split_areas(tiny_data)
+    first = fit(tiny_data, split, SMALL, quick(seed=5))
+    second = fit(tiny_data, split, SMALL, quick(seed=5))
+    assert [h["train_loss"] for h in first.history] == [h["train_loss"] for h in second.history]
+    assert [h["val_rmse"] for h in first.history] == [h["val_rmse"] for h in second.history]
+
+
+def test_stop_flag_is_honoured_within_one_step(tiny_data):
+    split = split_areas(tiny_data)
+    stop = threading.Event()
+    steps: list[int] = []
+
+    def on_step(step: int, total: int) -> None:
+        steps.append(step)
+        if step == 2:
+            stop.set()
+
+    result = fit(tiny_data, split, SMALL, quick(epochs=50), on_step=on_step, stop_event=stop)
+    assert result.stop_reason == "stopped"
+    assert steps == [1, 2]
+    assert result.epochs_run == 1 and result.history[0]["partial"]
+
+
+def test_nan_guard_stops_with_a_clear_message(tiny_data):
+    split = split_areas(tiny_data)
+    result_holder = {}
+
+    def poison(report):  # after the first epoch, break the weights so the next loss is NaN
+        model = result_holder["model"]
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.fill_(float("nan"))
+
+    # fit builds its own model, so poison via the epoch callback reaching the model through the optimizer's params
+    import dmf_core.train as train_module
+
+    original = train_module.build_model
+
+    def capture(*args, **kwargs):
+        model = original(*args, **kwargs)
+        result_holder["model"] = model
+        return model
+
+    train_module.build_model = capture
+    try:
+        result = fit(tiny_data, split, SMALL, quick(epochs=5), on_epoch=poison)
+    finally:
+        train_module.build_model = original
+    assert result.stop_reason == "diverged"
+    assert "diverged" in result.message and "learning rate" in result.message
+    assert result.epochs_run == 1
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())  # the best (pre-NaN) weights
+
+
+def test_divergence_before_any_epoch_raises(tiny_data):
+    split = split_areas(tiny_data)
+    with pytest.raises(TrainingDiverged):
+        fit(tiny_data, split, SMALL, quick(lr=float("inf")))
+
+
+def test_time_budget_and_early_stopping(tiny_data):
+    split = split_areas(tiny_data)
+    budget = fit(tiny_data, split, SMALL, quick(epochs=10_000, max_seconds=1.0))
+    assert budget.stop_reason == "time_budget"
+    assert budget.train_seconds < 10
+    early = fit(tiny_data, split, SMALL, quick(epochs=500, patience=2, lr=5e-2))
+    assert early.stop_reason == "early_stopping"
+    assert early.epochs_run < 500
+
+
+@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"lr": -1.0}, {"weight_decay": -0.1}, {"block_users": 0}])
+def test_absurd_training_settings_are_rejected(tiny_data, kwargs):
+    with pytest.raises(ValueError):
+        fit(tiny_data, split_areas(tiny_data), SMALL, quick(**kwargs))
