@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                        f"{DEFAULTS_QUANT.lambda_growth}); with --lambda-schedule step, per step_every epochs")
     train.add_argument("--lambda-max", type=float, help=f"DMF-D: cap on λ (default {DEFAULTS_QUANT.lambda_max:g})")
     train.add_argument("--lambda-schedule", choices=["exp", "step"], help="DMF-D: λ growth schedule (default exp)")
+    train.add_argument("--warmup-epochs", type=int, help="DMF-D: epochs of plain DMF training before the quantizer "
+                       f"is switched on (default {DEFAULTS_QUANT.warmup_epochs})")
     train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
                        f"{DEFAULTS_QUANT.gamma2})")
     train.add_argument("--resume", help="continue training from this checkpoint.pt")
@@ -173,6 +175,7 @@ def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConf
         "lambda_max": args.lambda_max,
         "schedule": args.lambda_schedule,
         "gamma2": args.gamma2,
+        "warmup_epochs": args.warmup_epochs,
     }
     quantizer = replace(train_config.quantizer, **{k: v for k, v in quant_overrides.items() if v is not None})
     train_overrides = {

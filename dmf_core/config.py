@@ -64,6 +64,8 @@ class QuantizerConfig:
     step_every: int = 30
     gamma2: float = 0.1  # weight of mean((b - b_uniform)^2), as in the authors' loss_weights
     learn_boundaries: bool = True
+    # Epochs of plain continuous DMF loss before the quantizer is switched on (λ starts counting after them).
+    warmup_epochs: int = 0
 
     def validate(self) -> None:
         if self.lambda_start <= 0:
@@ -74,6 +76,8 @@ class QuantizerConfig:
             raise ValueError("lambda_max must be >= lambda_start")
         if self.gamma2 < 0:
             raise ValueError(f"gamma2 must be >= 0, got {self.gamma2}")
+        if self.warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be >= 0, got {self.warmup_epochs}")
         if self.step_every < 1:
             raise ValueError(f"step_every must be >= 1, got {self.step_every}")
 

@@ -61,8 +61,12 @@ class Quantizer(nn.Module):
         return torch.mean((self.boundaries - self.uniform) ** 2)
 
 
-def lambda_at(epoch: int, config: QuantizerConfig) -> float:
-    """λ used during `epoch` (0-based): exponential or step growth from lambda_start, capped at lambda_max."""
+def lambda_at(epoch: int, config: QuantizerConfig) -> float | None:
+    """λ used during `epoch` (0-based): exponential or step growth from lambda_start, capped at lambda_max.
+    None during the warm-up epochs, when DMF-D trains as plain DMF."""
+    epoch -= config.warmup_epochs
+    if epoch < 0:
+        return None
     exponent = epoch // config.step_every if config.schedule == "step" else epoch
     # log-space keeps huge growth^epoch from overflowing before the cap applies.
     log_lam = math.log(config.lambda_start) + exponent * math.log(config.lambda_growth)
@@ -70,4 +74,5 @@ def lambda_at(epoch: int, config: QuantizerConfig) -> float:
 
 
 def lambda_curve(config: QuantizerConfig, epochs: int) -> list[float]:
-    return [lambda_at(e, config) for e in range(epochs)]
+    """λ per epoch after the warm-up."""
+    return [lambda_at(e + config.warmup_epochs, config) or 0.0 for e in range(epochs)]

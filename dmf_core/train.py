@@ -184,7 +184,9 @@ def fit(
         if not losses:
             break
         predictor = Predictor.build(model, inputs)
-        val_pred = predictor.continuous(val_data[0], val_data[1])
+        val_continuous = predictor.continuous(val_data[0], val_data[1])
+        # DMF-D is selected on what it is for: its hard-quantized output.
+        val_pred = predictor.discrete(val_continuous) if model.discrete else val_continuous
         val_areas = per_area(val_pred, val_data[2], val_area)
         val_rmse = val_areas["I"]["rmse"] if val_areas["I"] else rmse(val_pred, val_data[2])
         elapsed = previous_seconds + time.perf_counter() - started
@@ -198,6 +200,7 @@ def fit(
             "train_loss": float(np.mean(losses)),
             "val_rmse": val_rmse,
             "val_areas": {k: (v["rmse"] if v else None) for k, v in val_areas.items()},
+            "val_rmse_continuous": rmse(val_continuous, val_data[2]),
             "lr": optimizer.param_groups[0]["lr"],
             "lambda": lam if model.discrete else None,
             "boundaries": model.quantizer.boundaries.detach().cpu().tolist() if model.quantizer else None,
@@ -252,7 +255,7 @@ def _train_step(
     item_chunk: torch.Tensor,
     item_batch: SparseBatch,
     config: TrainConfig,
-    lam: float,
+    lam: float | None,
 ) -> float | None:
     device = item_chunk.device
     in_block_item = torch.zeros(model.n_items, dtype=torch.bool, device=device)
@@ -273,7 +276,7 @@ def _train_step(
     user_factors = model.embed_users(user_in)
     item_factors = model.embed_items(item_in)
     cosine = (user_factors[target_rows] * item_factors[target_cols]).sum(-1)
-    if model.quantizer is None:
+    if model.quantizer is None or lam is None:
         loss = torch.mean((cosine - targets) ** 2)
     else:
         scale = model.rating_scale

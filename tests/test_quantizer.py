@@ -89,3 +89,9 @@ def test_lambda_schedules():
 def test_invalid_quantizer_settings_are_rejected(kwargs):
     with pytest.raises(ValueError):
         QuantizerConfig(**kwargs).validate()
+
+
+def test_warmup_epochs_delay_the_quantizer():
+    config = QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=3)
+    assert [lambda_at(e, config) for e in range(5)] == [None, None, None, 2.0, 4.0]
+    assert lambda_curve(config, 2) == [2.0, 4.0]
