@@ -224,6 +224,9 @@ def fit(
         scheduler.step()
         if interrupted:
             break
+        quantizer_warming_up = model.discrete and lam is None
+        if quantizer_warming_up:
+            stale_epochs = 0  # DMF-D is judged once its quantizer is on, not stopped during the warm-up
         if train_config.patience and stale_epochs >= train_config.patience:
             stop_reason = "early_stopping"
             message = f"no better validation RMSE for {train_config.patience} epochs"

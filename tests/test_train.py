@@ -31,7 +31,8 @@ def test_dmf_learns_better_than_the_global_mean(tiny_data):
 
 def test_dmf_d_records_lambda_and_boundaries_and_scores_discretely(tiny_data):
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
-    config = quick(model="dmf-d", epochs=4, quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=3.0))
+    config = quick(model="dmf-d", epochs=4, quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=3.0,
+                                                                              warmup_epochs=0))
     result = fit(tiny_data, split, SMALL, config)
     lambdas = [h["lambda"] for h in result.history]
     assert lambdas == pytest.approx([2.0, 6.0, 18.0, 54.0])
@@ -41,6 +42,15 @@ def test_dmf_d_records_lambda_and_boundaries_and_scores_discretely(tiny_data):
     assert 0.0 <= discrete["accuracy"] <= 1.0
     predictions = result.model.quantizer.hard(torch.linspace(1, 5, 50))
     assert set(predictions.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+
+
+def test_dmf_d_warm_up_trains_plain_dmf_first(tiny_data):
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=4,
+                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=2))
+    result = fit(tiny_data, split, SMALL, config)
+    assert [h["lambda"] for h in result.history] == [None, None, 2.0, 4.0]
+    assert result.history[1]["boundaries"] == [1.5, 2.5, 3.5, 4.5]  # untouched while the quantizer is off
 
 
 def test_training_is_reproducible_with_a_seed(tiny_data):
