@@ -129,9 +129,11 @@ def fit(
     val_data = (data.users[val_selected], data.items[val_selected], data.ratings[val_selected])
     val_area = split.area[val_selected]
 
-    best_rmse = min((h["val_rmse"] for h in history if h.get("val_rmse") is not None), default=math.inf)
-    best_state = copy.deepcopy(model.state_dict())
-    best_epoch = max((h["epoch"] for h in history if h.get("val_rmse") == best_rmse), default=0)
+    # A resumed checkpoint holds the best weights so far; warm-up epochs of DMF-D never count as its best.
+    eligible = [h for h in history if h.get("val_rmse") is not None and not (model.discrete and h["lambda"] is None)]
+    best_rmse = min((h["val_rmse"] for h in eligible), default=math.inf)
+    best_epoch = max((h["epoch"] for h in eligible if h["val_rmse"] == best_rmse), default=0)
+    best_state: dict[str, torch.Tensor] | None = copy.deepcopy(model.state_dict()) if eligible else None
     stale_epochs = 0
     stop_reason = "completed"
     message = ""
@@ -214,7 +216,11 @@ def fit(
             report["monitor"] = monitor(model, inputs)
             started += time.perf_counter() - monitor_started
         history.append(report)
-        if val_rmse < best_rmse - 1e-5:
+        quantizer_warming_up = model.discrete and lam is None
+        if quantizer_warming_up:
+            # A warm-up epoch is plain DMF + rounding, not DMF-D: never select it, never stop during it.
+            stale_epochs = 0
+        elif val_rmse < best_rmse - 1e-5:
             best_rmse, best_epoch, stale_epochs = val_rmse, epoch + 1, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
@@ -224,9 +230,6 @@ def fit(
         scheduler.step()
         if interrupted:
             break
-        quantizer_warming_up = model.discrete and lam is None
-        if quantizer_warming_up:
-            stale_epochs = 0  # DMF-D is judged once its quantizer is on, not stopped during the warm-up
         if train_config.patience and stale_epochs >= train_config.patience:
             stop_reason = "early_stopping"
             message = f"no better validation RMSE for {train_config.patience} epochs"
@@ -234,7 +237,8 @@ def fit(
 
     if not history and stop_reason == "diverged":
         raise TrainingDiverged(message)
-    model.load_state_dict(best_state)
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return TrainResult(
         model=model,
