@@ -72,12 +72,12 @@ def test_fixed_boundaries_get_no_gradient():
 
 
 def test_lambda_schedules():
-    exp = QuantizerConfig(lambda_start=0.1, lambda_growth=1.015, lambda_max=1e30)
+    exp = QuantizerConfig(lambda_start=0.1, lambda_growth=1.015, lambda_max=1e30, warmup_epochs=0)
     assert lambda_at(0, exp) == pytest.approx(0.1)
     assert lambda_at(1000, exp) == pytest.approx(0.1 * 1.015**1000, rel=1e-9)
-    step = QuantizerConfig(lambda_start=1.0, lambda_growth=25.0, schedule="step", step_every=30)
+    step = QuantizerConfig(lambda_start=1.0, lambda_growth=25.0, schedule="step", step_every=30, warmup_epochs=0)
     assert [lambda_at(e, step) for e in (0, 29, 30, 60)] == pytest.approx([1.0, 1.0, 25.0, 625.0])
-    capped = QuantizerConfig(lambda_start=2.0, lambda_growth=10.0, lambda_max=1e5)
+    capped = QuantizerConfig(lambda_start=2.0, lambda_growth=10.0, lambda_max=1e5, warmup_epochs=0)
     curve = lambda_curve(capped, 2000)
     assert max(curve) == 1e5 and all(math.isfinite(v) for v in curve)
     assert curve == sorted(curve)
