@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from dmf_core.data import RatingData, from_triples
 
@@ -35,3 +38,21 @@ def ml1m_dir() -> Path:
     if not (ML1M_DIR / "ratings.dat").is_file():
         pytest.skip("MovieLens-1M not found at ../shared/data/ml-1m")
     return ML1M_DIR
+
+
+def make_zip(files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip archive in memory, with member names taken literally (so tests can build hostile ones)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in files.items():
+            archive.writestr(zipfile.ZipInfo(name), content, compress_type=compression)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: a second intra-op thread only adds synchronisation, and on a busy machine a lot of it."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -28,12 +28,8 @@ SERVES = {"bias": AREAS, "mf": ("I",), "u-autorec": ("I", "II"), "i-autorec": ("
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation, and on a busy machine a lot of it."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _single_thread(one_thread):
     yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

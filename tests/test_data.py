@@ -3,7 +3,6 @@ naming the file and line."""
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from dmf_core.data import (
     load_upload,
     parse_ml1m_ratings,
 )
+from tests.conftest import make_zip
 
 # Six ratings by three users of three movies; movie 20's title is latin-1 on purpose.
 ML1M_RATINGS = b"1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n2::30::1::978300275\n" \
@@ -47,12 +47,6 @@ def _write(folder: Path, name: str, content: bytes | str) -> Path:
     return path
 
 
-def _zip(files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, content in files.items():
-            archive.writestr(zipfile.ZipInfo(name), content, compress_type=compression)
-    return buffer.getvalue()
 
 
 def _ml1m_folder(root: Path) -> Path:
@@ -81,7 +75,7 @@ def test_ml1m_folder_file_and_zip_agree(tmp_path):
     assert from_folder.name == "ml-1m"
     assert load_ml1m_folder(folder).item_titles == from_folder.item_titles
     from_file = load_dataset(folder / "ratings.dat")  # titles come from the movies.dat beside it
-    zip_path = _write(tmp_path, "ml-1m.zip", _zip({f"ml-1m/{p.name}": p.read_bytes() for p in folder.iterdir()}))
+    zip_path = _write(tmp_path, "ml-1m.zip", make_zip({f"ml-1m/{p.name}": p.read_bytes() for p in folder.iterdir()}))
     from_zip = load_dataset(zip_path)
     from_upload = load_upload("ml-1m.zip", zip_path.read_bytes())
     for other in (from_file, from_zip, from_upload):
@@ -94,7 +88,7 @@ def test_folder_one_level_up_is_searched(tmp_path):
     _assert_six_ratings(load_dataset(tmp_path))
 
 
-def test_ml100k_folder_file_and_zip(tmp_path):
+def test_ml100k_folder_file_andmake_zip(tmp_path):
     folder = tmp_path / "ml-100k"
     _write(folder, "u.data", ML100K_DATA)
     _write(folder, "u.item", ML100K_ITEMS)
@@ -102,7 +96,7 @@ def test_ml100k_folder_file_and_zip(tmp_path):
         data = load_dataset(spec)
         _assert_six_ratings(data)
         assert data.name == "ml-100k"
-    zipped = _zip({"ml-100k/u.data": ML100K_DATA, "ml-100k/u.item": ML100K_ITEMS, "ml-100k/README": b"x"})
+    zipped = make_zip({"ml-100k/u.data": ML100K_DATA, "ml-100k/u.item": ML100K_ITEMS, "ml-100k/README": b"x"})
     _assert_six_ratings(load_upload("ml-100k.zip", zipped))
     _assert_six_ratings(load_upload("u.data", ML100K_DATA), titles=False)
 
@@ -151,7 +145,7 @@ def test_ml1m_spec_prefers_the_cached_download(tmp_path, monkeypatch):
 
 
 def test_ml1m_spec_reads_a_zip_put_in_the_data_folder(tmp_path):
-    _write(tmp_path, "ml-1m.zip", _zip({"ml-1m/ratings.dat": ML1M_RATINGS, "ml-1m/movies.dat": ML1M_MOVIES}))
+    _write(tmp_path, "ml-1m.zip", make_zip({"ml-1m/ratings.dat": ML1M_RATINGS, "ml-1m/movies.dat": ML1M_MOVIES}))
     _assert_six_ratings(load_dataset("ml-1m", data_dir=tmp_path))
 
 
@@ -238,22 +232,22 @@ def test_from_triples_checks_scale_and_duplicates():
 
 
 def test_corrupt_and_hostile_zips(tmp_path):
-    good = _zip({"ml-1m/ratings.dat": ML1M_RATINGS})
+    good = make_zip({"ml-1m/ratings.dat": ML1M_RATINGS})
     truncated = _write(tmp_path, "truncated.zip", good[: len(good) // 2])
     with pytest.raises(DataError, match=r"truncated\.zip: corrupt or not a zip file"):
         load_dataset(truncated)
-    stored = _zip({"ml-1m/ratings.dat": ML1M_RATINGS}, zipfile.ZIP_STORED)
+    stored = make_zip({"ml-1m/ratings.dat": ML1M_RATINGS}, zipfile.ZIP_STORED)
     flipped = stored.replace(b"978300760", b"978300761")  # the CRC no longer matches
     with pytest.raises(DataError, match=r"bad\.zip: corrupt zip member ml-1m/ratings\.dat"):
         load_upload("bad.zip", flipped)
     with pytest.raises(DataError, match=r"escape"):
-        load_upload("slip.zip", _zip({"../ratings.dat": ML1M_RATINGS}))
+        load_upload("slip.zip", make_zip({"../ratings.dat": ML1M_RATINGS}))
     with pytest.raises(DataError, match=r"escape"):
-        load_upload("abs.zip", _zip({"/tmp/ratings.dat": ML1M_RATINGS}))
+        load_upload("abs.zip", make_zip({"/tmp/ratings.dat": ML1M_RATINGS}))
     with pytest.raises(DataError, match=r"no ratings\.dat, u\.data"):
-        load_upload("other.zip", _zip({"README": b"hello"}))
+        load_upload("other.zip", make_zip({"README": b"hello"}))
     with pytest.raises(DataError, match=r"^inner\.zip:ml-1m/ratings\.dat: line 1: non-numeric"):
-        load_upload("inner.zip", _zip({"ml-1m/ratings.dat": b"1::x::3::4\n"}))
+        load_upload("inner.zip", make_zip({"ml-1m/ratings.dat": b"1::x::3::4\n"}))
 
 
 # --- fingerprint -------------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ Every failure must leave the data folder as it was: no .part files, no staging f
 from __future__ import annotations
 
 import hashlib
-import io
 import socket
 import threading
 import time
@@ -20,20 +19,15 @@ from dmf_core import data as data_module
 from dmf_core import download
 from dmf_core.data import DataError, load_dataset
 from dmf_core.download import DownloadError, download_ml1m, extract_zip_safely
+from tests.conftest import make_zip
 
 FAKE_RATINGS = b"1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n2::20::1::978300275\n"
 FAKE_MOVIES = b"10::Toy Story (1995)::Animation\n20::Heat (1995)::Action\n"
 
 
-def _zip(files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, content in files.items():
-            archive.writestr(zipfile.ZipInfo(name), content, compress_type=compression)
-    return buffer.getvalue()
 
 
-FAKE_ZIP = _zip({"ml-1m/": b"", "ml-1m/ratings.dat": FAKE_RATINGS, "ml-1m/movies.dat": FAKE_MOVIES})
+FAKE_ZIP = make_zip({"ml-1m/": b"", "ml-1m/ratings.dat": FAKE_RATINGS, "ml-1m/movies.dat": FAKE_MOVIES})
 
 
 class _Server:
@@ -169,7 +163,7 @@ def test_extract_writes_all_members(tmp_path):
 @pytest.mark.parametrize("member", ["../evil.txt", "ml-1m/../../evil.txt", "/tmp/evil.txt", "C:/evil.txt"])
 def test_extract_rejects_members_escaping_the_target(tmp_path, member):
     archive = tmp_path / "slip.zip"
-    archive.write_bytes(_zip({"ml-1m/ratings.dat": FAKE_RATINGS, member: b"gotcha"}))
+    archive.write_bytes(make_zip({"ml-1m/ratings.dat": FAKE_RATINGS, member: b"gotcha"}))
     with pytest.raises(DataError, match="would escape the target folder") as caught:
         extract_zip_safely(archive, tmp_path / "out")
     assert str(caught.value).startswith(str(archive)) and "\n" not in str(caught.value)
@@ -182,7 +176,7 @@ def test_extract_rejects_corrupt_zips(tmp_path):
     with pytest.raises(DataError, match=r"junk\.zip: corrupt or not a zip file"):
         extract_zip_safely(not_zip, tmp_path / "out")
     bad_crc = tmp_path / "crc.zip"
-    stored = _zip({"a.txt": b"first member", "ml-1m/ratings.dat": FAKE_RATINGS}, zipfile.ZIP_STORED)
+    stored = make_zip({"a.txt": b"first member", "ml-1m/ratings.dat": FAKE_RATINGS}, zipfile.ZIP_STORED)
     bad_crc.write_bytes(stored.replace(b"978300760", b"978300761"))
     with pytest.raises(DataError, match=r"corrupt zip member ml-1m/ratings\.dat"):
         extract_zip_safely(bad_crc, tmp_path / "out")

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import time
 from dataclasses import replace
 
 import pytest
-import torch
 
 from dmf_core import cli, reproduce
 from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig
@@ -46,12 +43,8 @@ TINY = Plan(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation, and on a busy machine a lot of it."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _single_thread(one_thread):
     yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
@@ -216,12 +209,15 @@ def _ml1m_available() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("DMF_SLOW_TESTS") != "1" or not _ml1m_available(),
-                    reason="opt-in (DMF_SLOW_TESTS=1, ~4 min) and needs MovieLens-1M")
-def test_quick_mode_on_ml1m_fits_five_minutes(tmp_path):
-    started = time.perf_counter()
+@pytest.mark.skipif(not _ml1m_available(), reason="needs MovieLens-1M (../shared/data/ml-1m)")
+def test_quick_mode_on_ml1m_writes_both_tables(tmp_path):
+    """CI runs the real --quick reproduction (~3-4 min on 2 cores; its time is capped by the plan's budgets, and
+    measured by the reproduction itself, not asserted here)."""
     assert cli.main(["reproduce", "--quick", "--out", str(tmp_path)]) == 0
-    assert time.perf_counter() - started < 300
     for table in (1, 2):
         summary = json.loads((tmp_path / f"table{table}.json").read_text())
         assert all(row["seeds"] == [0] for row in summary["rows"])
+        # Loose sanity bounds (the global mean scores ~1.12 on ML-1M): every measured model learned something.
+        for row in summary["rows"]:
+            key = "I" if table == 1 else "rmse"
+            assert row["cells"][key]["mean"] < 1.0, (table, row["key"], row["cells"][key])
