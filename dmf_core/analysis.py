@@ -1,0 +1,243 @@
+"""Looking inside a trained run: its test-set outputs, errors and confusion matrix per area, the cold-start curve
+(error for new users as a function of how many of their ratings the model sees), and scoring a brand-new user from
+a handful of ratings. All of it is forward passes of the saved model: nothing here trains.
+
+The app's Quantizer, Areas and New-user pages draw these; they are plain functions so tests and notebooks can use
+them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import checkpoint as ckpt
+from .data import RatingData
+from .inputs import MatrixInputs, SparseRows, scale_ratings, single_row
+from .metrics import Predictor, mae, rmse
+from .model import DMF
+from .quantizer import rating_levels
+from .split import AREAS, OBSERVED, TEST, AreaSplit, split_areas
+
+# Table 1 of the paper (RMSE on MovieLens-1M, 90/10 users and items, averaged over 5 splits). Drawn as reference
+# marks only: a run on other data or settings is not expected to match them.
+PAPER_TABLE1: dict[str, dict[str, float]] = {
+    "DMF (paper)": {"I": 0.850, "II": 0.883, "III": 0.864, "IV": 0.904},
+    "I-AutoRec (paper)": {"I": 0.841, "III": 0.856},
+    "U-AutoRec (paper)": {"I": 0.906, "II": 0.976},
+}
+# Table 2 (discrete predictions on MovieLens-1M, no held-out users or items).
+PAPER_TABLE2_DMFD = {"rmse": 0.898, "mae": 0.625}
+
+
+@dataclass
+class RunAnalysis:
+    """A saved model put back together with its data and split, plus its test-set predictions."""
+
+    model: DMF
+    data: RatingData
+    split: AreaSplit
+    inputs: MatrixInputs
+    predictor: Predictor
+    test_users: np.ndarray
+    test_items: np.ndarray
+    test_true: np.ndarray
+    test_area: np.ndarray  # 0..3 for I..IV
+    test_pred: np.ndarray  # continuous, on the rating scale
+    test_discrete: np.ndarray | None  # DMF-D's hard Q_b of test_pred; None for DMF
+
+    @classmethod
+    def build(cls, checkpoint: dict[str, Any], data: RatingData, device: str | torch.device = "cpu") -> RunAnalysis:
+        """Rebuild the run's split from its stored seed and fractions and score every test rating once."""
+        ckpt.check_matches(checkpoint, data)
+        _, _, split_config = ckpt.configs(checkpoint)
+        model = ckpt.restore_model(checkpoint, device)
+        split = split_areas(data, split_config)
+        inputs = MatrixInputs.from_split(data, split, device)
+        predictor = Predictor.build(model, inputs)
+        test = split.role == TEST
+        users, items = data.users[test], data.items[test]
+        pred = predictor.continuous(users, items)
+        discrete = predictor.discrete(pred) if model.discrete else None
+        return cls(model, data, split, inputs, predictor, users, items, data.ratings[test], split.area[test],
+                   pred, discrete)
+
+    @property
+    def discrete(self) -> bool:
+        return self.model.discrete
+
+    @property
+    def levels(self) -> list[float]:
+        return rating_levels(self.data.rating_scale)
+
+    def errors_by_area(self, discrete: bool = False) -> dict[str, np.ndarray]:
+        """Signed errors (prediction − truth) of the test ratings, per area; empty areas are left out."""
+        pred = self.test_discrete if discrete and self.test_discrete is not None else self.test_pred
+        errors = pred.astype(np.float64) - self.test_true
+        return {name: errors[self.test_area == i] for i, name in enumerate(AREAS) if (self.test_area == i).any()}
+
+    def confusion(self) -> np.ndarray:
+        """Counts of (true level, predicted level) for the discrete predictions: DMF-D's hard Q_b, or for DMF its
+        rounded output (the baseline quantizer)."""
+        levels = self.levels
+        pred = self.test_discrete if self.test_discrete is not None else np.clip(np.rint(self.test_pred),
+                                                                                  levels[0], levels[-1])
+        return confusion_matrix(pred, self.test_true, levels)
+
+
+def confusion_matrix(pred: np.ndarray, true: np.ndarray, levels: list[float]) -> np.ndarray:
+    """matrix[t, p] = how many ratings with true level t were predicted as level p."""
+    lookup = np.asarray(levels)
+    true_index = np.abs(true[:, None] - lookup[None, :]).argmin(1)
+    pred_index = np.abs(pred[:, None] - lookup[None, :]).argmin(1)
+    matrix = np.zeros((len(levels), len(levels)), dtype=np.int64)
+    np.add.at(matrix, (true_index, pred_index), 1)
+    return matrix
+
+
+# ------------------------------------------------------------------------------------------------- cold start
+
+
+def cold_start_curve(
+    analysis: RunAnalysis, ks: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 40), seed: int = 0
+) -> pd.DataFrame:
+    """Test error on new users (area II) when the model sees only k of each one's observed ratings.
+
+    For every k, each new user with at least k observed ratings (on items seen in training) and at least one
+    area-II test rating gets an input row of k of them, drawn at random; their area-II test ratings are then
+    predicted. The last row ("all") uses every observed rating, as the Areas table does. No retraining: a new
+    user is one forward pass of the user branch."""
+    data, split = analysis.data, analysis.split
+    usable = (split.role == OBSERVED) & split.new_user[data.users] & ~split.new_item[data.items]
+    target = (split.role == TEST) & (split.area == AREAS.index("II"))
+    pool_users, pool_items, pool_ratings = data.users[usable], data.items[usable], data.ratings[usable]
+    pool_count = np.bincount(pool_users, minlength=data.n_users)
+    has_target = np.bincount(data.users[target], minlength=data.n_users) > 0
+    rng = np.random.default_rng(seed)
+    # A random rank per observed rating: "the first k by rank" is a uniform sample of k, nested across k.
+    order = np.lexsort((rng.random(len(pool_users)), pool_users))
+    rank = np.empty(len(order), dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(pool_count)])[pool_users[order]]
+    rank[order] = np.arange(len(order)) - starts
+
+    rows: list[dict[str, Any]] = []
+    max_k = int(pool_count.max()) if len(pool_count) else 0
+    for k in [k for k in ks if k <= max_k] + [None]:
+        eligible = has_target & (pool_count >= (k or 0))
+        if k is None:
+            eligible = has_target & split.new_user
+        if not eligible.any():
+            continue
+        chosen = eligible[pool_users] & (rank < (k if k is not None else np.iinfo(np.int64).max))
+        row = _score_users(analysis, eligible, pool_users[chosen], pool_items[chosen], pool_ratings[chosen], target)
+        row["k"] = "all" if k is None else str(k)
+        row["seen_ratings"] = k if k is not None else float(pool_count[eligible].mean())
+        rows.append(row)
+    columns = ["k", "seen_ratings", "n_users", "n_ratings", "rmse", "mae", "discrete_rmse", "discrete_mae"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _score_users(
+    analysis: RunAnalysis,
+    eligible: np.ndarray,
+    in_users: np.ndarray,
+    in_items: np.ndarray,
+    in_ratings: np.ndarray,
+    target: np.ndarray,
+) -> dict[str, Any]:
+    data = analysis.data
+    users = np.flatnonzero(eligible)
+    position = np.full(data.n_users, -1)
+    position[users] = np.arange(len(users))
+    scaled = scale_ratings(np.asarray(in_ratings, np.float32), data.rating_scale).astype(np.float32)
+    rows = SparseRows.from_coo(position[in_users], in_items, scaled, len(users), data.n_items,
+                               analysis.predictor.user_factors.device)
+    analysis.model.eval()
+    factors = analysis.model.embed_all(rows, users=True)
+    selected = target & eligible[data.users]
+    t_users, t_items, true = data.users[selected], data.items[selected], data.ratings[selected]
+    with torch.no_grad():
+        u = torch.as_tensor(position[t_users], device=factors.device)
+        i = torch.as_tensor(t_items, device=factors.device)
+        cosine = (factors[u] * analysis.predictor.item_factors[i]).sum(-1)
+        pred = analysis.model.to_rating(cosine).cpu().numpy()
+    row: dict[str, Any] = {"n_users": len(users), "n_ratings": int(len(true)), "rmse": rmse(pred, true),
+                           "mae": mae(pred, true), "discrete_rmse": None, "discrete_mae": None}
+    if analysis.discrete:
+        hard = analysis.predictor.discrete(pred)
+        row["discrete_rmse"], row["discrete_mae"] = rmse(hard, true), mae(hard, true)
+    return row
+
+
+# ------------------------------------------------------------------------------------------------- a new user
+
+
+@dataclass(frozen=True)
+class NewUserResult:
+    scores: np.ndarray  # predicted rating for every item (continuous)
+    discrete: np.ndarray | None  # DMF-D's hard Q_b of the scores
+    used: list[int]  # items whose ratings went into the input row
+    ignored: list[int]  # items rated but left out: held out of training, so their input weights are untrained
+
+
+def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserResult:
+    """Predict every item for a person the model has never seen, from their ratings alone (area II; area IV
+    for items that were held out of training). One forward pass, no retraining.
+
+    Raises ValueError for an unknown item, a rating off the scale or a repeated item."""
+    data = analysis.data
+    low, high = data.rating_scale
+    if len(items) != len(ratings):
+        raise ValueError("items and ratings must have the same length")
+    if len(set(items)) != len(items):
+        raise ValueError("each movie can be rated only once")
+    for item, value in zip(items, ratings, strict=True):
+        if not 0 <= int(item) < data.n_items:
+            raise ValueError(f"unknown item index {item}")
+        if not np.isfinite(value) or not low <= float(value) <= high:
+            raise ValueError(f"rating {value:g} is outside the scale {low:g}..{high:g}")
+    used = [int(i) for i in items if not analysis.split.new_item[int(i)]]
+    ignored = [int(i) for i in items if analysis.split.new_item[int(i)]]
+    used_ratings = [float(r) for i, r in zip(items, ratings, strict=True) if int(i) in set(used)]
+    row = single_row(used, used_ratings, data.n_items, data.rating_scale)
+    scores = analysis.predictor.new_user_scores(row)
+    discrete = analysis.predictor.discrete(scores) if analysis.discrete else None
+    return NewUserResult(scores=scores, discrete=discrete, used=used, ignored=ignored)
+
+
+def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10,
+                    min_ratings: int = 1) -> pd.DataFrame:
+    """The `top` unrated items with the highest predicted rating; ties broken by popularity. `min_ratings` skips
+    items with fewer ratings in the data (obscure items the model knows little about)."""
+    data = analysis.data
+    popularity = np.bincount(data.items, minlength=data.n_items)
+    candidates = np.ones(data.n_items, dtype=bool)
+    candidates[list(rated)] = False
+    candidates &= popularity >= min_ratings
+    index = np.flatnonzero(candidates)
+    order = np.lexsort((-popularity[index], -result.scores[index]))[:top]
+    chosen = index[order]
+    frame = pd.DataFrame({
+        "title": [data.title(int(i)) for i in chosen],
+        "predicted": np.round(result.scores[chosen].astype(np.float64), 2),
+        "area": ["IV (new item)" if analysis.split.new_item[i] else "II" for i in chosen],
+        "ratings in data": popularity[chosen],
+        "item": chosen,
+    })
+    if result.discrete is not None:
+        frame.insert(2, "discrete", result.discrete[chosen].astype(np.float64))
+    return frame
+
+
+def search_titles(data: RatingData, query: str, limit: int = 20) -> list[int]:
+    """Item indices whose title contains every word of `query` (case-insensitive), most-rated first."""
+    words = [w for w in query.lower().split() if w]
+    if not words:
+        return []
+    popularity = np.bincount(data.items, minlength=data.n_items)
+    hits = [i for i in range(data.n_items) if all(w in data.title(i).lower() for w in words)]
+    return sorted(hits, key=lambda i: -popularity[i])[:limit]

@@ -1,0 +1,127 @@
+"""Train: DMF or DMF-D with every hyperparameter, live progress, Stop, and the saved runs to compare/download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dmf_core import plots
+from dmf_core.device import describe_device, pick_device
+from dmf_core.jobs import one_line
+from studio import cache, live, state, train_form, ui
+
+ui.setup(
+    "Train",
+    "Training fits the two branches on the *observed ratings of area I* only, by minimising the squared error of "
+    "eq. (1), $\\frac{1}{|\\Omega_{tr}|}\\sum (F(X_i,Y_j)-M_{ij})^2 + \\gamma\\lVert W\\rVert^2$. Each step takes a "
+    "block of users × items; the validation RMSE is measured after every epoch, for every area. Training runs "
+    "in the background: you can visit other pages and come back.",
+)
+
+WATCH = "studio_watch_job"
+ref = state.dataset()
+split = state.split_config()
+train_form.form()
+
+device_name = st.session_state.get(train_form.P + "device", "auto")
+with ui.guard("Device"):
+    st.caption(f"Data: **{ref.label}** · split {split.new_user_frac:.0%} new users / {split.new_item_frac:.0%} new "
+               f"items, seed {split.seed} (change on the Data page) · device in use: "
+               f"**{describe_device(pick_device(device_name))}**")
+
+START_ERROR = "studio_train_error"
+registry = cache.registry()
+
+
+def start() -> None:
+    """Start button callback: runs before the page is drawn, so the page already shows the new run (and a
+    disabled Start button) in the same rerun."""
+    try:
+        model_config, train_config = train_form.configs()
+        loaded = cache.load(ref)
+        job = registry.submit(
+            state.owner(), loaded.data, split, model_config, train_config,
+            label=str(st.session_state.get("train-label") or "").strip(),
+            meta={"dataset_spec": ref.spec, "dataset_label": ref.label, "dataset_fingerprint": loaded.fingerprint},
+        )
+    except (ValueError, OSError) as error:
+        st.session_state[START_ERROR] = f"Not started: {one_line(error)}"
+    else:
+        state.add_job(job.job_id)
+        st.toast(f"Started {train_config.model.upper()} run {job.job_id}")
+
+
+mine = [registry.get(job_id) for job_id in state.my_jobs()]
+mine = [job for job in mine if job is not None]
+my_active = next((job for job in reversed(mine) if job.snapshot().active), None)
+
+st.text_input("Run label (optional)", key="train-label", max_chars=60, placeholder="e.g. dropout 0.2, lr 1e-2")
+st.button("Start training", type="primary", icon=":material/play_arrow:", key="train-start", on_click=start,
+          disabled=my_active is not None, help="Queues the run; one run trains at a time on this server.")
+if my_active is not None:
+    st.caption("Your run is still going: stop it or wait for it to finish before starting another.")
+if st.session_state.get(START_ERROR):
+    st.error(st.session_state.pop(START_ERROR))
+
+st.subheader("Progress")
+# Runs of other sessions (including this tab before a reload): watchable, not stoppable. The one being watched
+# stays listed after it ends, so its outcome is shown rather than the panel vanishing.
+watching = st.session_state.get(WATCH)
+others = [s for s in registry.snapshots() if s.owner != state.owner() and (s.active or s.job_id == watching)]
+if mine:
+    live.job_panel(mine[-1].job_id)
+elif not others:
+    st.caption("No run yet in this session. Press **Start training**.")
+if others:
+    running = sum(s.active for s in others)
+    title = (f"{running} run(s) in progress from other browser sessions" if running
+             else "A run from another browser session")
+    with st.expander(title, expanded=not mine):
+        st.caption("Visible to everyone, stoppable only by the session that started them.")
+        options = [s.job_id for s in others]
+        watched = st.selectbox("Watch", options, key=WATCH, format_func=lambda j: next(
+            f"{s.model.upper()} on {s.dataset} ({s.status}, {s.progress:.0%}) {s.job_id}" for s in others
+            if s.job_id == j))
+        if watched:
+            live.job_panel(watched, compact=True)
+
+st.subheader("Saved runs")
+runs = cache.finished_runs()
+if not runs:
+    st.caption(f"None yet. Finished runs are kept in `{state.runs_root()}` (metrics.json + checkpoint.pt).")
+else:
+    rows = []
+    for run in runs:
+        m = run.metrics
+        areas = m.get("areas") or {}
+        rows.append({
+            "run": run.run_id, "label": run.label, "model": run.model.upper(), "data": run.dataset,
+            "epochs": m.get("epochs_run"), "stop": m.get("stop_reason"),
+            "val RMSE": m.get("val_rmse"), **{f"test RMSE {a}": (areas.get(a) or {}).get("rmse") for a in areas},
+            "seconds": round(m.get("train_seconds") or 0.0, 1), "device": m.get("device"),
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in rows[0]
+                                if "RMSE" in c})
+    titles = {r.run_id: r.title() for r in runs}
+    chosen = st.multiselect("Compare runs", list(titles), default=list(titles)[:2], format_func=titles.get,
+                            key="train-compare", max_selections=8)
+    picked = [r for r in runs if r.run_id in chosen]
+    if picked:
+        left, right = st.columns(2)
+        names = [f"{r.label or r.run_id[-6:]} ({r.model.upper()})" for r in picked]
+        left.plotly_chart(plots.compare_runs([(n, r.metrics.get("history") or []) for n, r in zip(names, picked,
+                                                                                               strict=True)]),
+                          width="stretch", key="train-compare-curves")
+        right.plotly_chart(plots.compare_areas([(n, r.metrics.get("areas") or {}) for n, r in zip(names, picked,
+                                                                                               strict=True)]),
+                           width="stretch", key="train-compare-areas")
+    cols = st.columns([2, 1, 1])
+    download = cols[0].selectbox("Download a run", list(titles), format_func=titles.get, key="train-download")
+    record = next(r for r in runs if r.run_id == download)
+    cols[1].download_button("metrics.json", data=lambda: record.metrics_path.read_bytes(), icon=":material/description:",
+                            file_name=f"{record.run_id}-metrics.json", mime="application/json",
+                            on_click="ignore", key="train-dl-metrics")
+    cols[2].download_button("checkpoint.pt", data=lambda: record.checkpoint_path.read_bytes(), icon=":material/download:",
+                            file_name=f"{record.run_id}-checkpoint.pt", mime="application/octet-stream",
+                            on_click="ignore", key="train-dl-ckpt")

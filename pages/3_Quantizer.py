@@ -1,0 +1,106 @@
+"""Quantizer: the smooth G_{λ,b} turning into the hard Q_b as λ grows; a DMF-D run's learned b, its λ/b replay
+over its outputs, and its confusion matrix; without a run, a sandbox with λ and b sliders."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dmf_core import plots
+from dmf_core.quantizer import rating_levels
+from studio import cache, ui
+
+ui.setup(
+    "Quantizer",
+    "DMF-D maps the continuous output $x$ to whole stars with the step function $Q_b$ of eq. (3): the star changes "
+    "where $x$ crosses a boundary $b_v$. Steps have no gradient, so training uses $G_{\\lambda,b}$ of eq. (4), "
+    "where each step is a sigmoid of slope $\\lambda$; $\\lambda$ grows during training until $G$ *is* $Q_b$. "
+    "The boundaries start at the uniform midpoints $\\tilde b$ (1.5, 2.5, …) and are learned.",
+)
+st.latex(r"G_{\lambda,b}(x)=\sum_{v=1}^{d-1}\left[I_v+\Delta\,\sigma\big(\lambda(x-b_v)\big)\right]"
+         r"\mathbb{1}_{q_v\le x<q_{v+1}},\qquad \sigma(t)=\frac{1}{1+e^{-t}}")
+
+SANDBOX_SCALE = (1.0, 5.0)
+run = ui.pick_run("quant-run", discrete_only=True, allow_none="Sandbox: no run (move λ and b yourself)",
+                  help="DMF-D runs only: DMF has no quantizer.")
+
+analysis = None
+if run is not None:
+    with ui.guard(f"Could not open run {run.run_id}"):
+        analysis = cache.analysis(run)
+
+if analysis is not None:
+    scale = analysis.data.rating_scale
+    uniform = analysis.model.quantizer.uniform.tolist()
+    boundaries = analysis.model.quantizer.boundaries.detach().tolist()
+    source = f"learned b of run {run.run_id}"
+else:
+    scale = SANDBOX_SCALE
+    uniform = plots.uniform_boundaries(scale)
+    # The sandbox sliders are drawn further down; their last values are already in the session.
+    boundaries = [float(st.session_state.get(f"quant-b{v + 1}", u)) for v, u in enumerate(uniform)]
+    source = "sandbox b" if boundaries != uniform else "uniform b̃"
+
+st.subheader("1. Watch λ grow")
+cols = st.columns([3, 1])
+with cols[1]:
+    frames = st.slider("frames", plots.MIN_FRAMES, plots.MAX_FRAMES, 100, step=10, key="quant-frames",
+                       help="λ runs geometrically from 0.3 to 300 over this many frames.")
+    st.caption(f"Press **Play** under the chart (or drag the λ slider). Boundaries: {source}. At small λ the "
+               "curve is a gentle ramp: gradients flow. At large λ it is the step: outputs are whole stars.")
+with cols[0]:
+    st.plotly_chart(plots.quantizer_animation(boundaries, uniform, scale, n_frames=frames), width="stretch",
+                    key="quant-animation")
+
+if analysis is not None:
+    metrics = run.metrics
+    st.subheader("2. What training learned")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(plots.boundaries_vs_uniform(boundaries, uniform), width="stretch", key="quant-bounds")
+    with right:
+        final = metrics.get("lambda")
+        st.metric("final λ", f"{final:.3g}" if final else "–")
+        overall = metrics.get("discrete_overall") or {}
+        rounded = metrics.get("rounded_overall") or {}
+        if overall:
+            c1, c2, c3 = st.columns(3)
+            c1.metric("discrete RMSE", f"{overall['rmse']:.4f}",
+                      delta=f"{overall['rmse'] - rounded.get('rmse', overall['rmse']):+.3f} vs round",
+                      delta_color="inverse", help="Change against plain rounding of the same output.")
+            c2.metric("discrete MAE", f"{overall['mae']:.4f}")
+            c3.metric("exact stars", f"{overall['accuracy']:.1%}")
+        st.caption("Moving a boundary shifts where one star turns into the next; γ₂‖b − b̃‖² keeps it near "
+                   "the uniform midpoint.")
+
+    st.subheader("3. Replay of the run")
+    st.caption("Each frame is one epoch: the quantizer with that epoch's λ and b, over the histogram of the final "
+               "model's continuous outputs on the test ratings.")
+    st.plotly_chart(plots.quantizer_replay(metrics.get("history") or [], analysis.test_pred, uniform, scale),
+                    width="stretch", key="quant-replay")
+
+    st.subheader("4. Predicted vs true stars (test set)")
+    st.plotly_chart(plots.confusion_heatmap(analysis.confusion(), rating_levels(scale),
+                                            "Confusion matrix of Q_b(x), rows normalised"), width="stretch",
+                    key="quant-confusion")
+else:
+    st.subheader("2. Sandbox")
+    if run is None:
+        st.info("No DMF-D run selected: move λ and the boundaries yourself. Train a DMF-D run on the Train page "
+                "to see learned boundaries and a replay here.")
+    left, right = st.columns([1, 2])
+    with left:
+        lams = [float(f"{v:.3g}") for v in np.geomspace(0.1, 1000, 41)]
+        lam = st.select_slider("λ", options=lams, value=lams[20], key="quant-lambda",
+                               help="Slope of the sigmoids (log-spaced).")
+        levels = rating_levels(scale)
+        for v, (low, high) in enumerate(zip(levels[:-1], levels[1:], strict=True)):
+            st.slider(f"b{v + 1} (between {low:g} and {high:g} stars)", float(low), float(high),
+                      float(uniform[v]), step=0.01, key=f"quant-b{v + 1}")
+
+        def reset() -> None:
+            for v, u in enumerate(uniform):
+                st.session_state[f"quant-b{v + 1}"] = float(u)
+
+        st.button("Reset b to uniform b̃", on_click=reset, key="quant-reset")
+    boundaries = [float(st.session_state[f"quant-b{v + 1}"]) for v in range(len(uniform))]
+    right.plotly_chart(plots.quantizer_static(boundaries, uniform, lam, scale), width="stretch", key="quant-static")

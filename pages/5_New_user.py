@@ -1,0 +1,108 @@
+"""New user: rate a handful of movies and get the trained model's predictions and recommendations at once,
+without retraining (area II in action)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dmf_core.analysis import recommendations, score_new_user, search_titles
+from dmf_core.quantizer import rating_levels
+from studio import cache, state, ui
+
+ui.setup(
+    "New user",
+    "You are a user the model has never seen. Your ratings form a new row $M_{t,:}$; the trained user branch maps "
+    "it to a latent vector in one forward pass, and every movie is scored by its cosine with that vector: "
+    "$M_{tj} = F(M_{t,:}, M_{:,j})$. Nothing is retrained: this is area II of the paper, live.",
+)
+
+run = ui.pick_run("newuser-run")
+if run is None:
+    ui.no_runs_hint()
+    st.stop()
+analysis = None
+with ui.guard(f"Could not open run {run.run_id}"):
+    analysis = cache.analysis(run)
+if analysis is None:
+    st.stop()
+
+data = analysis.data
+levels = rating_levels(data.rating_scale)
+popularity = np.bincount(data.items, minlength=data.n_items)
+# The person's ratings, per dataset (item indices differ between datasets).
+book = st.session_state.setdefault(state.NEW_USER, {})
+mine: dict[int, float] = book.setdefault(cache.dataset_of(run).key, {})
+
+
+def label(item: int) -> str:
+    held_out = " · held out of training" if analysis.split.new_item[item] else ""
+    return f"{data.title(item)} ({popularity[item]:,} ratings{held_out})"
+
+
+def add() -> None:
+    """Read the widgets' current values (not the ones of the last render): the click may come with a change."""
+    item, stars = st.session_state.get("nu-pick"), st.session_state.get("nu-stars")
+    if item is not None and stars is not None:
+        mine[int(item)] = float(stars)
+
+
+def rate_random(count: int = 5) -> None:
+    """Rate a few popular movies at random: a quick start for a demo in front of a class."""
+    rng = np.random.default_rng(len(mine) + int(time.time()))
+    pool = [i for i in np.argsort(-popularity)[:100].tolist() if i not in mine and not analysis.split.new_item[i]]
+    for item in rng.choice(pool, size=min(count, len(pool)), replace=False):
+        mine[int(item)] = float(rng.choice(levels))
+
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    st.subheader("Rate movies")
+    query = st.text_input("Search by title", key="nu-search", placeholder="e.g. star wars, toy story, harbor")
+    matches = search_titles(data, query, limit=25) if query.strip() else \
+        [int(i) for i in np.argsort(-popularity)[:25]]
+    matches = [i for i in matches if i not in mine]
+    if query.strip() and not matches:
+        st.caption("No unrated title matches those words.")
+    pick = st.selectbox("Movie", matches, format_func=label, key="nu-pick",
+                        help="Most-rated first. Without a search: the 25 most rated movies.") if matches else None
+    st.radio("Your rating", levels, index=len(levels) - 2, horizontal=True, key="nu-stars",
+                     format_func=lambda v: "★" * int(round(v - levels[0] + 1)) if len(levels) <= 10 else f"{v:g}")
+    st.button("Add rating", type="primary", key="nu-add", on_click=add, disabled=pick is None)
+    cols = st.columns(2)
+    cols[0].button("Rate 5 at random", key="nu-random", on_click=rate_random)
+    cols[1].button("Clear my ratings", key="nu-clear", on_click=mine.clear)
+
+with right:
+    if not mine:
+        st.info("Rate a few movies on the left (or press *Rate 5 at random*). Predictions appear "
+                "as soon as there is one rating.")
+        st.stop()
+    items, ratings = list(mine), list(mine.values())
+    try:
+        started = time.perf_counter()
+        result = score_new_user(analysis, items, ratings)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    except ValueError as error:
+        st.error(f"Could not score these ratings: {error}")
+        st.stop()
+    st.subheader("Recommended for you")
+    st.caption(f"Scored all {data.n_items:,} movies from your {len(result.used)} rating(s) in {elapsed_ms:.0f} ms "
+               f"with the model of run `{run.run_id}`, no retraining.")
+    if result.ignored:
+        st.caption(f"{len(result.ignored)} of your ratings are on movies held out of training; the user branch has "
+                   "no trained weights for them, so they are not used as input.")
+    recs = recommendations(analysis, result, items, top=10, min_ratings=min(20, int(np.median(popularity))))
+    st.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
+    st.markdown("**Your ratings and what the model now predicts for them**")
+    mine_frame = pd.DataFrame({
+        "title": [data.title(i) for i in items],
+        "your rating": ratings,
+        "predicted": np.round(result.scores[items].astype(float), 2),
+    })
+    if result.discrete is not None:
+        mine_frame["discrete"] = result.discrete[items].astype(float)
+    st.dataframe(mine_frame, hide_index=True, width="stretch", key="nu-mine")

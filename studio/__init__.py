@@ -1,0 +1,10 @@
+"""The Streamlit side of DMF Studio, shared by `app.py` and `pages/*.py`.
+
+- `state`: session-state keys and the small records kept per browser session (dataset choice, split, jobs).
+- `cache`: cached loaders. Cache keys are dataset ids, split settings and run ids, never big arrays.
+- `ui`: page setup, the sidebar, run pickers, error display.
+- `live`: the training panel that polls a background job twice a second.
+- `train_form`: the Train page's hyperparameter form and presets.
+
+Everything computed comes from `dmf_core`; this package only lays it out.
+"""

@@ -1,0 +1,167 @@
+"""Cached loaders. Keys are short strings and tuples (dataset key, split settings, run id and file times): a
+million-row rating array is never hashed. Objects shared by every session (`cache_resource`) are treated as
+read-only; small tables go through `cache_data`, which hands each caller its own copy.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dmf_core import stats
+from dmf_core.analysis import RunAnalysis, cold_start_curve
+from dmf_core.checkpoint import load as load_checkpoint
+from dmf_core.config import SplitConfig
+from dmf_core.data import DataError, RatingData, dataset_fingerprint, load_dataset
+from dmf_core.jobs import JobRegistry, RunRecord, read_run
+from dmf_core.split import AreaSplit, split_areas
+
+from . import state
+
+
+@dataclass(frozen=True)
+class Loaded:
+    data: RatingData
+    fingerprint: str
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading ratings…")
+def _load(key: str, spec: str, data_dir: str) -> Loaded:
+    data = load_dataset(spec, data_dir=Path(data_dir))
+    return Loaded(data, dataset_fingerprint(data))
+
+
+def load(ref: state.DatasetRef) -> Loaded:
+    """The dataset behind `ref`; raises DataError (one line) when it cannot be read."""
+    return _load(ref.key, ref.spec, str(state.data_dir()))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _split(key: str, spec: str, data_dir: str, split: tuple) -> AreaSplit:
+    return split_areas(_load(key, spec, data_dir).data, SplitConfig(*split))
+
+
+def split(ref: state.DatasetRef, config: SplitConfig) -> AreaSplit:
+    return _split(ref.key, ref.spec, str(state.data_dir()), astuple(config))
+
+
+@dataclass(frozen=True)
+class Overview:
+    rating_values: np.ndarray
+    rating_counts: np.ndarray
+    activity: np.ndarray
+    popularity: np.ndarray
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _overview(key: str, spec: str, data_dir: str) -> Overview:
+    data = _load(key, spec, data_dir).data
+    values, counts = stats.rating_histogram(data)
+    return Overview(values, counts, stats.user_activity(data), stats.item_popularity(data))
+
+
+def overview(ref: state.DatasetRef) -> Overview:
+    return _overview(ref.key, ref.spec, str(state.data_dir()))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _window(key: str, spec: str, data_dir: str, how: str, seed: int) -> stats.MatrixWindow:
+    return stats.sample_matrix(_load(key, spec, data_dir).data, how=how, seed=seed)
+
+
+def window(ref: state.DatasetRef, how: str, seed: int) -> stats.MatrixWindow:
+    return _window(ref.key, ref.spec, str(state.data_dir()), how, seed)
+
+
+# ------------------------------------------------------------------------------------------------- jobs and runs
+
+_registries: weakref.WeakSet[JobRegistry] = weakref.WeakSet()
+
+
+@st.cache_resource(show_spinner=False)
+def _registry(root: str) -> JobRegistry:
+    registry = JobRegistry(root)
+    _registries.add(registry)
+    return registry
+
+
+def registry() -> JobRegistry:
+    """The process-wide job table (one per runs folder), shared by every browser session."""
+    return _registry(str(state.runs_root()))
+
+
+def shutdown_jobs(timeout: float = 10.0) -> None:
+    """Stop every job of every registry made in this process (test teardown)."""
+    for registry in list(_registries):
+        registry.shutdown(timeout)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _read_run(path: str, mtime_ns: int) -> RunRecord | None:
+    return read_run(path)
+
+
+def finished_runs() -> list[RunRecord]:
+    """Runs on disk, newest first. Each metrics.json is parsed once per modification (histories can be long)."""
+    root = state.runs_root()
+    if not root.is_dir():
+        return []
+    records = []
+    for folder in root.iterdir():
+        metrics = folder / "metrics.json"
+        try:
+            mtime = metrics.stat().st_mtime_ns
+        except OSError:
+            continue  # in progress, or not a run
+        record = _read_run(str(folder), mtime)
+        if record is not None:
+            records.append(record)
+    return sorted(records, key=lambda r: r.created, reverse=True)
+
+
+def find_run(run_id: str | None) -> RunRecord | None:
+    return next((r for r in finished_runs() if r.run_id == run_id), None)
+
+
+def dataset_of(record: RunRecord) -> state.DatasetRef:
+    """Where a run's data comes from: recorded by the app, or inferred for CLI runs on demo / ML-1M."""
+    spec = record.meta.get("dataset_spec") or {"demo": "demo", "ml-1m": "ml-1m"}.get(record.dataset)
+    if not spec:
+        raise DataError(f"run {record.run_id} does not say where its data ({record.dataset}) came from; "
+                        "load that dataset on the Data page and train again")
+    return state.DatasetRef(spec, record.meta.get("dataset_label") or record.dataset)
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the trained model and scoring its test ratings…")
+def _analysis(run_id: str, path: str, mtime_ns: int) -> RunAnalysis:
+    record = read_run(path)
+    if record is None:
+        raise DataError(f"run {run_id} is incomplete or unreadable")
+    ref = dataset_of(record)
+    loaded = load(ref)
+    expected = record.meta.get("dataset_fingerprint")
+    if expected and expected != loaded.fingerprint:
+        raise DataError(f"the data at {ref.spec} changed since run {run_id} was trained on it")
+    return RunAnalysis.build(load_checkpoint(record.checkpoint_path), loaded.data)
+
+
+def analysis(record: RunRecord) -> RunAnalysis:
+    """The run's model rebuilt with its data and split; raises ValueError/OSError with a one-line message."""
+    return _analysis(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing the cold-start curve…")
+def _cold_start(run_id: str, path: str, mtime_ns: int, seed: int) -> pd.DataFrame:
+    return cold_start_curve(_analysis(run_id, path, mtime_ns), seed=seed)
+
+
+def cold_start(record: RunRecord, seed: int = 0) -> pd.DataFrame:
+    return _cold_start(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns, seed)

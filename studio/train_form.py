@@ -1,0 +1,236 @@
+"""The Train page's settings: one widget per hyperparameter, each with a one-line explanation, and presets that
+fill them all in one click.
+
+Widgets keep their values for the whole session (`persist_state="session"`), so a learner can visit another page
+and come back to the same settings. Number inputs deliberately have no hard bounds: a value like 0 epochs or a
+negative learning rate reaches `config.validate()`, whose message is shown next to the Start button; a clamped
+widget would silently change what the user typed instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+import torch
+
+from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, replace
+from dmf_core.presets import PRESETS, quick_preset
+
+P = "hp_"  # widget-key prefix
+ACTIVATIONS = ["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
+ENCODINGS = ["centered+implicit", "rating"]
+
+
+def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
+    q = train.quantizer
+    return {
+        "hidden": ",".join(str(h) for h in model.hidden),
+        "activation": model.activation,
+        "dropout": float(model.dropout),
+        "batch_norm": bool(model.batch_norm),
+        "encoding": model.input_encoding,
+        "normalize": bool(model.normalize_input),
+        "epochs": int(train.epochs),
+        "lr": float(train.lr),
+        "lr_decay": float(train.lr_decay),
+        "weight_decay": float(train.weight_decay),
+        "block_users": int(train.block_users),
+        "block_items": int(train.block_items),
+        "mask_targets": bool(train.mask_targets),
+        "patience": int(train.patience),
+        "max_seconds": float(train.max_seconds or 0.0),
+        "seed": int(train.seed),
+        "lambda_start": float(q.lambda_start),
+        "lambda_growth": float(q.lambda_growth),
+        "lambda_max": float(q.lambda_max),
+        "schedule": q.schedule,
+        "step_every": int(q.step_every),
+        "warmup_epochs": int(q.warmup_epochs),
+        "gamma2": float(q.gamma2),
+        "learn_boundaries": bool(q.learn_boundaries),
+    }
+
+
+def apply_preset(name: str) -> None:
+    """Button callback: overwrite every setting with a preset (the model kind and device are kept)."""
+    model, train = PRESETS[name][1]()
+    for field, value in _values(model, train).items():
+        st.session_state[P + field] = value
+    st.session_state[P + "preset"] = PRESETS[name][0]
+
+
+def init() -> None:
+    """First visit of the session: the quick preset, so Start gives a result in seconds on the demo data."""
+    if P + "epochs" not in st.session_state:
+        model, train = quick_preset()
+        for field, value in _values(model, train).items():
+            st.session_state[P + field] = value
+        st.session_state[P + "preset"] = PRESETS["quick"][0]
+        st.session_state[P + "model"] = "dmf"
+        st.session_state[P + "device"] = "auto"
+
+
+def devices() -> list[str]:
+    options = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        options += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        options.append("mps")
+    return options
+
+
+def _num(label: str, field: str, help: str, *, integer: bool = False, fmt: str | None = None,
+         step: float | None = None, column: Any = st) -> None:
+    column.number_input(label, key=P + field, help=help, step=step if step is not None else (1 if integer else None),
+                        format=fmt, persist_state="session")
+
+
+def form() -> None:
+    """Draw the settings. Read them back with `configs()`."""
+    init()
+    st.radio("Model", ["dmf", "dmf-d"], key=P + "model", horizontal=True, persist_state="session",
+             format_func={"dmf": "DMF (continuous ratings)", "dmf-d": "DMF-D (learned quantizer, whole stars)"}.get,
+             help="DMF-D adds the smooth quantizer G_λ,b of eq. (4) on top of DMF's cosine output.")
+    cols = st.columns(len(PRESETS) + 1)
+    for column, (name, (label, _)) in zip(cols, PRESETS.items(), strict=False):
+        column.button(label, key=f"preset-{name}", on_click=apply_preset, args=(name,), width="stretch",
+                      help={"quick": "128→64 units, 6 epochs, lr 1e-2: seconds on the demo data.",
+                            "studio": "DMF Studio's defaults (tuned on MovieLens-1M): 512→256 ELU, dropout 0.5, up to 60 "
+                                      "epochs with early stopping.",
+                            "authors": "The authors' TensorFlow code: 2048→1024 ReLU, Adam 1e-2, blocks 300×200, "
+                                       "λ from 0.1, ×1.015 per epoch, 1000 epochs (long!)."}[name])
+    cols[-1].caption(f"Now: {st.session_state.get(P + 'preset', 'custom')}")
+
+    with st.expander("Network", expanded=True):
+        cols = st.columns(3)
+        cols[0].text_input("hidden layer sizes", key=P + "hidden", persist_state="session",
+                           help="Comma-separated sizes of each branch's layers; the last one is the latent "
+                                "dimension d of U_i and V_j.")
+        cols[1].selectbox("activation", ACTIVATIONS, key=P + "activation", persist_state="session",
+                          help="Non-linearity after every hidden layer.")
+        _num("dropout", "dropout", "Share of units dropped while training (0 ≤ p < 1).", fmt="%.2f", step=0.05,
+             column=cols[2])
+        cols = st.columns(3)
+        cols[0].selectbox("input encoding", ENCODINGS, key=P + "encoding", persist_state="session",
+                          help="'rating': raw stars as in the paper; 'centered+implicit': centred stars plus a "
+                               "'rated' flag, so a 3 is not mistaken for a missing rating.")
+        cols[1].toggle("normalise input by √#ratings", key=P + "normalize", persist_state="session",
+                       help="Puts heavy and light raters on one scale.")
+        cols[2].toggle("batch norm", key=P + "batch_norm", persist_state="session",
+                       help="Batch normalisation after each layer, as in the authors' code.")
+
+    with st.expander("Optimisation", expanded=True):
+        cols = st.columns(4)
+        _num("epochs", "epochs", "Maximum passes over the training ratings (≥ 1).", integer=True, column=cols[0])
+        _num("learning rate", "lr", "Adam's step size (> 0).", fmt="%.4g", step=1e-3, column=cols[1])
+        _num("lr decay per epoch", "lr_decay", "Multiplied into the learning rate after each epoch (0 < x ≤ 1).",
+             fmt="%.4f", step=0.01, column=cols[2])
+        _num("weight decay γ₁", "weight_decay", "ℓ2 penalty on the weights, eq. (1) (≥ 0).", fmt="%.2g",
+             step=1e-5, column=cols[3])
+        cols = st.columns(4)
+        _num("block users", "block_users", "Users per training block; every observed rating inside a "
+             "users × items block is a target.", integer=True, column=cols[0])
+        _num("block items", "block_items", "Items per training block.", integer=True, column=cols[1])
+        _num("early-stopping patience", "patience", "Stop after this many epochs without a better validation "
+             "RMSE; 0 = never.", integer=True, column=cols[2])
+        _num("time budget (s)", "max_seconds", "Stop after this many seconds; 0 = no limit.", fmt="%.0f",
+             step=10.0, column=cols[3])
+        cols = st.columns(4)
+        _num("seed", "seed", "Initialisation and batch order.", integer=True, column=cols[0])
+        cols[1].toggle("hide block targets from inputs", key=P + "mask_targets", persist_state="session",
+                       help="The net never sees the rating it must predict, so training matches test.")
+        options = devices()
+        if st.session_state.get(P + "device") not in options:
+            st.session_state[P + "device"] = "auto"
+        cols[2].selectbox("device", options, key=P + "device", persist_state="session",
+                          help="auto = CUDA GPU if present, then Apple MPS, else CPU.")
+
+    if st.session_state[P + "model"] == "dmf-d":
+        with st.expander("DMF-D quantizer: λ schedule and boundaries", expanded=True):
+            cols = st.columns(4)
+            _num("λ start", "lambda_start", "Slope of the sigmoids at epoch 1 (> 0): small = smooth.", fmt="%.3g",
+                 step=0.1, column=cols[0])
+            _num("λ growth", "lambda_growth", "λ is multiplied by this each epoch (or each 'step every' epochs); "
+                 "must be ≥ 1, λ only grows.", fmt="%.4f", step=0.01, column=cols[1])
+            _num("λ max", "lambda_max", "Cap on λ.", fmt="%.3g", column=cols[2])
+            _num("γ₂", "gamma2", "Weight of ‖b − b̃‖², which keeps b near the uniform quantizer (≥ 0).",
+                 fmt="%.3g", step=0.05, column=cols[3])
+            cols = st.columns(4)
+            cols[0].selectbox("schedule", ["exp", "step"], key=P + "schedule", persist_state="session",
+                              help="exp: grow every epoch; step: grow every 'step every' epochs.")
+            _num("step every", "step_every", "Epochs between λ steps (step schedule).", integer=True,
+                 column=cols[1])
+            _num("warm-up epochs", "warmup_epochs", "Epochs of plain DMF loss before the quantizer is switched "
+                 "on; λ starts growing after them.", integer=True, column=cols[2])
+            cols[3].toggle("learn boundaries b", key=P + "learn_boundaries", persist_state="session",
+                           help="Off: b stays at the uniform midpoints b̃.")
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in str(text).replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"hidden sizes must be comma-separated whole numbers like 512,256, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"hidden sizes must be positive whole numbers like 512,256, got {text!r}")
+    return sizes
+
+
+def configs() -> tuple[ModelConfig, TrainConfig]:
+    """The settings as configs, validated; ValueError carries a message meant for the user."""
+    s = {k[len(P):]: v for k, v in st.session_state.items() if isinstance(k, str) and k.startswith(P)}
+
+    def integer(name: str, label: str) -> int:
+        value = s[name]
+        if value is None or float(value) != int(value):
+            raise ValueError(f"{label} must be a whole number, got {value}")
+        return int(value)
+
+    def number(name: str, label: str) -> float:
+        if s[name] is None:
+            raise ValueError(f"{label} is empty")
+        return float(s[name])
+
+    model = ModelConfig(
+        hidden=parse_hidden(s["hidden"]),
+        activation=s["activation"],
+        dropout=number("dropout", "dropout"),
+        batch_norm=bool(s["batch_norm"]),
+        input_encoding=s["encoding"],
+        normalize_input=bool(s["normalize"]),
+    )
+    quantizer = QuantizerConfig(
+        lambda_start=number("lambda_start", "λ start"),
+        lambda_growth=number("lambda_growth", "λ growth"),
+        lambda_max=number("lambda_max", "λ max"),
+        schedule=s["schedule"],
+        step_every=integer("step_every", "step every"),
+        warmup_epochs=integer("warmup_epochs", "warm-up epochs"),
+        gamma2=number("gamma2", "γ₂"),
+        learn_boundaries=bool(s["learn_boundaries"]),
+    )
+    max_seconds = number("max_seconds", "time budget")
+    train = TrainConfig(
+        model=s["model"],
+        epochs=integer("epochs", "epochs"),
+        lr=number("lr", "learning rate"),
+        weight_decay=number("weight_decay", "weight decay"),
+        lr_decay=number("lr_decay", "lr decay"),
+        block_users=integer("block_users", "block users"),
+        block_items=integer("block_items", "block items"),
+        mask_targets=bool(s["mask_targets"]),
+        patience=integer("patience", "patience"),
+        max_seconds=max_seconds if max_seconds > 0 else None,
+        seed=integer("seed", "seed"),
+        device=s["device"],
+        quantizer=quantizer,
+    )
+    if train.model == "dmf":
+        # DMF ignores the quantizer; don't let a hidden, stale DMF-D field block a DMF run.
+        train = replace(train, quantizer=QuantizerConfig())
+    model.validate()
+    train.validate()
+    if max_seconds < 0:
+        raise ValueError(f"time budget must be ≥ 0 seconds, got {max_seconds:g}")
+    return model, train

@@ -1,0 +1,143 @@
+"""Page setup and the pieces every page shares: the sidebar, run pickers and one-line error display."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from dmf_core.jobs import RunRecord, one_line
+from dmf_core.split import AREAS
+
+from . import cache, state
+
+PAGES = {
+    "Home": "app.py",
+    "Data": "pages/1_Data.py",
+    "Train": "pages/2_Train.py",
+    "Quantizer": "pages/3_Quantizer.py",
+    "Areas": "pages/4_Areas.py",
+    "New user": "pages/5_New_user.py",
+}
+# Material icons ship with Streamlit's frontend, so they render offline and without an emoji font.
+ICONS = {
+    "Home": ":material/home:",
+    "Data": ":material/table_chart:",
+    "Train": ":material/model_training:",
+    "Quantizer": ":material/stairs:",
+    "Areas": ":material/grid_view:",
+    "New user": ":material/person_add:",
+    "Results": ":material/fact_check:",
+}
+# A page another engineer may add later (paper-table reproduction); linked only when its file exists.
+OPTIONAL_PAGES = {"Results": "pages/6_Results.py"}
+
+
+def setup(page: str, intro: str, title: str | None = None) -> None:
+    """Every page starts here: page config, session defaults, the sidebar, then the title and a short intro
+    saying what the learner is looking at."""
+    page_title = "DMF Studio" if page == "Home" else f"{page} · DMF Studio"
+    st.set_page_config(page_title=page_title, page_icon=ICONS[page], layout="wide")
+    state.init()
+    sidebar()
+    st.title(title or page)
+    st.markdown(intro)
+
+
+def navigation() -> None:
+    """Our own page links: Streamlit's file-based menu would call the home page "app". Every page still has its
+    own URL (/Data, /Train, ...), which works as a direct link on a freshly started server."""
+    for name, path in PAGES.items():
+        st.page_link(path, label=name, icon=ICONS[name], width="stretch")
+    for name, path in OPTIONAL_PAGES.items():
+        if (state.REPO_ROOT / path).is_file():
+            st.page_link(path, label=name, icon=ICONS[name], width="stretch")
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.markdown("### DMF Studio")
+        navigation()
+        st.divider()
+        ref = state.dataset()
+        try:
+            data = cache.load(ref).data
+            st.markdown(f"**Data:** {ref.label}  \n{data.n_users:,} users · {data.n_items:,} items · "
+                        f"{data.n_ratings:,} ratings")
+        except (ValueError, OSError) as error:
+            st.markdown(f"**Data:** {ref.label}")
+            st.caption(f"not readable: {one_line(error)}")
+        split = state.split_config()
+        st.markdown(f"**Split:** {split.new_user_frac:.0%} new users · {split.new_item_frac:.0%} new items · "
+                    f"seed {split.seed}")
+        mine = [s for s in (cache.registry().get(j) for j in state.my_jobs()) if s is not None]
+        active = [job.snapshot() for job in mine]
+        active = [s for s in active if s.active]
+        if active:
+            snap = active[0]
+            st.markdown(f"**Training:** {snap.model.upper()} on {snap.dataset}, {snap.status} "
+                        f"({snap.progress:.0%})")
+        st.caption(f"{len(cache.finished_runs())} saved runs in `{state.runs_root().name}/`")
+
+
+@contextlib.contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Show a failure as one line (`what: reason`) instead of a traceback; the rest of the page still renders."""
+    try:
+        yield
+    except (ValueError, OSError, RuntimeError, KeyError) as error:
+        st.error(f"{what}: {one_line(error)}")
+
+
+def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = None,
+             help: str | None = None) -> RunRecord | None:
+    """A selectbox over saved runs (newest first) that remembers the choice across pages."""
+    runs = [r for r in cache.finished_runs() if r.discrete or not discrete_only]
+    options: list[str | None] = [r.run_id for r in runs]
+    if allow_none is not None:
+        options = [None, *options]
+    if not options:
+        return None
+    titles = {r.run_id: r.title() for r in runs}
+    wanted = state.selected_run()
+    # The run chosen on another page if it fits here, else the newest run (not the "no run" entry).
+    index = options.index(wanted) if wanted is not None and wanted in options else (1 if allow_none is not None and len(options) > 1 else 0)
+    choice = st.selectbox("Run", options, index=index, key=key, help=help,
+                          format_func=lambda run_id: allow_none if run_id is None else titles[run_id])
+    if choice is not None:
+        state.select_run(choice)
+    return next((r for r in runs if r.run_id == choice), None)
+
+
+def no_runs_hint(what: str = "a run") -> None:
+    st.info(f"No saved runs yet. Train {what} on the **Train** page (or press the button on **Home**).")
+    st.page_link(PAGES["Train"], label="Go to Train", icon=ICONS["Train"])
+
+
+def area_table(metrics: dict, key: str = "areas") -> pd.DataFrame:
+    """Per-area rows (n, RMSE, MAE, and accuracy where present) from a metrics dict."""
+    rows = []
+    for area in AREAS:
+        row = (metrics.get(key) or {}).get(area)
+        if row:
+            rows.append({"area": area, "test ratings": row["n"], "RMSE": round(row["rmse"], 4),
+                         "MAE": round(row["mae"], 4),
+                         **({"accuracy": round(row["accuracy"], 3)} if "accuracy" in row else {})})
+        else:
+            rows.append({"area": area, "test ratings": 0, "RMSE": None, "MAE": None})
+    return pd.DataFrame(rows).set_index("area")
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -1,0 +1,96 @@
+"""AppTest fixtures: every test gets fresh Streamlit caches, its own runs/data folders, and no leftover jobs.
+
+Streamlit's caches and our job registry live in this pytest process (AppTest runs the scripts in-process), so a
+job started by one test would otherwise still be training in the next one.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import dmf_core.demo
+from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
+from dmf_core.data import dataset_fingerprint
+from dmf_core.jobs import JobRegistry
+from studio import cache
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAGES = {
+    "home": "app.py",
+    "data": "pages/1_Data.py",
+    "train": "pages/2_Train.py",
+    "quantizer": "pages/3_Quantizer.py",
+    "areas": "pages/4_Areas.py",
+    "new_user": "pages/5_New_user.py",
+}
+TIMEOUT = 60  # seconds per script run: generous, the CI machine is shared
+TINY_MODEL = ModelConfig(hidden=(16, 8), dropout=0.1)
+
+
+def tiny_train(model: str = "dmf", epochs: int = 2) -> TrainConfig:
+    return TrainConfig(model=model, epochs=epochs, lr=1e-2, block_users=512, block_items=512, patience=0,
+                       device="cpu", quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=0))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_once() -> Iterator[None]:
+    """Generate the demo data once per session, although every test clears Streamlit's caches."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(dmf_core.demo, "make_demo", functools.lru_cache(maxsize=2)(dmf_core.demo.make_demo))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def saved_runs(tmp_path_factory) -> Path:
+    """A tiny DMF and a tiny DMF-D run on the demo data, trained once, as the app would save them."""
+    root = tmp_path_factory.mktemp("saved-runs")
+    data = dmf_core.demo.make_demo()
+    registry = JobRegistry(root)
+    meta = {"dataset_spec": "demo", "dataset_label": "Demo (built-in, generated)",
+            "dataset_fingerprint": dataset_fingerprint(data)}
+    for model, epochs in (("dmf", 1), ("dmf-d", 2)):  # DMF-D: two epochs, so its replay has two frames
+        job = registry.submit("fixture", data, SplitConfig(), TINY_MODEL, tiny_train(model, epochs),
+                              label=f"tiny {model}", meta=meta)
+        assert job.join(300) and job.snapshot().status == "finished", job.snapshot().error
+    return root
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch) -> Iterator[Path]:
+    """Fresh caches, and runs/data/uploads under this test's tmp folder (never in the repository)."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("DMF_RUNS_DIR", str(runs))
+    monkeypatch.setenv("DMF_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DMF_UPLOAD_DIR", str(tmp_path / "uploads"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield runs
+    cache.shutdown_jobs(timeout=30)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def with_runs(saved_runs, isolated) -> Path:
+    shutil.copytree(saved_runs, isolated)
+    return isolated
+
+
+@pytest.fixture
+def open_page() -> Callable[[str], AppTest]:
+    def open_(name: str) -> AppTest:
+        at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
+        if name != "home":
+            at.switch_page(PAGES[name]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return open_

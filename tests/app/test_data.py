@@ -1,0 +1,110 @@
+"""Data page: the demo's statistics, loading from a path/upload/download, bad input, and the split."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import dmf_core.download
+from tests.app.helpers import chart_specs, texts
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def sidebar_text(at) -> str:
+    return "\n".join(str(m.value) for m in at.sidebar.markdown)
+
+
+def test_demo_statistics_charts_and_areas(open_page):
+    at = open_page("data")
+    assert metrics(at) == {"users (rows)": "1,500", "items (columns)": "1,000", "ratings": "100,002",
+                           "sparsity": "93.33%"}
+    titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(at)]
+    assert "Rating histogram" in titles
+    assert any(t.startswith("Users: median") for t in titles) and any(t.startswith("Items: median") for t in titles)
+    assert any("filled" in t for t in titles)  # the sampled heatmap
+    counts = at.dataframe[0].value
+    assert list(counts.index) == ["I", "II", "III", "IV"] and counts["total"].sum() == 100_002
+    at.radio(key="data-window").set_value("dense").run()
+    assert not at.exception
+
+
+def test_split_changes_the_areas_and_bad_shares_are_refused(open_page):
+    at = open_page("data")
+    before = at.dataframe[0].value["total"].to_dict()
+    at.slider(key="split-new-users").set_value(30)
+    at.number_input(key="split-seed").set_value(7)
+    at.button(key="FormSubmitter:data-split-Apply split").click().run()
+    assert "Split applied" in texts(at)
+    after = at.dataframe[0].value["total"].to_dict()
+    assert after["II"] > before["II"] and after["I"] < before["I"]
+    assert "30% new users" in sidebar_text(at) and "seed 7" in sidebar_text(at)
+
+    at.number_input(key="split-val").set_value(0.5)
+    at.number_input(key="split-test").set_value(0.6)
+    at.button(key="FormSubmitter:data-split-Apply split").click().run()
+    assert "Split not changed: val_frac + test_frac must leave some ratings observed" in texts(at)
+    assert at.dataframe[0].value["total"].to_dict() == after  # the applied split is kept
+
+
+def upload(at, name: str, payload: bytes, mime: str = "text/csv"):
+    at.radio(key="data-source").set_value("upload").run()
+    at.file_uploader(key="data-upload").upload(name, payload, mime).run()
+    at.button(key="data-use-upload").click().run()
+    assert not at.exception
+    return at
+
+
+def test_a_good_csv_upload_becomes_the_dataset(open_page, isolated):
+    rows = "\n".join(f"{u},{i},{(u * i) % 5 + 1}" for u in range(30) for i in range(20) if (u + i) % 3)
+    at = upload(open_page("data"), "mine.csv", f"user,item,rating\n{rows}\n".encode())
+    assert "Loaded upload: mine.csv: 30 users, 20 items" in texts(at)
+    assert metrics(at)["users (rows)"] == "30" and "upload: mine.csv" in sidebar_text(at)
+    assert list((isolated.parent / "uploads").glob("*/mine.csv"))  # kept, so runs on it can be reopened
+
+
+def test_bad_uploads_get_one_line_and_keep_the_current_data(open_page):
+    at = open_page("data")
+    cases = [
+        ("notes.csv", b"hello world\nthis is not a rating table\n", "Could not read notes.csv"),
+        ("ratings.csv", b"user,item,rating\n1,1,4\n1,2,9\n", "outside the scale"),
+        ("ml-1m.zip", b"PK\x03\x04 definitely not a zip", "Could not read ml-1m.zip"),
+        ("empty.csv", b"", "Could not read empty.csv"),
+    ]
+    for name, payload, message in cases:
+        upload(at, name, payload)
+        shown = "\n".join(e.value for e in at.error)
+        assert message in shown, (name, shown)
+        assert "Traceback" not in shown and len(shown.splitlines()) == 1
+        assert metrics(at)["users (rows)"] == "1,500"  # the demo is still loaded
+
+
+def test_a_zip_upload_with_a_ratings_file_works(open_page):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tiny/ratings.dat", "".join(f"{u}::{i}::{(u + i) % 5 + 1}::0\n"
+                                                     for u in range(1, 25) for i in range(1, 15)))
+    at = upload(open_page("data"), "tiny.zip", buffer.getvalue(), "application/zip")
+    assert metrics(at)["users (rows)"] == "24" and metrics(at)["items (columns)"] == "14"
+
+
+def test_a_missing_local_path_is_reported(open_page, tmp_path):
+    at = open_page("data")
+    at.radio(key="data-source").set_value("local").run()
+    at.text_input(key="data-path").input(str(tmp_path / "nowhere")).run()
+    at.button(key="data-load-path").click().run()
+    assert "no such file or folder" in "\n".join(e.value for e in at.error)
+    assert metrics(at)["users (rows)"] == "1,500"
+
+
+def test_download_offline_fails_cleanly(open_page, monkeypatch):
+    # Port 9 (discard) refuses at once: what an offline machine looks like, without waiting for a timeout.
+    monkeypatch.setattr(dmf_core.download, "ML1M_URL", "http://127.0.0.1:9/ml-1m.zip")
+    at = open_page("data")
+    at.radio(key="data-source").set_value("download").run()
+    at.button(key="data-download").click().run()
+    shown = "\n".join(e.value for e in at.error)
+    assert shown.startswith("Download failed:") and len(shown.splitlines()) == 1
+    assert metrics(at)["users (rows)"] == "1,500"

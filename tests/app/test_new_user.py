@@ -1,0 +1,39 @@
+"""New-user page: search titles, rate a few, get predictions and recommendations without retraining."""
+
+from __future__ import annotations
+
+from tests.app.helpers import texts
+
+
+def test_without_runs_it_points_to_the_train_page(open_page):
+    assert "No saved runs yet" in texts(open_page("new_user"))
+
+
+def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
+    at = open_page("new_user")
+    assert "Rate a few movies" in texts(at)
+    at.text_input(key="nu-search").input("harbor").run()
+    options = at.selectbox(key="nu-pick").options
+    assert options and all("Harbor" in o for o in options)
+    at.radio(key="nu-stars").set_value(5.0)
+    at.button(key="nu-add").click().run()
+    assert not at.exception and not at.error
+    recs = at.dataframe[0].value
+    assert len(recs) == 10 and list(recs["predicted"]) == sorted(recs["predicted"], reverse=True)
+    assert "no retraining" in texts(at)
+    mine = at.dataframe[1].value
+    assert len(mine) == 1 and mine["your rating"].iloc[0] == 5.0 and "Harbor" in mine["title"].iloc[0]
+    rated = mine["title"].iloc[0]
+    assert rated not in list(recs["title"])
+
+    at.button(key="nu-random").click().run()
+    assert len(at.dataframe[1].value) == 6
+    at.button(key="nu-clear").click().run()
+    assert "Rate a few movies" in texts(at) and not at.dataframe
+
+
+def test_a_search_without_matches_says_so(open_page, with_runs):
+    at = open_page("new_user")
+    at.text_input(key="nu-search").input("qqqq zzzz").run()
+    assert "No unrated title matches" in texts(at)
+    assert at.button(key="nu-add").disabled

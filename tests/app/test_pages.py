@@ -1,0 +1,26 @@
+"""Every page renders without an error, with and without saved runs. (Render times are measured by
+benchmarks/bench_app_training.py, not asserted here: CI machines are shared.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import PAGES
+
+INTRO_WORDS = {"home": "matrix", "data": "matrix", "train": "area I", "quantizer": "boundary", "areas": "area I",
+               "new_user": "never seen"}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_with_runs(open_page, with_runs, page):
+    at = open_page(page)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(INTRO_WORDS[page] in m.value for m in at.markdown)  # the intro says what the learner sees
+    at.run()  # a rerun from the caches renders the same
+    assert not at.exception and not at.error
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_on_a_fresh_install(open_page, page):
+    at = open_page(page)
+    assert not at.exception and not at.error

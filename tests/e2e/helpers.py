@@ -1,0 +1,39 @@
+"""Waiting on Streamlit in a real browser: wait for states and texts, never for fixed times."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+APP = "[data-testid='stApp']"
+
+
+def wait_for_app(page: Page, timeout: float = 60_000) -> None:
+    """Connected, the script finished, no skeleton left."""
+    page.wait_for_selector(f"{APP}[data-test-connection-state='CONNECTED']", timeout=timeout)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=timeout)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout)
+
+
+def open_page(page: Page, url: str, timeout: float = 60_000) -> Page:
+    page.goto(url)
+    wait_for_app(page, timeout)
+    return page
+
+
+def set_number(page: Page, label: str, value: float | int) -> None:
+    """Type into a st.number_input and commit it (Enter), then wait for the rerun."""
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def set_text(page: Page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_for_app(page)
+
+
+def no_exceptions(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
