@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import DataError, load_dataset  # noqa: E402
 from dmf_core.device import describe_device, pick_device  # noqa: E402
-from dmf_core.inputs import MatrixInputs, scale_ratings  # noqa: E402
+from dmf_core.inputs import MatrixInputs, scale_ratings, unscale_ratings  # noqa: E402
 from dmf_core.metrics import Predictor, rmse  # noqa: E402
 from dmf_core.model import DMF  # noqa: E402
 from dmf_core.split import OBSERVED, TEST, AreaSplit, split_areas  # noqa: E402
@@ -140,7 +140,7 @@ def run_naive(data: Any, split: AreaSplit, budget: float, device_name: str, batc
             cosine = (u[test_users] * v[test_items]).sum(1)
         user_branch.train()
         item_branch.train()
-        return rmse((cosine * 2 + 3).cpu().numpy(), test_true)
+        return rmse(unscale_ratings(cosine, data.rating_scale).cpu().numpy(), test_true)
 
     curve: list[tuple[float, float]] = []
     trained = 0.0

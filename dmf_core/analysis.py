@@ -15,23 +15,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import checkpoint as ckpt
+from . import paper
 from .data import RatingData
 from .inputs import MatrixInputs, SparseRows, scale_ratings, single_row
-from .metrics import Predictor, mae, rmse
+from .metrics import Predictor, mae, rmse, round_to_scale
 from .model import DMF
 from .quantizer import rating_levels
-from .split import AREAS, OBSERVED, TEST, AreaSplit, split_areas
+from .runs import restore_run
+from .split import AREAS, OBSERVED, TEST, AreaSplit
 
-# Table 1 of the paper (RMSE on MovieLens-1M, 90/10 users and items, averaged over 5 splits). Drawn as reference
-# marks only: a run on other data or settings is not expected to match them.
+# The paper's Table 1 rows for the models the Areas page marks, labelled as the paper's; drawn as reference marks
+# only: a run on other data or settings is not expected to match them.
 PAPER_TABLE1: dict[str, dict[str, float]] = {
-    "DMF (paper)": {"I": 0.850, "II": 0.883, "III": 0.864, "IV": 0.904},
-    "I-AutoRec (paper)": {"I": 0.841, "III": 0.856},
-    "U-AutoRec (paper)": {"I": 0.906, "II": 0.976},
+    f"{model} (paper)": {area: value for area, value in paper.TABLE1[model].items() if value is not None}
+    for model in ("DMF", "I-AutoRec", "U-AutoRec")
 }
-# Table 2 (discrete predictions on MovieLens-1M, no held-out users or items).
-PAPER_TABLE2_DMFD = {"rmse": 0.898, "mae": 0.625}
 
 
 @dataclass
@@ -53,11 +51,7 @@ class RunAnalysis:
     @classmethod
     def build(cls, checkpoint: dict[str, Any], data: RatingData, device: str | torch.device = "cpu") -> RunAnalysis:
         """Rebuild the run's split from its stored seed and fractions and score every test rating once."""
-        ckpt.check_matches(checkpoint, data)
-        _, _, split_config = ckpt.configs(checkpoint)
-        model = ckpt.restore_model(checkpoint, device)
-        split = split_areas(data, split_config)
-        inputs = MatrixInputs.from_split(data, split, device)
+        model, split, inputs = restore_run(checkpoint, data, device)
         predictor = Predictor.build(model, inputs)
         test = split.role == TEST
         users, items = data.users[test], data.items[test]
@@ -83,10 +77,10 @@ class RunAnalysis:
     def confusion(self) -> np.ndarray:
         """Counts of (true level, predicted level) for the discrete predictions: DMF-D's hard Q_b, or for DMF its
         rounded output (the baseline quantizer)."""
-        levels = self.levels
-        pred = self.test_discrete if self.test_discrete is not None else np.clip(np.rint(self.test_pred),
-                                                                                  levels[0], levels[-1])
-        return confusion_matrix(pred, self.test_true, levels)
+        pred = self.test_discrete
+        if pred is None:
+            pred = round_to_scale(self.test_pred, self.data.rating_scale)
+        return confusion_matrix(pred, self.test_true, self.levels)
 
 
 def confusion_matrix(pred: np.ndarray, true: np.ndarray, levels: list[float]) -> np.ndarray:
@@ -157,14 +151,11 @@ def _score_users(
     rows = SparseRows.from_coo(position[in_users], in_items, scaled, len(users), data.n_items,
                                analysis.predictor.user_factors.device)
     analysis.model.eval()
-    factors = analysis.model.embed_all(rows, users=True)
+    # These users' factors from their k ratings, scored against the items the run already embedded.
+    predictor = Predictor(analysis.model, analysis.model.embed_all(rows, users=True), analysis.predictor.item_factors)
     selected = target & eligible[data.users]
     t_users, t_items, true = data.users[selected], data.items[selected], data.ratings[selected]
-    with torch.no_grad():
-        u = torch.as_tensor(position[t_users], device=factors.device)
-        i = torch.as_tensor(t_items, device=factors.device)
-        cosine = (factors[u] * analysis.predictor.item_factors[i]).sum(-1)
-        pred = analysis.model.to_rating(cosine).cpu().numpy()
+    pred = predictor.continuous(position[t_users], t_items)
     row: dict[str, Any] = {"n_users": len(users), "n_ratings": int(len(true)), "rmse": rmse(pred, true),
                            "mae": mae(pred, true), "discrete_rmse": None, "discrete_mae": None}
     if analysis.discrete:
@@ -200,9 +191,10 @@ def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]
             raise ValueError(f"unknown item index {item}")
         if not np.isfinite(value) or not low <= float(value) <= high:
             raise ValueError(f"rating {value:g} is outside the scale {low:g}..{high:g}")
-    used = [int(i) for i in items if not analysis.split.new_item[int(i)]]
-    ignored = [int(i) for i in items if analysis.split.new_item[int(i)]]
-    used_ratings = [float(r) for i, r in zip(items, ratings, strict=True) if int(i) in set(used)]
+    pairs = [(int(i), float(r)) for i, r in zip(items, ratings, strict=True)]
+    used = [i for i, _ in pairs if not analysis.split.new_item[i]]
+    ignored = [i for i, _ in pairs if analysis.split.new_item[i]]
+    used_ratings = [r for i, r in pairs if not analysis.split.new_item[i]]
     row = single_row(used, used_ratings, data.n_items, data.rating_scale)
     scores = analysis.predictor.new_user_scores(row)
     discrete = analysis.predictor.discrete(scores) if analysis.discrete else None

@@ -146,17 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     download = sub.add_parser("download", help="download MovieLens-1M from GroupLens (checksum-verified) into data/")
     download.add_argument("--data-dir", default=None, help="target folder (default: the project's data/)")
-    _register_extra_commands(sub)
+    from . import reproduce  # imported here: it reuses this module's ProgressBar
+
+    reproduce.add_parser(sub)  # registers the "reproduce" command and its `handler`
     return parser
-
-
-def _register_extra_commands(sub: Any) -> None:
-    """Commands that live in their own modules add themselves here (`add_parser(sub)` + `run(args)`)."""
-    try:
-        from . import reproduce
-    except ImportError:
-        return
-    reproduce.add_parser(sub)
 
 
 def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConfig, TrainConfig]:

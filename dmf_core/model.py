@@ -30,9 +30,12 @@ class SparseInput(nn.Module):
     """First layer: W·x + bias for a sparse x, via EmbeddingBag. With the "centered+implicit" encoding each rated
     column contributes W_value[j]·r_ij + W_rated[j], so a rating of 3 (0 after centring) is still seen."""
 
-    def __init__(self, n_cols: int, out_features: int, encoding: str, normalize: bool):
+    def __init__(
+        self, n_cols: int, out_features: int, encoding: str, normalize: bool, rating_scale: tuple[float, float]
+    ):
         super().__init__()
         self.n_cols = n_cols
+        self.rating_scale = rating_scale
         self.encoding = encoding
         self.normalize = normalize
         channels = 2 if encoding == "centered+implicit" else 1
@@ -43,7 +46,7 @@ class SparseInput(nn.Module):
     def forward(self, batch: SparseBatch) -> torch.Tensor:
         values = batch.values
         if self.encoding == "rating":
-            values = values * 2.0 + 3.0  # the authors feed raw 1..5 ratings; our inputs arrive scaled to [-1, 1]
+            values = unscale_ratings(values, self.rating_scale)  # the authors feed raw ratings; ours arrive scaled
         if self.normalize:
             counts = batch.counts().clamp_min(1).to(values.dtype)
             values = values * counts.rsqrt()[batch.bags]
@@ -61,10 +64,10 @@ class Branch(nn.Module):
     """h_X or h_Y: sparse first layer, then FC layers; BN and activation after each, dropout after hidden ones.
     As in the authors' code the last layer keeps batch norm but has no activation or dropout."""
 
-    def __init__(self, n_cols: int, config: ModelConfig):
+    def __init__(self, n_cols: int, config: ModelConfig, rating_scale: tuple[float, float] = (1.0, 5.0)):
         super().__init__()
         sizes = list(config.hidden)
-        self.first = SparseInput(n_cols, sizes[0], config.input_encoding, config.normalize_input)
+        self.first = SparseInput(n_cols, sizes[0], config.input_encoding, config.normalize_input, rating_scale)
         blocks: list[nn.Module] = []
         for index, size in enumerate(sizes):
             last = index == len(sizes) - 1
@@ -109,8 +112,8 @@ class DMF(nn.Module):
         self.n_users = n_users
         self.n_items = n_items
         self.rating_scale = rating_scale
-        self.user_branch = Branch(n_items, config)  # a user's row spans the items
-        self.item_branch = Branch(n_users, config)  # an item's column spans the users
+        self.user_branch = Branch(n_items, config, rating_scale)  # a user's row spans the items
+        self.item_branch = Branch(n_users, config, rating_scale)  # an item's column spans the users
         self.quantizer = Quantizer(rating_scale, learn_boundaries) if discrete else None
 
     @property

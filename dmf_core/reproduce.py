@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import torch
 
+from . import paper
 from .baselines import evaluate_baseline, make_baseline
 from .cli import ProgressBar
 from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, to_dict
@@ -47,19 +48,8 @@ DASH = "–"
 # ---------------------------------------------------------------------------------------------------------------
 # The paper's numbers: copied from its Tables 1 and 2, never measured here.
 
-PAPER_TABLE1: dict[str, dict[str, float | None]] = {
-    "DMF": {"I": 0.850, "II": 0.883, "III": 0.864, "IV": 0.904},
-    "U-AutoRec": {"I": 0.906, "II": 0.976, "III": None, "IV": None},
-    "I-AutoRec": {"I": 0.841, "II": None, "III": 0.856, "IV": None},
-    "Deep U-AutoRec": {"I": 0.889, "II": 0.969, "III": None, "IV": None},
-}
-PAPER_TABLE2: dict[str, dict[str, float | None]] = {
-    "DMF-D": {"rmse": 0.898, "mae": 0.625},
-    "RankK": {"rmse": 0.944, "mae": 0.656},
-    "OPTSPACE": {"rmse": 0.940, "mae": 0.665},
-    "RDMC": {"rmse": 0.987, "mae": 0.670},
-    "ODMC": {"rmse": 0.937, "mae": 0.658},
-}
+PAPER_TABLE1 = paper.TABLE1
+PAPER_TABLE2 = paper.TABLE2
 PAPER = {1: PAPER_TABLE1, 2: PAPER_TABLE2}
 NOT_RUN_NOTE = {
     1: "Deep U-AutoRec (Kuchaiev & Ginsburg 2017) is not run: it is a different, deeper model; paper's value only.",

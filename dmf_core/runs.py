@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from . import checkpoint as ckpt
 from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from .data import RatingData
@@ -139,14 +141,22 @@ def train_run(
     return metrics, result
 
 
-def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: str = "auto") -> dict[str, Any]:
-    """Re-score a saved model on the same split it was trained with (the split config is in the checkpoint)."""
+def restore_run(
+    checkpoint: dict[str, Any], data: RatingData, device: str | torch.device = "cpu"
+) -> tuple[DMF, AreaSplit, MatrixInputs]:
+    """A saved model with the split it was trained on (rebuilt from the stored seed and fractions) and its inputs."""
     ckpt.check_matches(checkpoint, data)
-    model_config, train_config, split_config = ckpt.configs(checkpoint)
-    torch_device = pick_device(device)
-    model = ckpt.restore_model(checkpoint, torch_device)
+    _, _, split_config = ckpt.configs(checkpoint)
+    model = ckpt.restore_model(checkpoint, device)
     split = split_areas(data, split_config)
-    inputs = MatrixInputs.from_split(data, split, torch_device)
+    return model, split, MatrixInputs.from_split(data, split, device)
+
+
+def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: str = "auto") -> dict[str, Any]:
+    """Re-score a saved model on the same split it was trained with."""
+    torch_device = pick_device(device)
+    model, split, inputs = restore_run(checkpoint, data, torch_device)
+    model_config, train_config, _ = ckpt.configs(checkpoint)
     return build_metrics(
         model,
         data,
