@@ -152,7 +152,8 @@ def _score_users(
                                analysis.predictor.user_factors.device)
     analysis.model.eval()
     # These users' factors from their k ratings, scored against the items the run already embedded.
-    predictor = Predictor(analysis.model, analysis.model.embed_all(rows, users=True), analysis.predictor.item_factors)
+    predictor = Predictor(analysis.model, analysis.model.embed_all(rows, users=True), analysis.predictor.item_factors,
+                          analysis.model.outside_users(rows))
     selected = target & eligible[data.users]
     t_users, t_items, true = data.users[selected], data.items[selected], data.ratings[selected]
     pred = predictor.continuous(position[t_users], t_items)

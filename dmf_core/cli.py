@@ -114,8 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dropout", type=float, help=f"dropout rate (default {DEFAULTS_MODEL.dropout})")
     train.add_argument("--lr", type=float, help=f"Adam learning rate (default {DEFAULTS_TRAIN.lr})")
     train.add_argument("--weight-decay", type=float, help="l2 penalty γ1 (default 0)")
-    train.add_argument("--block-users", type=int, help=f"users per block (default {DEFAULTS_TRAIN.block_users})")
-    train.add_argument("--block-items", type=int, help=f"items per block (default {DEFAULTS_TRAIN.block_items})")
+    train.add_argument("--block-users", type=int, help="users per training block (default: derived from the data, "
+                       "seen users / 6; see dmf_core/derive.py)")
+    train.add_argument("--block-items", type=int, help="items per training block (default: derived from the data, "
+                       "seen items / 6)")
+    train.add_argument("--input-dropout", type=float, help="share of input entries hidden at random in each "
+                       f"training step (default {DEFAULTS_TRAIN.input_dropout})")
+    train.add_argument("--output", choices=["bias+cosine", "cosine"], help="bias+cosine (default): global mean + "
+                       "user and item biases + the cosine; cosine: the paper's exact model")
     train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
                        f"(default {DEFAULTS_TRAIN.patience})")
     train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")
@@ -160,6 +166,7 @@ def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConf
         "hidden": args.hidden,
         "activation": args.activation,
         "dropout": args.dropout,
+        "output": args.output,
     }
     model_config = replace(model_config, **{k: v for k, v in model_overrides.items() if v is not None})
     quant_overrides = {
@@ -177,6 +184,7 @@ def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConf
         "weight_decay": args.weight_decay,
         "block_users": args.block_users,
         "block_items": args.block_items,
+        "input_dropout": args.input_dropout,
         "patience": args.patience,
     }
     train_config = replace(
@@ -201,12 +209,16 @@ def _load_data(spec: str) -> Any:
 
 
 def format_areas(metrics: dict[str, Any]) -> str:
-    lines = ["area      n      RMSE    MAE"]
+    """Test scores per area, with global mean + biases on the same ratings beside them where the run has them."""
+    baseline = (metrics.get("baseline") or {}).get("areas") or {}
+    lines = ["area      n      RMSE    MAE" + ("   | mean + biases RMSE" if baseline else "")]
     for area, row in metrics["areas"].items():
         if row is None:
             lines.append(f"{area:<5} {'-':>7}      -      -")
         else:
-            lines.append(f"{area:<5} {row['n']:>7}  {row['rmse']:.4f} {row['mae']:.4f}")
+            base = baseline.get(area)
+            lines.append(f"{area:<5} {row['n']:>7}  {row['rmse']:.4f} {row['mae']:.4f}"
+                         + (f"   | {base['rmse']:.4f}" if base else ""))
     if "discrete" in metrics:
         lines.append("discrete (DMF-D, hard Q_b)   RMSE    MAE    acc   | rounded: RMSE    MAE    acc")
         for area, row in metrics["discrete"].items():
@@ -240,6 +252,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"{metrics['model']} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
           f"on {metrics['device']} ({metrics['stop_reason']}); best validation RMSE {metrics['val_rmse']:.4f}")
+    if metrics.get("derived"):
+        used = metrics["config"]["train"]
+        print("derived from the data: " + "; ".join(f"{name} = {used[name]} ({rule})"
+                                                     for name, rule in metrics["derived"].items()))
     print(format_areas(metrics))
     print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'checkpoint.pt'}")
     if result.stop_reason == "diverged":

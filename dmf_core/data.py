@@ -589,13 +589,24 @@ def _one_line(error: BaseException) -> str:
 # public entry points
 
 
+def _demo_size(spec: str) -> dict[str, int]:
+    """ "demo" or "demo:USERSxITEMSxRATINGS" (e.g. demo:162000x59000x25000000, ML-25M's size) as make_demo's sizes."""
+    if spec == "demo":
+        return {}
+    parts = spec.removeprefix("demo:").lower().replace("_", "").split("x")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise DataError(f"{spec!r}: expected demo:USERSxITEMSxRATINGS, e.g. demo:6040x3706x1000000")
+    n_users, n_items, n_ratings = (int(part) for part in parts)
+    return {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings}
+
+
 def load_dataset(spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progress | None = None) -> RatingData:
     """Load ratings from `spec`: "demo" (generated), "ml-1m" (see `find_ml1m`), or a path to a folder, a .zip,
     a ratings.dat, a u.data, or a .csv/.tsv file. `progress(done_bytes, total_bytes)` follows the file read."""
-    if isinstance(spec, str) and spec.strip() == "demo":
+    if isinstance(spec, str) and (spec.strip() == "demo" or spec.strip().startswith("demo:")):
         from .demo import make_demo  # imported here: demo builds on this module
 
-        data = make_demo()
+        data = make_demo(**_demo_size(spec.strip()))
         if progress is not None:
             progress(1, 1)
         return data

@@ -99,6 +99,11 @@ def _user_activity(rng: np.random.Generator, n_users: int, n_items: int, n_ratin
     return counts
 
 
+# Above this many user × item cells the exact race below (one random key per cell) is too slow: 162k × 59k would
+# draw 9.6e9 keys. Larger matrices draw with replacement and drop repeats (`_sample_pairs_large`).
+EXACT_SAMPLING_CELLS = 50_000_000
+
+
 def _sample_pairs(
     rng: np.random.Generator, counts: np.ndarray, popularity: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +112,8 @@ def _sample_pairs(
     Exponential-race trick: item j's key Exp(1)/p_j; the k smallest keys are a popularity-weighted sample without
     replacement. Vectorised over blocks of users to bound memory (one float per user-item pair in the block)."""
     n_users, n_items = len(counts), len(popularity)
+    if n_users * n_items > EXACT_SAMPLING_CELLS:
+        return _sample_pairs_large(rng, counts, popularity)
     block = max(1, (1 << 22) // n_items)
     users, items = [], []
     for start in range(0, n_users, block):
@@ -117,6 +124,31 @@ def _sample_pairs(
         items.append(order[taken])
         users.append(np.repeat(np.arange(start, stop), counts[start:stop]))
     return np.concatenate(users), np.concatenate(items)
+
+
+def _sample_pairs_large(
+    rng: np.random.Generator, counts: np.ndarray, popularity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same distribution, approximately, in O(ratings): draw items with replacement by popularity, drop a
+    user's repeats, and draw again for the shortfall (a few rounds). A user short after that keeps fewer ratings."""
+    n_items = len(popularity)
+    p = popularity / popularity.sum()
+    need = counts.astype(np.int64).copy()
+    keys = np.zeros(0, dtype=np.int64)
+    for _ in range(8):
+        if need.sum() == 0:
+            break
+        users = np.repeat(np.arange(len(counts), dtype=np.int64), need)
+        drawn = np.concatenate([keys, users * n_items + rng.choice(n_items, size=len(users), p=p)])
+        drawn.sort()
+        keys = drawn[np.concatenate([[True], drawn[1:] != drawn[:-1]])]  # sort-based: np.unique hashes, ~25x slower
+        need = np.maximum(counts - np.bincount(keys // n_items, minlength=len(counts)), 0)
+    # Keep at most counts[u] per user (np.unique sorted the keys by user, then item).
+    users = keys // n_items
+    first = np.searchsorted(users, np.arange(len(counts)))
+    rank = np.arange(len(keys)) - first[users]
+    keys = keys[rank < counts[users]]
+    return keys // n_items, keys % n_items
 
 
 def _cover_all_items(

@@ -29,6 +29,9 @@ class SparseBatch:
         keep = ~excluded[self.indices]
         return SparseBatch(self.indices[keep], self.values[keep], self.bags[keep], self.n_bags)
 
+    def keep(self, keep: torch.Tensor) -> SparseBatch:
+        return SparseBatch(self.indices[keep], self.values[keep], self.bags[keep], self.n_bags)
+
     def counts(self) -> torch.Tensor:
         return torch.bincount(self.bags, minlength=self.n_bags)
 

@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from .biases import fit_biases
 from .data import RatingData
 from .inputs import MatrixInputs, SparseRows
-from .model import DMF
+from .model import DMF, Outside
 from .split import AREAS, TEST, AreaSplit
 
 
@@ -67,6 +68,8 @@ class Predictor:
     model: DMF
     user_factors: torch.Tensor
     item_factors: torch.Tensor
+    # Biases and weights of the rows of `user_factors` when they are not the model's own users.
+    outside: Outside | None = None
 
     @classmethod
     def build(cls, model: DMF, inputs: MatrixInputs) -> Predictor:
@@ -85,7 +88,8 @@ class Predictor:
             u = torch.as_tensor(users[start : start + chunk], device=device)
             i = torch.as_tensor(items[start : start + chunk], device=device)
             cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
-            out[start : start + chunk] = self.model.to_rating(cosine).cpu().numpy()
+            rating = self.model.rating(cosine, u, i, self.outside).clamp(*self.model.rating_scale)
+            out[start : start + chunk] = rating.cpu().numpy()
         return out
 
     @torch.no_grad()
@@ -105,7 +109,26 @@ class Predictor:
         row = row.to(device)
         factor = self.model.embed_users(row.gather(torch.zeros(1, dtype=torch.long, device=device)))
         self.model.train(was_training)
-        return self.model.to_rating(factor @ self.item_factors.T)[0].cpu().numpy()
+        items = torch.arange(self.model.n_items, device=device)
+        user = torch.zeros_like(items)
+        scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))
+        return scores.clamp(*self.model.rating_scale).cpu().numpy()
+
+
+def baseline_scores(data: RatingData, split: AreaSplit, role: int = TEST) -> dict[str, Any]:
+    """Global mean + biases (biases.py) on one role's ratings, per area, continuous and rounded: the numbers a
+    sceptical reader compares any result with."""
+    biases = fit_biases(data, split)
+    selected = split.role == role
+    true, area = data.ratings[selected], split.area[selected]
+    pred = np.clip(biases.predict(data.users[selected], data.items[selected]), *data.rating_scale)
+    rounded = round_to_scale(pred, data.rating_scale)
+    return {
+        "model": "global mean + biases",
+        "areas": per_area(pred, true, area),
+        "overall": overall(pred, true) if len(true) else None,
+        "rounded": per_area(rounded, true, area, discrete=True),
+    }
 
 
 def evaluate(

@@ -8,10 +8,13 @@ what lets unseen users and items be scored by a forward pass, with no retraining
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .biases import REG_USER, Biases
 from .config import ModelConfig
 from .inputs import SparseBatch, SparseRows, unscale_ratings
 from .quantizer import Quantizer
@@ -94,6 +97,13 @@ class Branch(nn.Module):
         return hidden
 
 
+class Outside(NamedTuple):
+    """Per-row bias and cosine weight of users that are not rows of the model (see `DMF.outside_users`)."""
+
+    bias: torch.Tensor
+    weight: torch.Tensor
+
+
 class DMF(nn.Module):
     """Deep matrix factorisation. `discrete=True` adds DMF-D's learned-boundary quantizer on top of the cosine."""
 
@@ -115,20 +125,71 @@ class DMF(nn.Module):
         self.user_branch = Branch(n_items, config, rating_scale)  # a user's row spans the items
         self.item_branch = Branch(n_users, config, rating_scale)  # an item's column spans the users
         self.quantizer = Quantizer(rating_scale, learn_boundaries) if discrete else None
+        if config.output == "bias+cosine":
+            # Fixed, not learned: set from the training ratings by `set_biases` before training; saved with the
+            # weights so a checkpoint predicts on its own.
+            self.register_buffer("mu", torch.zeros(()))
+            self.register_buffer("user_bias", torch.zeros(n_users))
+            self.register_buffer("item_bias", torch.zeros(n_items))
+            # How far to trust the cosine of a user / item the branches never trained on (1 for seen ones), and of
+            # a user from outside the data (the New user page). Fitted on validation ratings by `calibrate`.
+            self.register_buffer("user_weight", torch.ones(n_users))
+            self.register_buffer("item_weight", torch.ones(n_items))
+            self.register_buffer("new_user_weight", torch.ones(()))
 
     @property
     def discrete(self) -> bool:
         return self.quantizer is not None
 
+    @property
+    def uses_biases(self) -> bool:
+        return self.config.output == "bias+cosine"
+
+    def set_biases(self, biases: Biases) -> None:
+        if self.uses_biases:
+            self.mu.fill_(biases.mu)
+            self.user_bias.copy_(torch.as_tensor(biases.user, dtype=torch.float32))
+            self.item_bias.copy_(torch.as_tensor(biases.item, dtype=torch.float32))
+
+    def base(self, users: torch.Tensor, items: torch.Tensor, outside: Outside | None = None) -> torch.Tensor:
+        """What the cosine is added to, on the rating scale: the scale's midpoint, or μ + b_i + b_j."""
+        if not self.uses_biases:
+            low, high = self.rating_scale
+            return torch.full(users.shape, (low + high) / 2, device=users.device)
+        user_bias = self.user_bias if outside is None else outside.bias
+        return self.mu + user_bias[users] + self.item_bias[items]
+
+    def rating(
+        self, cosine: torch.Tensor, users: torch.Tensor, items: torch.Tensor, outside: Outside | None = None
+    ) -> torch.Tensor:
+        """The continuous prediction r̂ for (users[k], items[k]) whose branch outputs have cosine `cosine[k]`.
+        `outside` describes users that are not the model's own (then `users` indexes its rows)."""
+        low, high = self.rating_scale
+        if self.uses_biases:
+            user_weight = self.user_weight if outside is None else outside.weight
+            cosine = cosine * user_weight[users] * self.item_weight[items]
+        return self.base(users, items, outside) + cosine * ((high - low) / 2)
+
+    @torch.no_grad()
+    def outside_users(self, rows: SparseRows) -> Outside:
+        """Users outside the model, from their input rows: biases folded in with the items' biases fixed (as
+        `fit_biases` does), and the cosine weight of a new user."""
+        device = rows.values.device
+        if not self.uses_biases:
+            return Outside(torch.zeros(rows.n_rows, device=device), torch.ones(rows.n_rows, device=device))
+        batch = rows.gather(torch.arange(rows.n_rows, device=device))
+        residual = unscale_ratings(batch.values, self.rating_scale) - self.mu - self.item_bias[batch.indices]
+        sums = torch.zeros(rows.n_rows, device=device).index_add_(0, batch.bags, residual)
+        return Outside(sums / (batch.counts() + REG_USER), self.new_user_weight.expand(rows.n_rows))
+
     def embed_users(self, batch: SparseBatch) -> torch.Tensor:
-        return F.normalize(self.user_branch(batch), dim=-1, eps=1e-8)
+        return self._latent(self.user_branch(batch), batch)
 
     def embed_items(self, batch: SparseBatch) -> torch.Tensor:
-        return F.normalize(self.item_branch(batch), dim=-1, eps=1e-8)
+        return self._latent(self.item_branch(batch), batch)
 
-    def to_rating(self, cosine: torch.Tensor) -> torch.Tensor:
-        """Cosine in [-1, 1] back onto the rating scale."""
-        return unscale_ratings(cosine, self.rating_scale)
+    def _latent(self, hidden: torch.Tensor, batch: SparseBatch) -> torch.Tensor:
+        return F.normalize(hidden, dim=-1, eps=1e-8)
 
     @torch.no_grad()
     def embed_all(self, rows: SparseRows, users: bool, chunk: int = 4096) -> torch.Tensor:

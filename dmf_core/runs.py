@@ -19,7 +19,7 @@ from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from .data import RatingData
 from .device import pick_device
 from .inputs import MatrixInputs
-from .metrics import evaluate
+from .metrics import baseline_scores, evaluate
 from .model import DMF
 from .split import AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
@@ -42,6 +42,8 @@ def build_metrics(
     stop_reason: str,
     best_epoch: int,
     message: str = "",
+    derived: dict[str, str] | None = None,
+    calibration: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record."""
     scores = evaluate(model, data, split, inputs)
@@ -60,6 +62,8 @@ def build_metrics(
         "overall": scores["overall"],
         "rounded": scores["rounded"],
         "rounded_overall": scores["rounded_overall"],
+        # The simple baseline every result is shown beside: global mean + biases on the same split and test set.
+        "baseline": baseline_scores(data, split),
         "counts": split.counts(),
         "history": history,
         "config": {
@@ -67,6 +71,10 @@ def build_metrics(
             "train": to_dict(train_config),
             "split": to_dict(split.config),
         },
+        # Settings the data decided ({name: rule}); every other setting is a default, a preset or a flag.
+        "derived": dict(derived or {}),
+        # bias+cosine: weights of the cosine for users / items never trained on, fitted on validation (train.calibrate)
+        "calibration": dict(calibration or {}),
     }
     if model.quantizer is not None:
         metrics["discrete"] = scores["discrete"]
@@ -109,6 +117,7 @@ def train_run(
         stop_event=stop_event,
         resume=resume,
     )
+    train_config = result.train_config or train_config  # as trained: derived settings filled in
     metrics = build_metrics(
         result.model,
         data,
@@ -116,6 +125,8 @@ def train_run(
         result.inputs,
         train_config,
         model_config,
+        derived=result.derived,
+        calibration=result.calibration,
         history=result.history,
         device=result.device,
         train_seconds=result.train_seconds,

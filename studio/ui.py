@@ -116,17 +116,25 @@ def no_runs_hint(what: str = "a run") -> None:
     st.page_link(PAGES["Train"], label="Go to Train", icon=ICONS["Train"])
 
 
+BASELINE_COLUMN = "mean + biases RMSE"
+
+
 def area_table(metrics: dict, key: str = "areas") -> pd.DataFrame:
-    """Per-area rows (n, RMSE, MAE, and accuracy where present) from a metrics dict."""
+    """Per-area rows (n, RMSE, MAE, and accuracy where present) from a metrics dict, with the RMSE that global
+    mean + biases gets on the same test ratings beside them (rounded too, for rounded and discrete scores)."""
+    baseline = (metrics.get("baseline") or {}).get("areas" if key == "areas" else "rounded") or {}
     rows = []
     for area in AREAS:
         row = (metrics.get(key) or {}).get(area)
+        base = baseline.get(area)
         if row:
             rows.append({"area": area, "test ratings": row["n"], "RMSE": round(row["rmse"], 4),
                          "MAE": round(row["mae"], 4),
                          **({"accuracy": round(row["accuracy"], 3)} if "accuracy" in row else {})})
         else:
             rows.append({"area": area, "test ratings": 0, "RMSE": None, "MAE": None})
+        if baseline:
+            rows[-1][BASELINE_COLUMN] = round(base["rmse"], 4) if base else None
     return pd.DataFrame(rows).set_index("area")
 
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from dmf_core.biases import fit_biases
 from dmf_core.config import ModelConfig
 from dmf_core.inputs import MatrixInputs, SparseRows, single_row
 from dmf_core.metrics import Predictor
@@ -58,12 +59,16 @@ def test_cosine_output_lies_in_the_rating_scale(tiny_data):
     assert pred.min() >= 1.0 - 1e-5 and pred.max() <= 5.0 + 1e-5
 
 
-def test_new_user_row_gives_the_same_scores_as_the_matrix_row(tiny_data):
+@pytest.mark.parametrize("output", ["cosine", "bias+cosine"])
+def test_new_user_row_gives_the_same_scores_as_the_matrix_row(tiny_data, output):
+    """A seen user's row fed as a new user scores the same: for bias+cosine, the bias folded in from the row equals
+    the fitted one (fit_biases ends with a user pass on exactly those ratings)."""
     split = split_areas(tiny_data)
     inputs = MatrixInputs.from_split(tiny_data, split)
-    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
+    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), output=output)).eval()
+    model.set_biases(fit_biases(tiny_data, split))
     predictor = Predictor.build(model, inputs)
-    user = 4
+    user = int(np.flatnonzero(~split.new_user)[4])
     start, end = inputs.user_rows.indptr[user].item(), inputs.user_rows.indptr[user + 1].item()
     cols = inputs.user_rows.indices[start:end].numpy()
     ratings = inputs.user_rows.values[start:end].numpy() * 2 + 3
