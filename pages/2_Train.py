@@ -94,10 +94,13 @@ else:
     for run in runs:
         m = run.metrics
         areas = m.get("areas") or {}
+        base = (m.get("baseline") or {}).get("areas") or {}
         rows.append({
             "run": run.run_id, "label": run.label, "model": run.model.upper(), "data": run.dataset,
             "epochs": m.get("epochs_run"), "stop": m.get("stop_reason"),
             "val RMSE": m.get("val_rmse"), **{f"test RMSE {a}": (areas.get(a) or {}).get("rmse") for a in areas},
+            # The same test ratings predicted by global mean + biases: what the run has to beat.
+            **{f"biases RMSE {a}": (base.get(a) or {}).get("rmse") for a in base},
             "seconds": round(m.get("train_seconds") or 0.0, 1), "device": m.get("device"),
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",

@@ -31,6 +31,8 @@ def test_demo_button_trains_to_metrics_per_area(open_page, monkeypatch, isolated
     table = at.dataframe[0].value
     assert list(table.index) == ["I", "II", "III", "IV"]
     assert table["RMSE"].between(0.3, 3.0).all() and (table["test ratings"] > 0).all()
+    # Beside DMF's numbers, what averages alone get on the same test ratings.
+    assert table["mean + biases RMSE"].between(0.5, 1.5).all()
     runs = list(isolated.iterdir())
     assert len(runs) == 1 and (runs[0] / "metrics.json").is_file() and (runs[0] / "checkpoint.pt").is_file()
     assert not at.button(key="home-train").disabled
