@@ -65,6 +65,18 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+AUTO = "auto"
+
+
+def _warmup(text: str) -> int | str:
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of epochs or 'auto', got {text!r}") from None
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0.0 <= value < 1.0:
@@ -129,8 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                        f"{DEFAULTS_QUANT.lambda_growth}); with --lambda-schedule step, per step_every epochs")
     train.add_argument("--lambda-max", type=float, help=f"DMF-D: cap on λ (default {DEFAULTS_QUANT.lambda_max:g})")
     train.add_argument("--lambda-schedule", choices=["exp", "step"], help="DMF-D: λ growth schedule (default exp)")
-    train.add_argument("--warmup-epochs", type=int, help="DMF-D: epochs of plain DMF training before the quantizer "
-                       f"is switched on (default {DEFAULTS_QUANT.warmup_epochs})")
+    train.add_argument("--warmup-epochs", type=_warmup, help="DMF-D: epochs of plain DMF training before the "
+                       "quantizer is switched on, or 'auto' (the default): until plain DMF's validation RMSE stops "
+                       "improving, then from its best weights")
     train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
                        f"{DEFAULTS_QUANT.gamma2})")
     train.add_argument("--resume", help="continue training from this checkpoint.pt")
@@ -178,6 +191,8 @@ def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConf
         "warmup_epochs": args.warmup_epochs,
     }
     quantizer = replace(train_config.quantizer, **{k: v for k, v in quant_overrides.items() if v is not None})
+    if args.warmup_epochs == AUTO:
+        quantizer = replace(quantizer, warmup_epochs=None)
     train_overrides = {
         "epochs": args.epochs,
         "lr": args.lr,

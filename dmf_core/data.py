@@ -597,7 +597,7 @@ def _demo_size(spec: str) -> dict[str, int]:
     if len(parts) != 3 or not all(part.isdigit() for part in parts):
         raise DataError(f"{spec!r}: expected demo:USERSxITEMSxRATINGS, e.g. demo:6040x3706x1000000")
     n_users, n_items, n_ratings = (int(part) for part in parts)
-    return {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings}
+    return {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings, "name": f"demo-{n_users}x{n_items}x{n_ratings}"}
 
 
 def load_dataset(spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progress | None = None) -> RatingData:
@@ -606,7 +606,10 @@ def load_dataset(spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progr
     if isinstance(spec, str) and (spec.strip() == "demo" or spec.strip().startswith("demo:")):
         from .demo import make_demo  # imported here: demo builds on this module
 
-        data = make_demo(**_demo_size(spec.strip()))
+        try:
+            data = make_demo(**_demo_size(spec.strip()))
+        except ValueError as error:
+            raise DataError(f"{spec.strip()}: {error}") from None
         if progress is not None:
             progress(1, 1)
         return data

@@ -54,7 +54,9 @@ _PATTERNS = (
 )
 
 
-def make_demo(seed: int = 0, n_users: int = 1500, n_items: int = 1000, n_ratings: int = 100_000) -> RatingData:
+def make_demo(
+    seed: int = 0, n_users: int = 1500, n_items: int = 1000, n_ratings: int = 100_000, name: str = "demo"
+) -> RatingData:
     """The demo dataset, deterministic from `seed`. About `n_ratings` ratings: a few more only when some item
     drew none and gets one, so every item index has a rating (as in any real file)."""
     floor = min(MIN_RATINGS_PER_USER, n_items)
@@ -75,7 +77,7 @@ def make_demo(seed: int = 0, n_users: int = 1500, n_items: int = 1000, n_ratings
         users + 1,
         items + 1,
         stars,
-        name="demo",
+        name=name,
         titles_by_raw_item={item + 1: title for item, title in enumerate(titles)},
         source="demo",
         extra={"format": "demo", "seed": str(seed)},

@@ -110,7 +110,7 @@ def area_blocks(seen_users: int, new_users: int, seen_items: int, new_items: int
 def training_curves(history: Sequence[dict[str, Any]], title: str = "") -> go.Figure:
     """Train loss and validation RMSE (area I) by epoch, side by side."""
     epochs = [h["epoch"] for h in history]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss", "validation RMSE (area I)"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (mean squared error, stars²)", "validation RMSE (area I)"))
     fig.add_trace(go.Scatter(x=epochs, y=[h.get("train_loss") for h in history], mode="lines+markers",
                              name="train loss", line={"color": "#4C78A8"}), row=1, col=1)
     fig.add_trace(go.Scatter(x=epochs, y=[h.get("val_rmse") for h in history], mode="lines+markers",

@@ -31,13 +31,16 @@ from .device import pick_device
 from .inputs import MatrixInputs, SparseBatch, unscale_ratings
 from .metrics import Predictor, per_area, rmse
 from .model import DMF
-from .quantizer import lambda_at
+from .quantizer import lambda_after
 from .split import VAL, AreaSplit
 
 StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
 EpochCallback = Callable[[dict[str, Any]], None]
 # Extra per-epoch measurement (benchmarks track test RMSE over time with it); its time is not counted as training.
 Monitor = Callable[[DMF, MatrixInputs], dict[str, Any]]
+
+
+AUTO_WARMUP_PATIENCE = 6  # with patience 0 (no early stopping), how long an automatic warm-up waits
 
 
 class TrainingDiverged(RuntimeError):
@@ -150,10 +153,20 @@ def fit(
     message = ""
     started = time.perf_counter()
     previous_seconds = history[-1]["elapsed"] if history else 0.0
+    # DMF-D's warm-up: a fixed number of epochs, or (None) plain DMF until its validation RMSE stops improving, from
+    # whose best weights the quantizer then starts.
+    quantizer = train_config.quantizer
+    quantizer_start = quantizer.warmup_epochs
+    if quantizer_start is None:
+        started_at = [h["epoch"] - 1 for h in history if h.get("lambda") is not None]
+        quantizer_start = started_at[0] if started_at else None
+    warm_best, warm_state, warm_stale = math.inf, None, 0
 
     for epoch in range(start_epoch, train_config.epochs):
         epoch_started = time.perf_counter()
-        lam = lambda_at(epoch, train_config.quantizer)
+        lam = None
+        if model.discrete and quantizer_start is not None and epoch >= quantizer_start:
+            lam = lambda_after(epoch - quantizer_start, quantizer)
         model.train()
         losses: list[float] = []
         user_chunks = _chunks(seen_users[torch.randperm(len(seen_users), generator=generator).to(device)],
@@ -231,6 +244,16 @@ def fit(
         if quantizer_warming_up:
             # A warm-up epoch is plain DMF + rounding, not DMF-D: never select it, never stop during it.
             stale_epochs = 0
+            if quantizer.warmup_epochs is None:
+                continuous_i = val_continuous[val_area == 0] if (val_area == 0).any() else val_continuous
+                warm_rmse = rmse(continuous_i, val_data[2][val_area == 0] if (val_area == 0).any() else val_data[2])
+                if warm_rmse < warm_best - 1e-5:
+                    warm_best, warm_state, warm_stale = warm_rmse, copy.deepcopy(model.state_dict()), 0
+                else:
+                    warm_stale += 1
+                if warm_stale >= (train_config.patience or AUTO_WARMUP_PATIENCE) and warm_state is not None:
+                    model.load_state_dict(warm_state)
+                    quantizer_start = epoch + 1
         elif val_rmse < best_rmse - 1e-5:
             best_rmse, best_epoch, stale_epochs = val_rmse, epoch + 1, 0
             best_state = copy.deepcopy(model.state_dict())

@@ -49,7 +49,7 @@ def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
         "lambda_max": float(q.lambda_max),
         "schedule": q.schedule,
         "step_every": int(q.step_every),
-        "warmup_epochs": int(q.warmup_epochs),
+        "warmup_epochs": -1 if q.warmup_epochs is None else int(q.warmup_epochs),  # -1: automatic
         "gamma2": float(q.gamma2),
         "learn_boundaries": bool(q.learn_boundaries),
     }
@@ -176,7 +176,8 @@ def form() -> None:
             _num("step every", "step_every", "Epochs between λ steps (step schedule).", integer=True,
                  column=cols[1])
             _num("warm-up epochs", "warmup_epochs", "Epochs of plain DMF loss before the quantizer is switched "
-                 "on; λ starts growing after them.", integer=True, column=cols[2])
+                 "on; λ starts growing after them. -1 = automatic: until plain DMF's validation RMSE stops "
+                 "improving, then from its best weights.", integer=True, column=cols[2])
             cols[3].toggle("learn boundaries b", key=P + "learn_boundaries", persist_state="session",
                            help="Off: b stays at the uniform midpoints b̃.")
 
@@ -221,7 +222,8 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         lambda_max=number("lambda_max", "λ max"),
         schedule=s["schedule"],
         step_every=integer("step_every", "step every"),
-        warmup_epochs=integer("warmup_epochs", "warm-up epochs"),
+        warmup_epochs=None if integer("warmup_epochs", "warm-up epochs") == -1 else integer("warmup_epochs",
+                                                                                           "warm-up epochs"),
         gamma2=number("gamma2", "γ₂"),
         learn_boundaries=bool(s["learn_boundaries"]),
     )

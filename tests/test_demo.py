@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from dmf_core.data import dataset_fingerprint, load_dataset
+from dmf_core.data import DataError, dataset_fingerprint, load_dataset
 from dmf_core.demo import MIN_RATINGS_PER_USER, STAR_SHARES, make_demo
 
 
@@ -134,3 +134,25 @@ def _seconds(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def test_demo_spec_generates_any_size_for_scaling_benchmarks():
+    data = load_dataset("demo:400x300x20000")
+    assert (data.n_users, data.n_items) == (400, 300) and abs(data.n_ratings - 20_000) <= 300
+    assert data.name == "demo-400x300x20000"
+
+
+def test_large_sizes_sample_without_a_key_per_cell():
+    """Above EXACT_SAMPLING_CELLS the generator draws with replacement and drops repeats: every pair distinct."""
+    data = make_demo(0, 12_000, 5_000, 300_000)
+    keys = data.users.astype(np.int64) * data.n_items + data.items
+    assert len(np.unique(keys)) == data.n_ratings
+    assert 0.97 * 300_000 <= data.n_ratings <= 300_000 + 5_000
+    assert np.bincount(data.users, minlength=data.n_users).min() >= 1
+
+
+@pytest.mark.parametrize("spec", ["demo:10x10", "demo:axbxc", "demo:10x10x5"])
+def test_bad_demo_sizes_get_one_line(spec):
+    with pytest.raises(DataError) as error:
+        load_dataset(spec)
+    assert spec in str(error.value) and "\n" not in str(error.value)

@@ -128,3 +128,19 @@ def test_time_budget_and_early_stopping(tiny_data):
 def test_absurd_training_settings_are_rejected(tiny_data, kwargs):
     with pytest.raises(ValueError):
         fit(tiny_data, split_areas(tiny_data), SMALL, quick(**kwargs))
+
+
+def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improving(tiny_data, one_thread):
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=40, patience=2, lr=2e-2,
+                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None))
+    result = fit(tiny_data, split, SMALL, config)
+    lambdas = [h["lambda"] for h in result.history]
+    warm = lambdas.index(2.0)
+    assert warm >= 3 and all(lam is None for lam in lambdas[:warm])
+    assert lambdas[warm:warm + 3] == pytest.approx([2.0, 4.0, 8.0][: len(lambdas) - warm])
+    # The warm-up ended because the continuous validation RMSE stopped improving for `patience` epochs.
+    continuous = [h["val_rmse_continuous"] for h in result.history[:warm]]
+    assert min(continuous) < min(continuous[-2:])
+    # A warm-up epoch is never the selected DMF-D model.
+    assert result.best_epoch > warm
