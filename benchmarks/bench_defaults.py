@@ -34,7 +34,7 @@ from dmf_core.split import AREAS, split_areas  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "defaults.json"
 # dataset -> (seeds of Table 1, seeds of Table 2)
-PLAN = {"demo": (5, 3), "ml1m-10": (1, 1), "ml1m-30": (1, 1), "ml1m": (3, 1)}
+PLAN = {"demo": (5, 3), "ml1m-10": (1, 1), "ml1m-30": (1, 1), "ml1m": (5, 1)}
 
 
 def subsample_users(data: RatingData, fraction: float, seed: int) -> RatingData:

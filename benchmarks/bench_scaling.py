@@ -96,7 +96,27 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "cost_growth": growth}, indent=1))
     print(f"wrote {out}")
+    if ok:
+        figure = out.with_suffix(".html")
+        draw(ok).write_html(figure, include_plotlyjs="cdn")
+        print(f"wrote {figure}")
     return 0
+
+
+def draw(rows: list[dict]):
+    """Epoch time per training rating and peak memory against the number of ratings, from the results rows."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    ratings = [r["n_ratings"] for r in rows]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("epoch time per training rating (µs)", "peak memory (GiB)"))
+    fig.add_trace(go.Scatter(x=ratings, y=[r["us_per_train_rating"] for r in rows], mode="lines+markers",
+                             name="µs / rating"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=ratings, y=[r["peak_rss_gib"] for r in rows], mode="lines+markers",
+                             name="peak RSS"), row=1, col=2)
+    fig.update_xaxes(type="log", title_text="ratings")
+    fig.update_layout(showlegend=False, height=380)
+    return fig
 
 
 if __name__ == "__main__":
