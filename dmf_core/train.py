@@ -245,8 +245,8 @@ def fit(
             # A warm-up epoch is plain DMF + rounding, not DMF-D: never select it, never stop during it.
             stale_epochs = 0
             if quantizer.warmup_epochs is None:
-                continuous_i = val_continuous[val_area == 0] if (val_area == 0).any() else val_continuous
-                warm_rmse = rmse(continuous_i, val_data[2][val_area == 0] if (val_area == 0).any() else val_data[2])
+                area_i = val_area == 0 if (val_area == 0).any() else np.ones(len(val_area), dtype=bool)
+                warm_rmse = rmse(val_continuous[area_i], val_data[2][area_i])  # plain DMF's, on area I
                 if warm_rmse < warm_best - 1e-5:
                     warm_best, warm_state, warm_stale = warm_rmse, copy.deepcopy(model.state_dict()), 0
                 else:

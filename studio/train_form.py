@@ -222,8 +222,7 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         lambda_max=number("lambda_max", "λ max"),
         schedule=s["schedule"],
         step_every=integer("step_every", "step every"),
-        warmup_epochs=None if integer("warmup_epochs", "warm-up epochs") == -1 else integer("warmup_epochs",
-                                                                                           "warm-up epochs"),
+        warmup_epochs=warmup if (warmup := integer("warmup_epochs", "warm-up epochs")) != -1 else None,
         gamma2=number("gamma2", "γ₂"),
         learn_boundaries=bool(s["learn_boundaries"]),
     )
