@@ -32,7 +32,7 @@ from torch import nn
 from .biases import PASSES, REG_ITEM, REG_USER, fit_biases
 from .data import RatingData
 from .inputs import SparseBatch, SparseRows
-from .metrics import overall, per_area, rmse, round_to_scale
+from .metrics import rmse, score
 from .split import AREAS, TEST, VAL, AreaSplit
 
 EpochCallback = Callable[[dict[str, Any]], None]
@@ -446,15 +446,7 @@ def evaluate_baseline(model: Baseline, data: RatingData, split: AreaSplit, role:
     selected = (split.role == role) & served
     users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
     area = split.area[selected]
-    pred = model.predict(users, items)
-    rounded = round_to_scale(pred, data.rating_scale)
-    return {
-        "areas": per_area(pred, true, area),
-        "overall": overall(pred, true) if len(true) else None,
-        "rounded": per_area(rounded, true, area, discrete=True),
-        "rounded_overall": overall(rounded, true, discrete=True) if len(true) else None,
-        "serves": list(model.serves),
-    }
+    return {**score(model.predict(users, items), true, area, data.rating_scale), "serves": list(model.serves)}
 
 
 __all__ = [

@@ -30,10 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from .config import TrainConfig
-from .data import RatingData
 from .split import AreaSplit
 
 CHUNKS_PER_SIDE = 6
@@ -41,25 +38,14 @@ CHUNKS_PER_SIDE = 6
 
 @dataclass(frozen=True)
 class DataShape:
-    """What the rule reads: the training matrix's seen users and items and how many input entries each side has."""
+    """What the rule reads: how many users and items the training matrix has."""
 
     seen_users: int
     seen_items: int
-    train_ratings: int  # observed area-I ratings: the training targets
-    user_entries: int  # entries of all seen users' input rows
-    item_entries: int  # entries of all seen items' input columns
 
     @classmethod
-    def of(cls, data: RatingData, split: AreaSplit) -> DataShape:
-        seen_user = ~split.new_user[data.users]
-        seen_item = ~split.new_item[data.items]
-        return cls(
-            seen_users=int((~split.new_user).sum()),
-            seen_items=int((~split.new_item).sum()),
-            train_ratings=int(split.train_mask().sum()),
-            user_entries=int(np.count_nonzero(split.user_input_mask(data) & seen_user)),
-            item_entries=int(np.count_nonzero(split.item_input_mask(data) & seen_item)),
-        )
+    def of(cls, split: AreaSplit) -> DataShape:
+        return cls(seen_users=int((~split.new_user).sum()), seen_items=int((~split.new_item).sum()))
 
 
 def derive(config: TrainConfig, shape: DataShape) -> tuple[TrainConfig, dict[str, str]]:

@@ -26,11 +26,11 @@ class SparseBatch:
 
     def without_columns(self, excluded: torch.Tensor) -> SparseBatch:
         """Drop entries whose column is flagged in `excluded` (bool per column): used to hide a block's targets."""
-        keep = ~excluded[self.indices]
-        return SparseBatch(self.indices[keep], self.values[keep], self.bags[keep], self.n_bags)
+        return self.keep(~excluded[self.indices])
 
-    def keep(self, keep: torch.Tensor) -> SparseBatch:
-        return SparseBatch(self.indices[keep], self.values[keep], self.bags[keep], self.n_bags)
+    def keep(self, selected: torch.Tensor) -> SparseBatch:
+        """Only the entries flagged in `selected` (bool per entry); bags keep their positions."""
+        return SparseBatch(self.indices[selected], self.values[selected], self.bags[selected], self.n_bags)
 
     def counts(self) -> torch.Tensor:
         return torch.bincount(self.bags, minlength=self.n_bags)

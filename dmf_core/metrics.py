@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .biases import fit_biases
+from .biases import Biases, fit_biases
 from .data import RatingData
 from .inputs import MatrixInputs, SparseRows
 from .model import DMF, Outside
@@ -115,20 +115,25 @@ class Predictor:
         return scores.clamp(*self.model.rating_scale).cpu().numpy()
 
 
-def baseline_scores(data: RatingData, split: AreaSplit, role: int = TEST) -> dict[str, Any]:
-    """Global mean + biases (biases.py) on one role's ratings, per area, continuous and rounded: the numbers a
-    sceptical reader compares any result with."""
-    biases = fit_biases(data, split)
-    selected = split.role == role
-    true, area = data.ratings[selected], split.area[selected]
-    pred = np.clip(biases.predict(data.users[selected], data.items[selected]), *data.rating_scale)
-    rounded = round_to_scale(pred, data.rating_scale)
+def score(pred: np.ndarray, true: np.ndarray, area: np.ndarray, scale: tuple[float, float]) -> dict[str, Any]:
+    """The shape of every result's scores: per area and overall, as predicted and rounded to the rating scale."""
+    rounded = round_to_scale(pred, scale)
     return {
-        "model": "global mean + biases",
         "areas": per_area(pred, true, area),
         "overall": overall(pred, true) if len(true) else None,
         "rounded": per_area(rounded, true, area, discrete=True),
+        "rounded_overall": overall(rounded, true, discrete=True) if len(true) else None,
     }
+
+
+def baseline_scores(data: RatingData, split: AreaSplit, biases: Biases | None = None, role: int = TEST) -> dict[str, Any]:
+    """Global mean + biases (biases.py) on one role's ratings: the numbers a sceptical reader compares any result
+    with. `biases` are the ones training already fitted on this split, if any."""
+    biases = biases or fit_biases(data, split)
+    selected = split.role == role
+    pred = np.clip(biases.predict(data.users[selected], data.items[selected]), *data.rating_scale)
+    return {"model": "global mean + biases",
+            **score(pred, data.ratings[selected], split.area[selected], data.rating_scale)}
 
 
 def evaluate(
@@ -145,13 +150,7 @@ def evaluate(
     users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
     area = split.area[selected]
     pred = predictor.continuous(users, items)
-    rounded = round_to_scale(pred, data.rating_scale)
-    result: dict[str, Any] = {
-        "areas": per_area(pred, true, area),
-        "overall": overall(pred, true),
-        "rounded": per_area(rounded, true, area, discrete=True),
-        "rounded_overall": overall(rounded, true, discrete=True),
-    }
+    result = score(pred, true, area, data.rating_scale)
     if model.discrete:
         hard = predictor.discrete(pred)
         result["discrete"] = per_area(hard, true, area, discrete=True)

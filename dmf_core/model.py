@@ -183,13 +183,10 @@ class DMF(nn.Module):
         return Outside(sums / (batch.counts() + REG_USER), self.new_user_weight.expand(rows.n_rows))
 
     def embed_users(self, batch: SparseBatch) -> torch.Tensor:
-        return self._latent(self.user_branch(batch), batch)
+        return F.normalize(self.user_branch(batch), dim=-1, eps=1e-8)
 
     def embed_items(self, batch: SparseBatch) -> torch.Tensor:
-        return self._latent(self.item_branch(batch), batch)
-
-    def _latent(self, hidden: torch.Tensor, batch: SparseBatch) -> torch.Tensor:
-        return F.normalize(hidden, dim=-1, eps=1e-8)
+        return F.normalize(self.item_branch(batch), dim=-1, eps=1e-8)
 
     @torch.no_grad()
     def embed_all(self, rows: SparseRows, users: bool, chunk: int = 4096) -> torch.Tensor:

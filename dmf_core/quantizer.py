@@ -61,18 +61,10 @@ class Quantizer(nn.Module):
         return torch.mean((self.boundaries - self.uniform) ** 2)
 
 
-def lambda_at(epoch: int, config: QuantizerConfig) -> float | None:
-    """λ used during `epoch` (0-based): exponential or step growth from lambda_start, capped at lambda_max.
-    None during the warm-up epochs, when DMF-D trains as plain DMF (an automatic warm-up counts as none here:
-    its length is only known in training, and each epoch's λ is in the run's history)."""
-    epoch -= config.warmup_epochs or 0
-    if epoch < 0:
-        return None
-    return lambda_after(epoch, config)
-
-
 def lambda_after(epoch: int, config: QuantizerConfig) -> float:
-    """λ in the `epoch`-th (0-based) epoch after the warm-up."""
+    """λ in the `epoch`-th (0-based) epoch after the warm-up: exponential or step growth from lambda_start, capped
+    at lambda_max. When the warm-up ends is decided in training (train.py; fixed or automatic), and each epoch's
+    λ is in the run's history."""
     exponent = epoch // config.step_every if config.schedule == "step" else epoch
     # log-space keeps huge growth^epoch from overflowing before the cap applies.
     log_lam = math.log(config.lambda_start) + exponent * math.log(config.lambda_growth)

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from . import checkpoint as ckpt
+from .biases import Biases
 from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from .data import RatingData
 from .device import pick_device
@@ -44,6 +45,7 @@ def build_metrics(
     message: str = "",
     derived: dict[str, str] | None = None,
     calibration: dict[str, float] | None = None,
+    biases: Biases | None = None,
 ) -> dict[str, Any]:
     """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record."""
     scores = evaluate(model, data, split, inputs)
@@ -63,7 +65,7 @@ def build_metrics(
         "rounded": scores["rounded"],
         "rounded_overall": scores["rounded_overall"],
         # The simple baseline every result is shown beside: global mean + biases on the same split and test set.
-        "baseline": baseline_scores(data, split),
+        "baseline": baseline_scores(data, split, biases),
         "counts": split.counts(),
         "history": history,
         "config": {
@@ -127,6 +129,7 @@ def train_run(
         model_config,
         derived=result.derived,
         calibration=result.calibration,
+        biases=result.biases,
         history=result.history,
         device=result.device,
         train_seconds=result.train_seconds,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .biases import fit_biases
+from .biases import Biases, fit_biases
 from .config import ModelConfig, TrainConfig
 from .data import RatingData
 from .derive import DataShape, derive
@@ -62,6 +62,7 @@ class TrainResult:
     train_config: TrainConfig | None = None  # as trained: derived settings filled in
     derived: dict[str, str] = field(default_factory=dict)  # {setting: how it was derived from the data}
     calibration: dict[str, float] = field(default_factory=dict)  # see `calibrate`
+    biases: Biases | None = None  # global mean + biases of this split, fitted before training
 
     @property
     def best_val_rmse(self) -> float | None:
@@ -114,13 +115,15 @@ def fit(
     `checkpoint.load`; training continues from its epoch with its weights, optimizer state and history."""
     train_config.validate()
     model_config.validate()
-    train_config, derived = derive(train_config, DataShape.of(data, split))
+    train_config, derived = derive(train_config, DataShape.of(split))
     device = pick_device(train_config.device)
     seed_everything(train_config.seed)
     generator = torch.Generator().manual_seed(train_config.seed)
 
+    # Fitted once: the bias+cosine output adds them, and the run's metrics show them as the baseline beside it.
+    biases = fit_biases(data, split)
     model = build_model(data, model_config, train_config)
-    model.set_biases(fit_biases(data, split))
+    model.set_biases(biases)
     model = model.to(device)
     inputs = MatrixInputs.from_split(data, split, device)
     optimizer = _adam(model, train_config, device)
@@ -289,6 +292,7 @@ def fit(
         train_config=train_config,
         derived=derived,
         calibration=calibration,
+        biases=biases,
     )
 
 

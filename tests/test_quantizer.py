@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dmf_core.config import QuantizerConfig
-from dmf_core.quantizer import Quantizer, hard_quantize, lambda_at, lambda_curve, rating_levels, smooth_quantize
+from dmf_core.quantizer import Quantizer, hard_quantize, lambda_after, lambda_curve, rating_levels, smooth_quantize
 
 SCALE = (1.0, 5.0)
 UNIFORM = torch.tensor([1.5, 2.5, 3.5, 4.5])
@@ -73,10 +73,10 @@ def test_fixed_boundaries_get_no_gradient():
 
 def test_lambda_schedules():
     exp = QuantizerConfig(lambda_start=0.1, lambda_growth=1.015, lambda_max=1e30, warmup_epochs=0)
-    assert lambda_at(0, exp) == pytest.approx(0.1)
-    assert lambda_at(1000, exp) == pytest.approx(0.1 * 1.015**1000, rel=1e-9)
+    assert lambda_after(0, exp) == pytest.approx(0.1)
+    assert lambda_after(1000, exp) == pytest.approx(0.1 * 1.015**1000, rel=1e-9)
     step = QuantizerConfig(lambda_start=1.0, lambda_growth=25.0, schedule="step", step_every=30, warmup_epochs=0)
-    assert [lambda_at(e, step) for e in (0, 29, 30, 60)] == pytest.approx([1.0, 1.0, 25.0, 625.0])
+    assert [lambda_after(e, step) for e in (0, 29, 30, 60)] == pytest.approx([1.0, 1.0, 25.0, 625.0])
     capped = QuantizerConfig(lambda_start=2.0, lambda_growth=10.0, lambda_max=1e5, warmup_epochs=0)
     curve = lambda_curve(capped, 2000)
     assert max(curve) == 1e5 and all(math.isfinite(v) for v in curve)
@@ -91,7 +91,9 @@ def test_invalid_quantizer_settings_are_rejected(kwargs):
         QuantizerConfig(**kwargs).validate()
 
 
-def test_warmup_epochs_delay_the_quantizer():
+def test_lambda_counts_from_the_end_of_the_warmup():
+    """The warm-up's delay itself is applied in training (test_train: test_dmf_d_warm_up_trains_plain_dmf_first and
+    the automatic warm-up test); the schedule starts at lambda_start whatever the warm-up."""
     config = QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=3)
-    assert [lambda_at(e, config) for e in range(5)] == [None, None, None, 2.0, 4.0]
+    assert [lambda_after(e, config) for e in range(2)] == [2.0, 4.0]
     assert lambda_curve(config, 2) == [2.0, 4.0]
