@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dmf_core.baselines import BiasedMF, evaluate_baseline  # noqa: E402
+from dmf_core.baselines import evaluate_baseline, make_baseline  # noqa: E402
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import RatingData, from_triples, load_dataset  # noqa: E402
 from dmf_core.runs import train_run  # noqa: E402
@@ -66,8 +66,7 @@ def table1(data: RatingData, seed: int) -> dict[str, Any]:
     metrics, result = train_run(data, split_config, ModelConfig(), TrainConfig(seed=seed))
     dmf_seconds = time.perf_counter() - started
     split = split_areas(data, split_config)
-    mf = BiasedMF()
-    mf.config = type(mf.config)(seed=seed)
+    mf = make_baseline("mf", seed)
     mf.fit(data, split)
     return {
         "dmf": areas(metrics["areas"]),

@@ -247,7 +247,7 @@ def format_areas(metrics: dict[str, Any]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .runs import train_run
+    from .runs import data_decided, train_run
 
     split_config, model_config, train_config = _configs_from_args(args)
     resume = ckpt.load(args.resume) if args.resume else None
@@ -267,10 +267,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"{metrics['model']} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
           f"on {metrics['device']} ({metrics['stop_reason']}); best validation RMSE {metrics['val_rmse']:.4f}")
-    if metrics.get("derived"):
-        used = metrics["config"]["train"]
-        print("derived from the data: " + "; ".join(f"{name} = {used[name]} ({rule})"
-                                                     for name, rule in metrics["derived"].items()))
+    if data_decided(metrics):
+        print(data_decided(metrics))
     print(format_areas(metrics))
     print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'checkpoint.pt'}")
     if result.stop_reason == "diverged":

@@ -50,9 +50,9 @@ class ModelConfig:
     # closed-form global mean + user and item biases (biases.py; folded in from the input row for new users and
     # items) and lets the cosine learn what they leave over: r̂ = μ + b_i + b_j + half·cos(U_i, V_j).
     # Why: the pure cosine must spend its angles on each row's offset, which it infers badly for rows it never
-    # trained on. Demo data, seed 0, k = 6, input dropout 0.25, areas I/II/III/IV: cosine 0.854 / 0.945 / 0.951 /
-    # 1.017 (area IV worse than the biases' 0.952); bias+cosine 0.838 / 0.921 / 0.922 / 0.931. ML-1M, seed 0:
-    # bias+cosine 0.845 / 0.858 / 0.853 / 0.902, against the paper's 0.850 / 0.883 / 0.864 / 0.904.
+    # trained on. Chosen on validation (benchmarks/bench_choices.py, demo data, seeds 0-2, mean validation RMSE of
+    # areas I/II/III/IV at the selected epoch): cosine 0.850 / 0.912 / 0.904 / 1.009, bias+cosine 0.831 / 0.891 /
+    # 0.882 / 0.973.
     output: Output = "bias+cosine"
 
     def validate(self) -> None:
@@ -80,8 +80,9 @@ class QuantizerConfig:
     # then starts from DMF's best weights. How long that takes depends on the data, so no fixed number fits.
     # Measured with the earlier model on ML-1M (0/0 split, seed 0): 8 epochs of warm-up, then λ = 2 × 1.2 per
     # epoch, gave discrete test RMSE 0.899 / MAE 0.623 / accuracy 0.461, against 0.907 / 0.632 through G from the
-    # first epoch, and 0.899 / 0.633 / 0.449 for DMF + rounding. With the current defaults on the demo data (0/0,
-    # seed 0): 8 epochs 0.889, automatic 0.878 (DMF + rounding: 0.874).
+    # first epoch, and 0.899 / 0.633 / 0.449 for DMF + rounding. With the current defaults on the demo data (0/0
+    # split, seeds 0-2, discrete *validation* RMSE of the selected epoch; bench_choices.py): 8 epochs 0.869,
+    # automatic 0.862.
     warmup_epochs: int | None = None
 
     def validate(self) -> None:
@@ -115,8 +116,8 @@ class TrainConfig:
     # Remove the block's own targets from the inputs, so the net never sees the rating it must predict.
     mask_targets: bool = True
     # Share of the other input entries dropped at random in each training step: a row must be read from a part of
-    # it, as a new user's few ratings are. Demo data, seed 0 (bias+cosine, k = 6): areas II/III/IV 0.956 / 0.953 /
-    # 0.990 without, 0.921 / 0.922 / 0.931 with 0.25; area I 0.838 either way.
+    # it, as a new user's few ratings are. Chosen on validation (bench_choices.py, demo, seeds 0-2, areas
+    # I/II/III/IV): 0 gives 0.832 / 0.921 / 0.898 / 1.001, 0.25 gives 0.831 / 0.891 / 0.882 / 0.973.
     input_dropout: float = 0.25
     patience: int = 6  # epochs without a better validation RMSE before early stopping; 0 disables
     max_seconds: float | None = None

@@ -87,6 +87,18 @@ def build_metrics(
     return metrics
 
 
+def data_decided(metrics: dict[str, Any]) -> str:
+    """One line on what the data decided in a run: derived settings with their rule, and the fitted cosine weights
+    for new rows. Empty when nothing was derived (every setting given)."""
+    used = (metrics.get("config") or {}).get("train") or {}
+    parts = [f"{name} = {used.get(name)} ({rule})" for name, rule in (metrics.get("derived") or {}).items()]
+    weights = metrics.get("calibration") or {}
+    if weights:
+        parts.append(f"cosine weight for new users {weights['new_user_weight']:.2f}, new items "
+                     f"{weights['new_item_weight']:.2f} (fitted on validation ratings)")
+    return "derived from the data: " + "; ".join(parts) if parts else ""
+
+
 def write_json(payload: dict[str, Any], path: Path) -> None:
     """Atomic, so a reader polling the file (the app) never sees half a document."""
     path.parent.mkdir(parents=True, exist_ok=True)

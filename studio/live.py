@@ -19,6 +19,7 @@ import streamlit as st
 
 from dmf_core import plots
 from dmf_core.jobs import FAILED, FINISHED, QUEUED, STOPPED, JobSnapshot, TrainingJob
+from dmf_core.runs import data_decided
 
 from . import cache, state, ui
 
@@ -114,26 +115,15 @@ def _figures(snap: JobSnapshot, compact: bool) -> list:
     return cached[1]
 
 
-def settings_note(metrics: dict) -> str:
-    """One line on what the data decided: derived settings with their rule, and the fitted trust in new rows."""
-    used = (metrics.get("config") or {}).get("train") or {}
-    parts = [f"{name.replace('_', ' ')} = {used.get(name)} ({rule})" for name, rule in
-             (metrics.get("derived") or {}).items()]
-    weights = metrics.get("calibration") or {}
-    if weights:
-        parts.append(f"cosine weight for new users {weights['new_user_weight']:.2f}, new items "
-                     f"{weights['new_item_weight']:.2f} (fitted on validation ratings)")
-    return "Derived from the data: " + "; ".join(parts) if parts else ""
-
-
 def _outcome(snap: JobSnapshot) -> None:
     seconds = ui.format_seconds(snap.elapsed)
     if snap.status == FINISHED:
         note = f" ({snap.message})" if snap.message else ""
         st.success(f"Finished: {snap.model.upper()} on {snap.dataset}, {snap.epoch} epochs in {seconds}{note}. "
                    f"Saved as run `{snap.job_id}`.")
-        if snap.metrics and settings_note(snap.metrics):
-            st.caption(settings_note(snap.metrics))
+        decided = data_decided(snap.metrics) if snap.metrics else ""
+        if decided:
+            st.caption(decided[0].upper() + decided[1:])
     elif snap.status == STOPPED:
         st.warning(f"Stopped: {snap.message}.")
     elif snap.status == FAILED:

@@ -15,6 +15,7 @@ import streamlit as st
 import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, replace
+from dmf_core.derive import CHUNKS_PER_SIDE
 from dmf_core.presets import PRESETS, quick_preset
 
 P = "hp_"  # widget-key prefix
@@ -98,7 +99,7 @@ def form() -> None:
     cols = st.columns(len(PRESETS) + 1)
     for column, (name, (label, _)) in zip(cols, PRESETS.items(), strict=False):
         column.button(label, key=f"preset-{name}", on_click=apply_preset, args=(name,), width="stretch",
-                      help={"quick": "128→64 units, 8 epochs, lr 5e-3: seconds on the demo data.",
+                      help={"quick": "128→64 units, 8 epochs, lr 1e-2: seconds on the demo data.",
                             "studio": "DMF Studio's defaults: 512→256 ELU, dropout 0.5, blocks derived from the data, "
                                       "up to 60 epochs with early stopping.",
                             "authors": "The authors' TensorFlow code: 2048→1024 ReLU, Adam 1e-2, blocks 300×200, "
@@ -142,10 +143,10 @@ def form() -> None:
              step=1e-5, column=cols[3])
         cols = st.columns(4)
         _num("block users", "block_users", "Users per training block; every observed rating inside a "
-             "users × items block is a target. 0 = derived from the data (seen users / 6).", integer=True,
-             column=cols[0])
-        _num("block items", "block_items", "Items per training block. 0 = derived from the data (seen items / 6).",
-             integer=True, column=cols[1])
+             f"users × items block is a target. 0 = derived from the data (seen users / {CHUNKS_PER_SIDE}).",
+             integer=True, column=cols[0])
+        _num("block items", "block_items", "Items per training block. 0 = derived from the data (seen items / "
+             f"{CHUNKS_PER_SIDE}).", integer=True, column=cols[1])
         _num("early-stopping patience", "patience", "Stop after this many epochs without a better validation "
              "RMSE; 0 = never.", integer=True, column=cols[2])
         _num("time budget (s)", "max_seconds", "Stop after this many seconds; 0 = no limit.", fmt="%.0f",

@@ -1,0 +1,74 @@
+"""The choices behind the defaults, compared on *validation* ratings only (demo data, seeds 0-2), so that no
+default is picked on test scores: bias+cosine vs the paper's cosine, input dropout 0.25 vs 0, the cosine weight
+for new rows (fitted on one half of the validation ratings, scored on the other), the quick preset's learning
+rate, and DMF-D's automatic vs fixed 8-epoch warm-up.
+
+    python benchmarks/bench_choices.py dmf     # and: quick, dmfd   (a few minutes each on 2 cores)
+Output of the committed run: benchmarks/results/choices-validation.log.
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
+
+from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, replace
+from dmf_core.demo import make_demo
+from dmf_core.metrics import Predictor
+from dmf_core.presets import quick_preset
+from dmf_core.split import VAL, split_areas
+from dmf_core.train import fit
+
+torch.set_num_threads(1)
+part = sys.argv[1]
+data = make_demo(0)
+def val_areas(r):
+    return [round(r.history[r.best_epoch - 1]["val_areas"][a] or float("nan"), 4) for a in ("I","II","III","IV")]
+for seed in (0, 1, 2):
+    split = split_areas(data, SplitConfig(seed=seed))
+    if part == "dmf":
+        for label, mc, tc in (("default", ModelConfig(), TrainConfig(seed=seed)),
+                              ("input_dropout 0", ModelConfig(), TrainConfig(seed=seed, input_dropout=0.0)),
+                              ("output cosine", ModelConfig(output="cosine"), TrainConfig(seed=seed))):
+            r = fit(data, split, mc, tc)
+            print(seed, label, "val I/II/III/IV (selected epoch, before calibration)", val_areas(r), flush=True)
+            if label == "default":
+                # Calibration, cross-fitted inside validation: weights from one half, scored on the other half.
+                model = r.model
+                model.user_weight.fill_(1.0)
+                model.item_weight.fill_(1.0)
+                predictor = Predictor.build(model, r.inputs)
+                selected = np.flatnonzero(split.role == VAL)
+                half = np.random.default_rng(seed).random(len(selected)) < 0.5
+                true, area = data.ratings[selected], split.area[selected]
+                users, items = torch.as_tensor(data.users[selected]), torch.as_tensor(data.items[selected])
+                low, high = model.rating_scale
+                cosine = (predictor.user_factors[users] * predictor.item_factors[items]).sum(-1)
+                term = (cosine * (high - low) / 2).numpy()
+                base = model.base(users, items).numpy()
+                left = true - base
+                out = {}
+                for fit_half in (half, ~half):
+                    rho = []
+                    for k in (1, 2):
+                        s = fit_half & (area == k)
+                        rho.append(float(np.clip(term[s] @ left[s] / (term[s] @ term[s]), 0, 1)))
+                    weight = np.array([1, rho[0], rho[1], rho[0] * rho[1]])[area]
+                    for k in (1, 2, 3):
+                        s = ~fit_half & (area == k)
+                        raw = np.sqrt(np.mean((np.clip(base + term, low, high)[s] - true[s]) ** 2))
+                        cal = np.sqrt(np.mean((np.clip(base + weight * term, low, high)[s] - true[s]) ** 2))
+                        out.setdefault(k, []).append((float(raw), float(cal), int(s.sum())))
+                print(seed, "calibration cross-fitted on val halves: area: (uncalibrated, calibrated, n) per half",
+                      {k: [(round(x, 4), round(y, 4), n) for x, y, n in v] for k, v in out.items()}, flush=True)
+    elif part == "quick":
+        for lr in (5e-3, 1e-2):
+            mc, tc = quick_preset()
+            r = fit(data, split, mc, replace(tc, lr=lr, seed=seed))
+            print(seed, f"quick lr {lr}", "val I/II/III/IV (last epoch)", [round(r.history[-1]["val_areas"][a], 4) for a in ("I","II","III","IV")], flush=True)
+    elif part == "dmfd":
+        split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
+        for label, w in (("auto warm-up", None), ("8 epochs", 8)):
+            r = fit(data, split, ModelConfig(), TrainConfig(model="dmf-d", seed=seed, quantizer=QuantizerConfig(warmup_epochs=w)))
+            print(seed, label, "discrete val RMSE of the selected epoch", round(r.best_val_rmse, 4), flush=True)
