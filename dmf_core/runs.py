@@ -20,7 +20,7 @@ from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from .data import RatingData
 from .device import pick_device
 from .inputs import MatrixInputs
-from .metrics import baseline_scores, evaluate
+from .metrics import Predictor, baseline_scores, evaluate
 from .model import DMF
 from .split import AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
@@ -46,9 +46,10 @@ def build_metrics(
     derived: dict[str, str] | None = None,
     calibration: dict[str, float] | None = None,
     biases: Biases | None = None,
+    predictor: Predictor | None = None,
 ) -> dict[str, Any]:
     """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record."""
-    scores = evaluate(model, data, split, inputs)
+    scores = evaluate(model, data, split, inputs, predictor=predictor)
     val_values = [h["val_rmse"] for h in history if h.get("val_rmse") is not None]
     metrics: dict[str, Any] = {
         "model": train_config.model,
@@ -142,6 +143,7 @@ def train_run(
         derived=result.derived,
         calibration=result.calibration,
         biases=result.biases,
+        predictor=result.predictor,
         history=result.history,
         device=result.device,
         train_seconds=result.train_seconds,

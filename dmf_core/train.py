@@ -63,6 +63,7 @@ class TrainResult:
     derived: dict[str, str] = field(default_factory=dict)  # {setting: how it was derived from the data}
     calibration: dict[str, float] = field(default_factory=dict)  # see `calibrate`
     biases: Biases | None = None  # global mean + biases of this split, fitted before training
+    predictor: Predictor | None = None  # the returned model's factors for every user and item
 
     @property
     def best_val_rmse(self) -> float | None:
@@ -277,7 +278,10 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    calibration = calibrate(model, inputs, data, split)
+    # The selected model's factors, embedded once: the calibration and the run's test scores both read them (the
+    # cosine weights are applied at prediction time, so fitting them leaves the factors valid).
+    predictor = Predictor.build(model, inputs)
+    calibration = calibrate(model, predictor, data, split)
     return TrainResult(
         model=model,
         inputs=inputs,
@@ -293,11 +297,12 @@ def fit(
         derived=derived,
         calibration=calibration,
         biases=biases,
+        predictor=predictor,
     )
 
 
 @torch.no_grad()
-def calibrate(model: DMF, inputs: MatrixInputs, data: RatingData, split: AreaSplit) -> dict[str, float]:
+def calibrate(model: DMF, predictor: Predictor, data: RatingData, split: AreaSplit) -> dict[str, float]:
     """How far to trust the cosine of users and items the branches never trained on (bias+cosine output only).
 
     ρ_users is the least-squares weight of the cosine term on area II's *validation* ratings (new users × seen
@@ -312,7 +317,6 @@ def calibrate(model: DMF, inputs: MatrixInputs, data: RatingData, split: AreaSpl
         return {}
     model.user_weight.fill_(1.0)
     model.item_weight.fill_(1.0)
-    predictor = Predictor.build(model, inputs)
     low, high = model.rating_scale
     weights: dict[str, float] = {}
     for area, name in ((1, "new_user_weight"), (2, "new_item_weight")):
