@@ -1,9 +1,9 @@
 """The choices behind the defaults, compared on *validation* ratings only (demo data, seeds 0-2), so that no
 default is picked on test scores: bias+cosine vs the paper's cosine, input dropout 0.25 vs 0, the cosine weight
 for new rows (fitted on one half of the validation ratings, scored on the other), the quick preset's learning
-rate, and DMF-D's automatic vs fixed 8-epoch warm-up.
+rate, DMF-D's automatic vs fixed 8-epoch warm-up, and 4 / 6 / 9 chunks a side for the blocks.
 
-    python benchmarks/bench_choices.py dmf     # and: quick, dmfd   (a few minutes each on 2 cores)
+    python benchmarks/bench_choices.py dmf     # and: quick, dmfd, blocks   (a few minutes each on 2 cores)
 Output of the committed run: benchmarks/results/choices-validation.log.
 """
 import sys
@@ -67,6 +67,14 @@ for seed in (0, 1, 2):
             mc, tc = quick_preset()
             r = fit(data, split, mc, replace(tc, lr=lr, seed=seed))
             print(seed, f"quick lr {lr}", "val I/II/III/IV (last epoch)", [round(r.history[-1]["val_areas"][a], 4) for a in ("I","II","III","IV")], flush=True)
+    elif part == "blocks" and seed < 2:
+        # The number of chunks per side (derive.CHUNKS_PER_SIDE = 6), as explicit block sizes.
+        for k in (4, 6, 9):
+            users, items = int((~split.new_user).sum()), int((~split.new_item).sum())
+            tc = TrainConfig(seed=seed, block_users=-(-users // k), block_items=-(-items // k))
+            r = fit(data, split, ModelConfig(), tc)
+            print(seed, f"{k} chunks a side", "val I/II/III/IV (selected epoch, before calibration)", val_areas(r),
+                  f"{r.train_seconds:.0f} s", flush=True)
     elif part == "dmfd":
         split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
         for label, w in (("auto warm-up", None), ("8 epochs", 8)):

@@ -23,6 +23,10 @@ RMSE; see benchmarks/bench_defaults.py for the full table):
   0.952. 768 × 768 blocks (k = 2 × 2, 4 steps an epoch): 0.988 / 1.035 / 1.051 / 1.044 with the paper's output.
 - ML-1M, k = 6 (906 × 556 blocks, close to the old 768 × 768 there), seed 0: 0.845 / 0.854 / 0.850 / 0.895
   (the paper: 0.850 / 0.883 / 0.864 / 0.904); the biases: 0.909 / 0.906 / 0.909 / 0.938.
+- k on validation only (benchmarks/bench_choices.py blocks, demo, seeds 0-1, mean validation RMSE of areas
+  I/II/III/IV at the selected epoch): k = 4: 0.829 / 0.881 / 0.872 / 0.929; k = 6: 0.827 / 0.887 / 0.896 / 0.920;
+  k = 9: 0.828 / 0.900 / 0.905 / 0.961 (and twice the epoch time). k = 6 is best on area I, the selection
+  criterion; k = 4 reads new users and items a little better on this data. Not yet compared on ML-1M.
 """
 
 from __future__ import annotations
