@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dmf_core import plots, stats
 from dmf_core.config import SplitConfig
-from dmf_core.presets import quick_preset
-from studio import cache, live, state, ui
+from studio import cache, live, plots, state, stats, ui
+from studio.presets import quick_preset
 
 HOME_JOB = "studio_home_job"
 

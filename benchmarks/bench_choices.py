@@ -14,11 +14,11 @@ import numpy as np
 import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, replace
-from dmf_core.demo import make_demo
-from dmf_core.metrics import Predictor
-from dmf_core.presets import quick_preset
+from dmf_core.data.demo import make_demo
+from dmf_core.predict import Predictor
 from dmf_core.split import VAL, split_areas
 from dmf_core.train import fit
+from studio.presets import quick_preset
 
 torch.set_num_threads(1)
 part = sys.argv[1]

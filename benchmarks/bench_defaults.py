@@ -26,9 +26,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dmf_core.baselines import evaluate_baseline, make_baseline  # noqa: E402
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import RatingData, from_triples, load_dataset  # noqa: E402
+from dmf_core.reproduction.models import make_baseline  # noqa: E402
 from dmf_core.runs import train_run  # noqa: E402
 from dmf_core.split import AREAS, split_areas  # noqa: E402
 
@@ -71,7 +71,7 @@ def table1(data: RatingData, seed: int) -> dict[str, Any]:
     return {
         "dmf": areas(metrics["areas"]),
         "bias": areas(metrics["baseline"]["areas"]),
-        "mf": areas(evaluate_baseline(mf, data, split)["areas"]),
+        "mf": areas(mf.evaluate(data, split)["areas"]),
         "dmf_epochs": result.epochs_run,
         "dmf_best_epoch": result.best_epoch,
         "dmf_seconds": dmf_seconds,

@@ -18,8 +18,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script from anywhere, like the app
 
-from dmf_core.data import dataset_fingerprint, load_dataset, parse_ml1m_ratings  # noqa: E402
-from dmf_core.demo import make_demo  # noqa: E402
+from dmf_core.data import dataset_fingerprint, load_dataset  # noqa: E402
+from dmf_core.data.demo import make_demo  # noqa: E402
+from dmf_core.data.formats import parse_ml1m_ratings  # noqa: E402
 
 DEFAULT_ML1M = REPO_ROOT.parent / "shared" / "data" / "ml-1m"
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "parse.json"

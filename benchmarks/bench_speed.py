@@ -36,8 +36,9 @@ from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import DataError, load_dataset  # noqa: E402
 from dmf_core.device import describe_device, pick_device  # noqa: E402
 from dmf_core.inputs import MatrixInputs, scale_ratings, unscale_ratings  # noqa: E402
-from dmf_core.metrics import Predictor, rmse  # noqa: E402
+from dmf_core.metrics import rmse  # noqa: E402
 from dmf_core.model import DMF  # noqa: E402
+from dmf_core.predict import Predictor  # noqa: E402
 from dmf_core.split import OBSERVED, TEST, VAL, AreaSplit, split_areas  # noqa: E402
 from dmf_core.train import fit  # noqa: E402
 

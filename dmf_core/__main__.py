@@ -1,3 +1,5 @@
+"""`python -m dmf_core`: the command line (`dmf_core.cli`)."""
+
 import sys
 
 from .cli import main

@@ -7,8 +7,6 @@ checkpoint from anywhere loads safely, and a GPU checkpoint loads on a CPU.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,8 @@ import torch
 
 from .config import ModelConfig, SplitConfig, TrainConfig, from_dict, to_dict
 from .data import RatingData
+from .errors import one_line
+from .files import atomic_write
 from .model import DMF
 
 FORMAT_VERSION = 1
@@ -64,18 +64,8 @@ def make_checkpoint(
 
 
 def save(checkpoint: dict[str, Any], path: str | Path) -> Path:
-    """Write via a temporary file and rename, so a crash never leaves a half-written checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pt")
-    os.close(handle)
-    try:
-        torch.save(checkpoint, tmp_name)
-        os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    return path
+    """Atomically (files.atomic_write): a crash never leaves a half-written checkpoint."""
+    return atomic_write(path, lambda name: torch.save(checkpoint, name))
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -85,8 +75,7 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     try:
         checkpoint = torch.load(path, weights_only=True, map_location=map_location)
     except Exception as error:  # torch raises several types for corrupt or unsafe files
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path}: not a readable DMF checkpoint ({first_line})") from None
+        raise CheckpointError(f"{path}: not a readable DMF checkpoint ({one_line(error)})") from None
     if not isinstance(checkpoint, dict) or any(key not in checkpoint for key in REQUIRED_KEYS):
         raise CheckpointError(f"{path}: not a DMF checkpoint (missing keys)")
     if checkpoint["format_version"] > FORMAT_VERSION:

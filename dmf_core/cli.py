@@ -8,13 +8,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import checkpoint as ckpt
-from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, authors_preset, replace
+from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
+from .data import load_dataset
+from .data.download import download_ml1m
+from .errors import one_line
+from .files import write_json
+from .progress import ProgressBar
+from .reproduction.runner import add_parser as add_reproduce_parser
+from .runs import data_decided, evaluate_checkpoint, train_run
+from .split import split_areas
 
 DEFAULTS_MODEL = ModelConfig()
 DEFAULTS_TRAIN = TrainConfig()
@@ -22,47 +29,11 @@ DEFAULTS_SPLIT = SplitConfig()
 DEFAULTS_QUANT = QuantizerConfig()
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, redrawn in place: epoch, steps, last validation RMSE, ETA."""
-
-    def __init__(self, epochs: int, stream: Any = None, width: int = 24):
-        self.epochs = epochs
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.epoch = 1
-        self.last = ""
-        self.last_draw = 0.0
-
-    def step(self, step: int, steps: int) -> None:
-        now = time.monotonic()
-        if step < steps and now - self.last_draw < 0.2:  # redraw at most 5x a second
-            return
-        self.last_draw = now
-        done = int(self.width * step / max(1, steps))
-        bar = "#" * done + "." * (self.width - done)
-        self.stream.write(f"\repoch {self.epoch}/{self.epochs} [{bar}] {step}/{steps} {self.last}".ljust(100))
-        self.stream.flush()
-
-    def epoch_done(self, report: dict[str, Any]) -> None:
-        eta = report.get("eta_seconds") or 0.0
-        lam = f" λ {report['lambda']:.3g}" if report.get("lambda") else ""
-        self.last = (
-            f"loss {report['train_loss']:.4f} val RMSE {report['val_rmse']:.4f}{lam} "
-            f"{report['elapsed']:.0f}s eta {eta:.0f}s"
-        )
-        self.stream.write(f"\repoch {report['epoch']}/{self.epochs} {self.last}".ljust(100) + "\n")
-        self.stream.flush()
-        self.epoch = report["epoch"] + 1
-
-
 def _hidden(text: str) -> tuple[int, ...]:
     try:
-        sizes = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"hidden sizes must be comma-separated integers, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"hidden sizes must be positive, got {text!r}")
-    return sizes
+        return parse_hidden(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 AUTO = "auto"
@@ -165,9 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     download = sub.add_parser("download", help="download MovieLens-1M from GroupLens (checksum-verified) into data/")
     download.add_argument("--data-dir", default=None, help="target folder (default: the project's data/)")
-    from . import reproduce  # imported here: it reuses this module's ProgressBar
+    download.add_argument("--force", action="store_true", help="download again even if data/ml-1m exists")
+    download.add_argument("--url", default=None, help="a mirror of ml-1m.zip (the checksums still apply)")
 
-    reproduce.add_parser(sub)  # registers the "reproduce" command and its `handler`
+    add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
     return parser
 
 
@@ -217,12 +189,6 @@ def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConf
     return split_config, model_config, train_config
 
 
-def _load_data(spec: str) -> Any:
-    from .data import load_dataset
-
-    return load_dataset(spec)
-
-
 def format_areas(metrics: dict[str, Any]) -> str:
     """Test scores per area, with global mean + biases on the same ratings beside them where the run has them."""
     baseline = (metrics.get("baseline") or {}).get("areas") or {}
@@ -247,11 +213,9 @@ def format_areas(metrics: dict[str, Any]) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .runs import data_decided, train_run
-
     split_config, model_config, train_config = _configs_from_args(args)
     resume = ckpt.load(args.resume) if args.resume else None
-    data = _load_data(args.data)
+    data = load_dataset(args.data)
     if resume is not None:
         ckpt.check_matches(resume, data, args.resume)
     bar = None if args.quiet else ProgressBar(train_config.epochs)
@@ -278,10 +242,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .runs import evaluate_checkpoint, write_json
-
     checkpoint = ckpt.load(args.checkpoint)
-    data = _load_data(args.data)
+    data = load_dataset(args.data)
     metrics = evaluate_checkpoint(checkpoint, data, args.device)
     if args.out:
         write_json(metrics, Path(args.out))
@@ -292,30 +254,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .split import split_areas
-
-    data = _load_data(args.data)
+    data = load_dataset(args.data)
     split = split_areas(data, SplitConfig(new_user_frac=args.new_users, new_item_frac=args.new_items, seed=args.seed))
     print(json.dumps({"dataset": data.summary(), "counts": split.counts()}, indent=1))
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from .download import download_ml1m
-
-    bar_state = {"last": 0.0}
-
-    def progress(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - bar_state["last"] > 0.2 or done == total:
-            bar_state["last"] = now
-            share = f"{100 * done / total:5.1f}%" if total else f"{done / 1e6:.1f} MB"
-            sys.stderr.write(f"\rdownloading ml-1m.zip {share}")
-            sys.stderr.flush()
-
+    bar = ProgressBar(what="downloading ml-1m.zip")
     kwargs = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
-    folder = download_ml1m(progress=progress, **kwargs)
-    sys.stderr.write("\n")
+    folder = download_ml1m(progress=bar.transfer, url=args.url, force=args.force, **kwargs)
+    bar.close()
     print(f"MovieLens-1M ready in {folder}")
     return 0
 
@@ -338,9 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nerror: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as error:  # DataError, CheckpointError and config errors are ValueErrors
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"\nerror: {message}", file=sys.stderr)
+        print(f"\nerror: {one_line(error)}", file=sys.stderr)
         return 2
     except RuntimeError as error:  # TrainingDiverged and device failures
-        print(f"\nerror: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        print(f"\nerror: {one_line(error)}", file=sys.stderr)
         return 1

@@ -212,3 +212,14 @@ __all__ = [
     "from_dict",
     "replace",
 ]
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes from text like "512,256" (the command line's --hidden and the Train page's field)."""
+    try:
+        sizes = tuple(int(part) for part in str(text).replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"hidden sizes must be comma-separated whole numbers like 512,256, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"hidden sizes must be positive whole numbers like 512,256, got {text!r}")
+    return sizes

@@ -1,18 +1,18 @@
-"""Error measures, per area, for continuous and discrete predictions. Pure functions over numpy arrays, except
-`Predictor`, which turns a trained model plus its inputs into rating predictions for any (user, item) pairs."""
+"""Metrics: error measures per area for continuous, rounded and discrete predictions, and `score`, the one scorer
+that DMF, every baseline and the global mean + biases beside each result go through. Predictions come from
+`predict.Predictor`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from .biases import Biases, fit_biases
 from .data import RatingData
-from .inputs import MatrixInputs, SparseRows
-from .model import DMF, Outside
+from .inputs import MatrixInputs
+from .model import DMF
+from .predict import Predictor
 from .split import AREAS, TEST, AreaSplit
 
 
@@ -59,60 +59,6 @@ def overall(pred: np.ndarray, true: np.ndarray, discrete: bool = False) -> dict[
     if discrete:
         row["accuracy"] = accuracy(pred, true)
     return row
-
-
-@dataclass
-class Predictor:
-    """Latent factors for every user and item of a dataset, computed once; predictions are dot products."""
-
-    model: DMF
-    user_factors: torch.Tensor
-    item_factors: torch.Tensor
-    # Biases and weights of the rows of `user_factors` when they are not the model's own users.
-    outside: Outside | None = None
-
-    @classmethod
-    def build(cls, model: DMF, inputs: MatrixInputs) -> Predictor:
-        was_training = model.training
-        model.eval()
-        users = model.embed_all(inputs.user_rows, users=True)
-        items = model.embed_all(inputs.item_cols, users=False)
-        model.train(was_training)
-        return cls(model, users, items)
-
-    @torch.no_grad()
-    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
-        out = np.empty(len(users), dtype=np.float32)
-        device = self.user_factors.device
-        for start in range(0, len(users), chunk):
-            u = torch.as_tensor(users[start : start + chunk], device=device)
-            i = torch.as_tensor(items[start : start + chunk], device=device)
-            cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
-            rating = self.model.rating(cosine, u, i, self.outside).clamp(*self.model.rating_scale)
-            out[start : start + chunk] = rating.cpu().numpy()
-        return out
-
-    @torch.no_grad()
-    def discrete(self, continuous: np.ndarray) -> np.ndarray:
-        """DMF-D's exact hard quantizer Q_b (λ → ∞) applied to continuous predictions."""
-        if self.model.quantizer is None:
-            raise ValueError("this model has no quantizer (train with --model dmf-d)")
-        x = torch.as_tensor(continuous, device=self.model.quantizer.boundaries.device)
-        return self.model.quantizer.hard(x).cpu().numpy()
-
-    @torch.no_grad()
-    def new_user_scores(self, row: SparseRows) -> np.ndarray:
-        """Predicted rating of every item for one unseen user given only their ratings (area II / IV)."""
-        was_training = self.model.training
-        self.model.eval()
-        device = self.user_factors.device
-        row = row.to(device)
-        factor = self.model.embed_users(row.gather(torch.zeros(1, dtype=torch.long, device=device)))
-        self.model.train(was_training)
-        items = torch.arange(self.model.n_items, device=device)
-        user = torch.zeros_like(items)
-        scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))
-        return scores.clamp(*self.model.rating_scale).cpu().numpy()
 
 
 def score(pred: np.ndarray, true: np.ndarray, area: np.ndarray, scale: tuple[float, float]) -> dict[str, Any]:

@@ -1,14 +1,16 @@
-"""A run: split the data, train, score every area, write `metrics.json` and `checkpoint.pt` to a folder.
+"""A run on disk: split the data, train, score every area, write `metrics.json` and `checkpoint.pt` to a folder;
+and read run folders back (`read_run`, `list_runs`).
 
 The CLI and the app's background jobs both go through `train_run`, so a run made in either looks the same on disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,16 @@ from .biases import Biases
 from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from .data import RatingData
 from .device import pick_device
+from .files import write_json
 from .inputs import MatrixInputs
-from .metrics import Predictor, baseline_scores, evaluate
+from .metrics import baseline_scores, evaluate
 from .model import DMF
+from .predict import Predictor
 from .split import AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
 
 METRICS_FILE = "metrics.json"
+RUN_FILE = "run.json"  # the app's record of a run: label, dataset spec, status (metrics.json is the CLI contract)
 CHECKPOINT_FILE = "checkpoint.pt"
 
 
@@ -100,13 +105,26 @@ def data_decided(metrics: dict[str, Any]) -> str:
     return "derived from the data: " + "; ".join(parts) if parts else ""
 
 
-def write_json(payload: dict[str, Any], path: Path) -> None:
-    """Atomic, so a reader polling the file (the app) never sees half a document."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(handle, "w") as stream:
-        json.dump(payload, stream, indent=1, allow_nan=False, default=float)
-    os.replace(tmp_name, path)
+def result_metrics(result: TrainResult, data: RatingData, split: AreaSplit, model_config: ModelConfig) -> dict[str, Any]:
+    """The metrics.json of a finished `train.fit`, with the settings as trained (derived ones filled in)."""
+    return build_metrics(
+        result.model,
+        data,
+        split,
+        result.inputs,
+        result.train_config or TrainConfig(),
+        model_config,
+        derived=result.derived,
+        calibration=result.calibration,
+        biases=result.biases,
+        predictor=result.predictor,
+        history=result.history,
+        device=result.device,
+        train_seconds=result.train_seconds,
+        stop_reason=result.stop_reason,
+        best_epoch=result.best_epoch,
+        message=result.message,
+    )
 
 
 def train_run(
@@ -132,31 +150,13 @@ def train_run(
         stop_event=stop_event,
         resume=resume,
     )
-    train_config = result.train_config or train_config  # as trained: derived settings filled in
-    metrics = build_metrics(
-        result.model,
-        data,
-        split,
-        result.inputs,
-        train_config,
-        model_config,
-        derived=result.derived,
-        calibration=result.calibration,
-        biases=result.biases,
-        predictor=result.predictor,
-        history=result.history,
-        device=result.device,
-        train_seconds=result.train_seconds,
-        stop_reason=result.stop_reason,
-        best_epoch=result.best_epoch,
-        message=result.message,
-    )
+    metrics = result_metrics(result, data, split, model_config)
     if out_dir is not None:
         out = Path(out_dir)
         checkpoint = ckpt.make_checkpoint(
             result.model,
             model_config,
-            train_config,
+            result.train_config or train_config,  # as trained: derived settings filled in
             split_config,
             data,
             result.history,
@@ -198,3 +198,76 @@ def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: st
         stop_reason=str(checkpoint.get("stop_reason", "")),
         best_epoch=int(checkpoint.get("best_epoch", 0)),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reading run folders back (the CLI's and the app's alike)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A finished run as found on disk."""
+
+    run_id: str
+    path: Path
+    metrics: dict[str, Any]
+    meta: dict[str, Any]
+    created: float
+
+    @property
+    def model(self) -> str:
+        return str(self.metrics.get("model", "?"))
+
+    @property
+    def dataset(self) -> str:
+        return str(self.metrics.get("dataset", "?"))
+
+    @property
+    def discrete(self) -> bool:
+        return self.model == "dmf-d"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / CHECKPOINT_FILE
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS_FILE
+
+    @property
+    def label(self) -> str:
+        return str(self.meta.get("label") or "")
+
+    def title(self) -> str:
+        test = (self.metrics.get("overall") or {}).get("rmse")
+        score = f", test RMSE {test:.3f}" if isinstance(test, (int, float)) else ""
+        label = f" «{self.label}»" if self.label else ""
+        return f"{self.run_id}{label} ({self.model.upper()} on {self.dataset}, {self.metrics.get('epochs_run', 0)} ep{score})"
+
+
+def read_run(folder: str | Path) -> RunRecord | None:
+    """A run folder with a readable metrics.json and a checkpoint, else None (in progress, crashed or foreign)."""
+    folder = Path(folder)
+    metrics_path = folder / METRICS_FILE
+    if not metrics_path.is_file() or not (folder / CHECKPOINT_FILE).is_file():
+        return None
+    try:
+        metrics = json.loads(metrics_path.read_text())
+    except (OSError, ValueError):
+        return None
+    meta: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):  # a CLI run has no run.json
+        meta = json.loads((folder / RUN_FILE).read_text())
+    if not isinstance(metrics, dict) or "areas" not in metrics:
+        return None
+    created = float(meta.get("created") or metrics_path.stat().st_mtime)
+    return RunRecord(run_id=folder.name, path=folder, metrics=metrics, meta=meta, created=created)
+
+
+def list_runs(root: str | Path, read: Callable[[Path], RunRecord | None] = read_run) -> list[RunRecord]:
+    """Finished runs under `root` (CLI runs included), newest first. `read` may be a cached `read_run` (the app)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    records = [read(folder) for folder in root.iterdir() if folder.is_dir()]
+    return sorted((r for r in records if r is not None), key=lambda r: r.created, reverse=True)

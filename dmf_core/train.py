@@ -29,10 +29,12 @@ from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
 from .inputs import MatrixInputs, SparseBatch, unscale_ratings
-from .metrics import Predictor, per_area, rmse
+from .metrics import per_area, rmse
 from .model import DMF
+from .predict import Predictor
 from .quantizer import lambda_after
 from .split import VAL, AreaSplit
+from .stopping import EarlyStopping
 
 StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
 EpochCallback = Callable[[dict[str, Any]], None]
@@ -150,9 +152,12 @@ def fit(
     # A resumed checkpoint holds the best weights so far; warm-up epochs of DMF-D never count as its best.
     eligible = [h for h in history if h.get("val_rmse") is not None and not (model.discrete and h["lambda"] is None)]
     best_rmse = min((h["val_rmse"] for h in eligible), default=math.inf)
-    best_epoch = max((h["epoch"] for h in eligible if h["val_rmse"] == best_rmse), default=0)
-    best_state: dict[str, torch.Tensor] | None = copy.deepcopy(model.state_dict()) if eligible else None
-    stale_epochs = 0
+    stopper = EarlyStopping(
+        train_config.patience,
+        best=best_rmse,
+        best_epoch=max((h["epoch"] for h in eligible if h["val_rmse"] == best_rmse), default=0),
+        best_state=copy.deepcopy(model.state_dict()) if eligible else None,
+    )
     stop_reason = "completed"
     message = ""
     started = time.perf_counter()
@@ -164,7 +169,7 @@ def fit(
     if quantizer_start is None:
         started_at = [h["epoch"] - 1 for h in history if h.get("lambda") is not None]
         quantizer_start = started_at[0] if started_at else None
-    warm_best, warm_state, warm_stale = math.inf, None, 0
+    warm_up = EarlyStopping(train_config.patience or AUTO_WARMUP_PATIENCE)  # plain DMF's, for the automatic start
 
     for epoch in range(start_epoch, train_config.epochs):
         epoch_started = time.perf_counter()
@@ -247,36 +252,28 @@ def fit(
         quantizer_warming_up = model.discrete and lam is None
         if quantizer_warming_up:
             # A warm-up epoch is plain DMF + rounding, not DMF-D: never select it, never stop during it.
-            stale_epochs = 0
+            stopper.hold()
             if quantizer.warmup_epochs is None:
                 area_i = val_area == 0 if (val_area == 0).any() else np.ones(len(val_area), dtype=bool)
-                warm_rmse = rmse(val_continuous[area_i], val_data[2][area_i])  # plain DMF's, on area I
-                if warm_rmse < warm_best - 1e-5:
-                    warm_best, warm_state, warm_stale = warm_rmse, copy.deepcopy(model.state_dict()), 0
-                else:
-                    warm_stale += 1
-                if warm_stale >= (train_config.patience or AUTO_WARMUP_PATIENCE) and warm_state is not None:
-                    model.load_state_dict(warm_state)
+                warm_up.update(epoch + 1, rmse(val_continuous[area_i], val_data[2][area_i]), model)  # on area I
+                if warm_up.should_stop:
+                    warm_up.restore(model)
                     quantizer_start = epoch + 1
-        elif val_rmse < best_rmse - 1e-5:
-            best_rmse, best_epoch, stale_epochs = val_rmse, epoch + 1, 0
-            best_state = copy.deepcopy(model.state_dict())
         else:
-            stale_epochs += 1
+            stopper.update(epoch + 1, val_rmse, model)
         if on_epoch is not None:
             on_epoch(report)
         scheduler.step()
         if interrupted:
             break
-        if train_config.patience and stale_epochs >= train_config.patience:
+        if stopper.should_stop:
             stop_reason = "early_stopping"
             message = f"no better validation RMSE for {train_config.patience} epochs"
             break
 
     if not history and stop_reason == "diverged":
         raise TrainingDiverged(message)
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    stopper.restore(model)
     model.eval()
     # The selected model's factors, embedded once: the calibration and the run's test scores both read them (the
     # cosine weights are applied at prediction time, so fitting them leaves the factors valid).
@@ -290,7 +287,7 @@ def fit(
         epochs_run=len(history),
         train_seconds=previous_seconds + time.perf_counter() - started,
         device=str(device),
-        best_epoch=best_epoch,
+        best_epoch=stopper.best_epoch,
         optimizer_state=optimizer.state_dict(),
         message=message,
         train_config=train_config,

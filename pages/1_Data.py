@@ -9,13 +9,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dmf_core import plots, stats
 from dmf_core.config import SplitConfig
 from dmf_core.data import find_ml1m, load_upload
-from dmf_core.download import download_ml1m
-from dmf_core.jobs import one_line
+from dmf_core.data.download import download_ml1m
+from dmf_core.errors import one_line
 from dmf_core.split import AREAS
-from studio import cache, state, ui
+from studio import cache, plots, state, stats, ui
 
 ui.setup(
     "Data",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dmf_core import plots
 from dmf_core.device import describe_device, pick_device
-from dmf_core.jobs import one_line
-from studio import cache, live, state, train_form, ui
+from dmf_core.errors import one_line
+from studio import cache, live, plots, state, train_form, ui
 
 ui.setup(
     "Train",

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dmf_core import plots
 from dmf_core.quantizer import rating_levels
-from studio import cache, ui
+from studio import cache, plots, ui
 
 ui.setup(
     "Quantizer",

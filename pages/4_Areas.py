@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dmf_core import plots
-from dmf_core.analysis import PAPER_TABLE1
 from dmf_core.paper import TABLE2
-from studio import cache, ui
+from studio import cache, plots, ui
+from studio.analysis import PAPER_TABLE1
 
 ui.setup(
     "Areas",

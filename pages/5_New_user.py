@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dmf_core.analysis import recommendations, score_new_user, search_titles
 from dmf_core.quantizer import rating_levels
 from studio import cache, state, ui
+from studio.analysis import recommendations, score_new_user, search_titles
 
 ui.setup(
     "New user",

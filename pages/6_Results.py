@@ -1,18 +1,18 @@
 """Results: the paper's Tables 1 and 2 as measured by `python -m dmf_core reproduce`, next to the paper's own
 numbers (labelled as such), and a button that runs a smaller reproduction on the demo data in the background.
 
-Everything shown is read from the saved results through `dmf_core.reproduce`; this page only lays it out."""
+Everything shown is read from the saved results through `dmf_core.reproduction.tables`; this page only lays it out."""
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from dmf_core import reproduce
+from dmf_core.reproduction import tables
+from dmf_core.reproduction.plans import QUICK_PLAN, TABLES, TITLES
 from studio import cache, state, ui
 
 SOURCE_KEY = "results-source"
@@ -29,18 +29,18 @@ ui.setup(
 
 def result_sources() -> dict[str, Path]:
     """Folders holding saved tables: the committed full run, then quick and demo runs (git-ignored scratch)."""
-    root = reproduce.results_root()
+    root = tables.results_root()
     candidates = {
         "Full reproduction (MovieLens-1M, 5 seeds)": root,
-        "Quick reproduction (MovieLens-1M)": reproduce.default_out("ml-1m", quick=True),
+        "Quick reproduction (MovieLens-1M)": tables.default_out("ml-1m", quick=True),
         "Quick demo reproduction (generated data)": demo_folder(),
     }
     return {label: folder for label, folder in candidates.items()
-            if any((folder / f"table{t}.json").is_file() for t in reproduce.TABLES)}
+            if any((folder / f"table{t}.json").is_file() for t in TABLES)}
 
 
 def demo_folder() -> Path:
-    return reproduce.default_out(state.DEMO.spec, quick=True)
+    return tables.default_out(state.DEMO.spec, quick=True)
 
 
 def styled(rows: list[dict[str, str]]) -> pd.io.formats.style.Styler:
@@ -55,22 +55,22 @@ def styled(rows: list[dict[str, str]]) -> pd.io.formats.style.Styler:
 
 
 def show_table(table: int, summary: dict | None) -> None:
-    st.subheader(reproduce.TITLES[table])
+    st.subheader(TITLES[table])
     if summary is None:
         st.info(f"Table {table} has not been reproduced in this folder. Run `python -m dmf_core reproduce "
                 f"--table {table}`. The paper's values:")
-        st.dataframe(styled(reproduce.paper_rows(table)), hide_index=True, width="stretch", height="content",
+        st.dataframe(styled(tables.paper_rows(table)), hide_index=True, width="stretch", height="content",
                      key=f"results-paper-{table}")
         return
     data = summary["dataset"]
     seeds = max((len(row["seeds"]) for row in summary["rows"]), default=0)
     st.caption(f"{data['name']}: {data['ratings']:,} ratings · plan *{summary['plan']}* · {seeds} seed(s) · mean ± "
                f"std over seeds · training + evaluation {ui.format_seconds(summary['compute_seconds'])}")
-    st.dataframe(styled(reproduce.display_rows(summary)), hide_index=True, width="stretch", height="content",
+    st.dataframe(styled(tables.display_rows(summary)), hide_index=True, width="stretch", height="content",
                  key=f"results-table-{table}")
     notes = ["–: the model cannot score that area; n/r: not reported by the paper. Gaps marked * exceed the "
              "seed-to-seed standard deviation (or there is only one seed).", summary["not_run_note"]]
-    if not reproduce.is_comparable(summary):
+    if not tables.is_comparable(summary):
         notes.append(f"The paper's values are for MovieLens-1M; {data['name']} is other data, so they are shown "
                      "for reference only.")
     hardware = summary.get("hardware") or {}
@@ -95,8 +95,8 @@ else:
     folder = None
     st.info("No reproduction saved yet: run `python -m dmf_core reproduce` (about 45 minutes on 2 CPU cores) or "
             "`python -m dmf_core reproduce --quick` (under 5 minutes), or start a demo run below.")
-for table in reproduce.TABLES:
-    show_table(table, reproduce.load_summary(folder, table) if folder is not None else None)
+for table in TABLES:
+    show_table(table, tables.load_summary(folder, table) if folder is not None else None)
 
 # --------------------------------------------------------------------------------------------- demo reproduction
 
@@ -107,37 +107,24 @@ st.caption("Both tables on the generated demo data with the `--quick` budgets (o
            "Seeds already saved with the same settings are reused.")
 
 
-@st.cache_resource(show_spinner=False)
-def _demo_jobs() -> dict[str, tuple[str, reproduce.ReproductionJob]]:
-    """The one demo reproduction of this server (it writes one folder), with the session that started it."""
-    return {}
-
-
-def current_job() -> tuple[str, reproduce.ReproductionJob] | None:
-    return _demo_jobs().get("demo")
-
-
 def start_demo(fresh: bool) -> None:
     with ui.guard("Could not start the demo reproduction"):
-        running = current_job()
-        if running is not None and running[1].snapshot()["active"]:
+        running = cache.registry().reproduction(demo_folder())
+        if running is not None and running.active:
             return
         if fresh:
             shutil.rmtree(demo_folder(), ignore_errors=True)  # scratch folder: nothing committed lives here
         data = cache.load(state.DEMO).data
-        job = reproduce.ReproductionJob(data, demo_folder(), reproduce.QUICK_PLAN, slot=cache.registry().slot,
-                                        job_id=f"reproduce-{uuid.uuid4().hex[:8]}")
-        _demo_jobs()["demo"] = (state.owner(), job.start())
+        cache.registry().submit_reproduction(state.owner(), data, demo_folder(), QUICK_PLAN)
 
 
-held = current_job()
-busy = held is not None and held[1].snapshot()["active"]
+job = cache.registry().reproduction(demo_folder())
+busy = job is not None and job.active
 fresh = st.checkbox("start from scratch (delete the saved demo results first)", key="results-fresh", disabled=busy)
 st.button("Run the demo reproduction", key="results-run", type="primary", icon=":material/play_arrow:",
           disabled=busy, on_click=start_demo, args=(fresh,))
 
-if held is not None:
-    owner, job = held
+if job is not None:
 
     @st.fragment(run_every=0.5 if busy else None)
     def progress_panel() -> None:
@@ -156,8 +143,8 @@ if held is not None:
             st.warning("Stopped. Finished seeds are saved and will be reused next time.")
         else:
             st.error(f"The demo reproduction failed: {snap['error']}")
-        if snap["active"] and owner == state.owner():
-            st.button("Stop", key="results-stop", icon=":material/stop:", on_click=job.stop,
+        if snap["active"] and job.owner == state.owner():
+            st.button("Stop", key="results-stop", icon=":material/stop:", on_click=job.stop, args=(state.owner(),),
                       disabled=snap["stop_requested"])
         if busy and not snap["active"]:
             st.session_state[SHOW_DEMO] = True

@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dmf_core import stats
-from dmf_core.analysis import RunAnalysis, cold_start_curve
 from dmf_core.checkpoint import load as load_checkpoint
 from dmf_core.config import SplitConfig
 from dmf_core.data import DataError, RatingData, dataset_fingerprint, load_dataset
-from dmf_core.jobs import JobRegistry, RunRecord, read_run
+from dmf_core.runs import METRICS_FILE, RunRecord, list_runs, read_run
 from dmf_core.split import AreaSplit, split_areas
+from studio import stats
+from studio.analysis import RunAnalysis, cold_start_curve
+from studio.registry import JobRegistry
 
 from . import state
 
@@ -109,22 +110,17 @@ def _read_run(path: str, mtime_ns: int) -> RunRecord | None:
     return read_run(path)
 
 
+def _cached_read(folder: Path) -> RunRecord | None:
+    try:
+        mtime = (folder / METRICS_FILE).stat().st_mtime_ns
+    except OSError:
+        return None  # in progress, or not a run
+    return _read_run(str(folder), mtime)
+
+
 def finished_runs() -> list[RunRecord]:
     """Runs on disk, newest first. Each metrics.json is parsed once per modification (histories can be long)."""
-    root = state.runs_root()
-    if not root.is_dir():
-        return []
-    records = []
-    for folder in root.iterdir():
-        metrics = folder / "metrics.json"
-        try:
-            mtime = metrics.stat().st_mtime_ns
-        except OSError:
-            continue  # in progress, or not a run
-        record = _read_run(str(folder), mtime)
-        if record is not None:
-            records.append(record)
-    return sorted(records, key=lambda r: r.created, reverse=True)
+    return list_runs(state.runs_root(), read=_cached_read)
 
 
 def find_run(run_id: str | None) -> RunRecord | None:

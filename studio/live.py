@@ -1,6 +1,6 @@
 """The live view of a training job, polled from fragments while the job runs in its own thread.
 
-The job trains in a background thread (`dmf_core.jobs`); this code only reads snapshots, so a slow browser or a
+The job trains in a background thread (`studio.jobs`); this code only reads snapshots, so a slow browser or a
 page switch never touches training. Two fragments poll it:
 
 - twice a second, the progress bar (epoch, step, elapsed time, ETA) and the Stop button;
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dmf_core import plots
-from dmf_core.jobs import FAILED, FINISHED, QUEUED, STOPPED, JobSnapshot, TrainingJob
+from dmf_core.errors import one_line
 from dmf_core.runs import data_decided
+from studio import plots
+from studio.jobs import FAILED, FINISHED, QUEUED, STOPPED
+from studio.training_job import JobSnapshot, TrainingJob
 
 from . import cache, state, ui
 
@@ -60,7 +62,7 @@ def _stop(job_id: str) -> None:
     try:
         cache.registry().stop(job_id, state.owner())
     except (PermissionError, KeyError) as error:
-        st.toast(str(error))
+        st.toast(one_line(error))
 
 
 def _progress(job: TrainingJob, snap: JobSnapshot) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import streamlit as st
 import torch
 
-from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, replace
+from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, parse_hidden, replace
 from dmf_core.derive import CHUNKS_PER_SIDE
-from dmf_core.presets import PRESETS, quick_preset
+from studio.presets import PRESETS, quick_preset
 
 P = "hp_"  # widget-key prefix
 ACTIVATIONS = ["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
@@ -181,16 +181,6 @@ def form() -> None:
                  "improving, then from its best weights.", integer=True, column=cols[2])
             cols[3].toggle("learn boundaries b", key=P + "learn_boundaries", persist_state="session",
                            help="Off: b stays at the uniform midpoints b̃.")
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part) for part in str(text).replace(" ", "").split(",") if part)
-    except ValueError:
-        raise ValueError(f"hidden sizes must be comma-separated whole numbers like 512,256, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise ValueError(f"hidden sizes must be positive whole numbers like 512,256, got {text!r}")
-    return sizes
 
 
 def configs() -> tuple[ModelConfig, TrainConfig]:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pandas as pd
 import streamlit as st
 
-from dmf_core.jobs import RunRecord, one_line
+from dmf_core.errors import one_line
+from dmf_core.runs import RunRecord
 from dmf_core.split import AREAS
 
 from . import cache, state

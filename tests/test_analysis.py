@@ -1,4 +1,4 @@
-"""dmf_core.analysis, stats and plots: what the Quantizer, Areas, Data and New-user pages draw."""
+"""studio.analysis, stats and plots: what the Quantizer, Areas, Data and New-user pages draw."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import pytest
 import torch
 
 from dmf_core import checkpoint as ckpt
-from dmf_core import plots, stats
-from dmf_core.analysis import (
+from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
+from dmf_core.data.demo import make_demo
+from dmf_core.quantizer import hard_quantize, smooth_quantize
+from dmf_core.runs import train_run
+from dmf_core.split import split_areas
+from studio import plots, stats
+from studio.analysis import (
     PAPER_TABLE1,
     RunAnalysis,
     cold_start_curve,
@@ -17,11 +22,6 @@ from dmf_core.analysis import (
     score_new_user,
     search_titles,
 )
-from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
-from dmf_core.demo import make_demo
-from dmf_core.quantizer import hard_quantize, smooth_quantize
-from dmf_core.runs import train_run
-from dmf_core.split import split_areas
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core.baselines import AutoRec, AutoRecConfig, GlobalBias, _AutoRecModule, evaluate_baseline, make_baseline
 from dmf_core.config import SplitConfig
 from dmf_core.data import from_triples
 from dmf_core.inputs import SparseRows
 from dmf_core.metrics import rmse
+from dmf_core.reproduction.autorec import AutoRec, AutoRecConfig, _AutoRecModule
+from dmf_core.reproduction.means import GlobalBias
+from dmf_core.reproduction.models import make_baseline
 from dmf_core.split import AREAS, TEST, split_areas
 
 # Small-data settings: the ML-1M defaults (batch 32768 ratings, 256 rows, 500 hidden) take one or two steps per
@@ -62,7 +64,7 @@ def test_baseline_learns_and_serves_only_its_areas(name, data, split):
     torch.manual_seed(0)
     model = make_baseline(name, seed=0, **SMALL[name])
     info = model.fit(data, split)
-    scores = evaluate_baseline(model, data, split)
+    scores = model.evaluate(data, split)
 
     assert tuple(model.serves) == SERVES[name]
     assert info.epochs_run >= 1 and info.best_val_rmse is not None
@@ -85,7 +87,7 @@ def test_predictions_are_clipped_and_rounding_lands_on_the_grid(data, split):
     test = split.mask(TEST, "I")
     pred = model.predict(data.users[test], data.items[test])
     assert pred.dtype == np.float32 and pred.min() >= 1.0 and pred.max() <= 5.0
-    scores = evaluate_baseline(model, data, split)
+    scores = model.evaluate(data, split)
     assert set(scores["rounded"]["I"]) >= {"rmse", "mae", "accuracy", "n"}
     assert 0.0 < scores["rounded_overall"]["accuracy"] < 1.0
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.demo import make_demo
-from dmf_core.presets import quick_preset
+from dmf_core.data.demo import make_demo
 from dmf_core.runs import train_run
 from dmf_core.split import AREAS
+from studio.presets import quick_preset
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import torch
 from dmf_core import checkpoint as ckpt
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.inputs import MatrixInputs
-from dmf_core.metrics import Predictor
+from dmf_core.predict import Predictor
 from dmf_core.runs import evaluate_checkpoint, train_run
 from dmf_core.split import split_areas
 from tests.conftest import low_rank_ratings

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dmf_core import data as data_module
 from dmf_core.data import (
     DataError,
     dataset_fingerprint,
     from_triples,
     load_dataset,
-    load_ml1m_folder,
     load_upload,
-    parse_ml1m_ratings,
 )
+from dmf_core.data import sources as data_module
+from dmf_core.data.formats import parse_ml1m_ratings
+from dmf_core.data.sources import load_ml1m_folder
 from tests.conftest import make_zip
 
 # Six ratings by three users of three movies; movie 20's title is latin-1 on purpose.

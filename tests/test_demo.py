@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dmf_core.data import DataError, dataset_fingerprint, load_dataset
-from dmf_core.demo import MIN_RATINGS_PER_USER, STAR_SHARES, make_demo
+from dmf_core.data.demo import MIN_RATINGS_PER_USER, STAR_SHARES, make_demo
 
 
 @pytest.fixture(scope="module")

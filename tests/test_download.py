@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from dmf_core import data as data_module
-from dmf_core import download
-from dmf_core.data import DataError, load_dataset
-from dmf_core.download import DownloadError, download_ml1m, extract_zip_safely
+from dmf_core import cli
+from dmf_core.data import DataError, download, load_dataset
+from dmf_core.data import sources as data_module
+from dmf_core.data.download import DownloadError, download_ml1m, extract_zip_safely
 from tests.conftest import make_zip
 
 FAKE_RATINGS = b"1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n2::20::1::978300275\n"
@@ -142,9 +142,10 @@ def test_offline_fails_fast_and_leaves_nothing(tmp_path):
 
 
 def test_cli_reports_success_and_failure(grouplens, tmp_path, capsys):
-    assert download.main(["--data-dir", str(tmp_path / "ok")]) == 0
+    assert cli.main(["download", "--data-dir", str(tmp_path / "ok")]) == 0
     assert (tmp_path / "ok" / "ml-1m" / "ratings.dat").is_file()
-    assert download.main(["--data-dir", str(tmp_path / "bad"), "--url", f"{grouplens.base}/nope.zip"]) == 1
+    # The one command line (`python -m dmf_core download`): a failed download is one error line, exit status 2.
+    assert cli.main(["download", "--data-dir", str(tmp_path / "bad"), "--url", f"{grouplens.base}/nope.zip"]) == 2
     assert "error:" in capsys.readouterr().err
 
 

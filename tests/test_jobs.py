@@ -1,4 +1,4 @@
-"""dmf_core.jobs: background training runs, ownership, the one-at-a-time queue, and runs on disk."""
+"""studio.jobs: background training runs, ownership, the one-at-a-time queue, and runs on disk."""
 
 from __future__ import annotations
 
@@ -11,19 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.demo import make_demo
-from dmf_core.jobs import (
-    FAILED,
-    FINISHED,
-    QUEUED,
-    RUN_FILE,
-    RUNNING,
-    STOPPED,
-    JobRegistry,
-    TrainingSlot,
-    list_runs,
-    new_run_folder,
-)
+from dmf_core.data.demo import make_demo
+from dmf_core.runs import RUN_FILE, list_runs
+from studio.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingSlot
+from studio.registry import JobRegistry, new_run_folder
 
 TINY_MODEL = ModelConfig(hidden=(16, 8), dropout=0.1)
 

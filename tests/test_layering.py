@@ -1,26 +1,186 @@
-"""dmf_core is a library: it must import and work without Streamlit."""
+"""The layout's rules: dmf_core is a library without Streamlit; imports go one way, data → engine → runs →
+{command line, reproduction, studio → pages}; no import circles and no function-level import hiding one; modules
+stay small; no MovieLens file is ever committed."""
 
+from __future__ import annotations
+
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
+# Lower layers never import higher ones. Within a layer, modules may import each other, without circles.
+LAYERS = {
+    "base": 0,  # errors, files, progress, paper: no dependencies inside the project
+    "data": 1,
+    "engine": 2,
+    "runs": 3,
+    "reproduction": 4,
+    "cli": 5,
+    "studio": 5,
+    "pages": 6,
+}
+BASE = {"dmf_core.errors", "dmf_core.files", "dmf_core.progress", "dmf_core.paper"}
+# Same rank but no edge either way: the command line and the app know nothing of each other.
+SEPARATE = {("cli", "studio"), ("studio", "cli")}
+# One concept that reads better whole is allowed past MAX_LINES, with the reason.
+MAX_LINES = 400
+LONG_MODULES = {
+    "studio/plots.py": "every figure of the app in one place, so that they share colours and layout",
+}
+
+
+def layer(module: str) -> str:
+    if module in BASE:
+        return "base"
+    if module.startswith("dmf_core.data"):
+        return "data"
+    if module == "dmf_core.runs":
+        return "runs"
+    if module.startswith("dmf_core.reproduction"):
+        return "reproduction"
+    if module in ("dmf_core.cli", "dmf_core.__main__"):
+        return "cli"
+    if module.startswith("dmf_core"):
+        return "engine"
+    if module.startswith("studio"):
+        return "studio"
+    return "pages"
+
+
+def sources() -> dict[str, Path]:
+    """Every project module by dotted name (pages and app.py under their file names)."""
+    found = {}
+    for package in ("dmf_core", "studio"):
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    for path in [REPO_ROOT / "app.py", *sorted((REPO_ROOT / "pages").glob("*.py"))]:
+        found[f"pages:{path.name}"] = path
+    return found
+
+
+def resolve(module: str, path: Path, node: ast.ImportFrom) -> list[str]:
+    """The project modules an import statement names (relative imports resolved)."""
+    if node.level:
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        base = ".".join(package + ([node.module] if node.module else []))
+    else:
+        base = node.module or ""
+    return [base] + [f"{base}.{alias.name}" for alias in node.names]
+
+
+def imports(module: str, path: Path, known: set[str]) -> tuple[set[str], list[str]]:
+    """(project modules imported at module level, project imports made inside functions)."""
+    tree = ast.parse(path.read_text())
+    top: set[str] = set()
+    hidden: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = resolve(module, path, node)
+        else:
+            continue
+        targets = {name for name in names if name in known}
+        if not targets:
+            continue
+        if node.col_offset == 0:
+            top |= targets
+        else:
+            hidden.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+    return top - {module}, hidden
+
+
+def graph() -> tuple[dict[str, set[str]], list[str]]:
+    modules = sources()
+    known = set(modules)
+    edges, hidden = {}, []
+    for module, path in modules.items():
+        edges[module], inner = imports(module, path, known)
+        hidden += inner
+    return edges, hidden
+
+
+def test_imports_go_one_way():
+    edges, _ = graph()
+    wrong = []
+    for module, targets in edges.items():
+        here = layer(module)
+        for target in targets:
+            there = layer(target)
+            if LAYERS[there] > LAYERS[here] or (here, there) in SEPARATE:
+                wrong.append(f"{module} ({here}) imports {target} ({there})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_circles():
+    edges, _ = graph()
+    # Package __init__ files re-export their modules: an edge into a package is an edge into its modules.
+    circles = []
+    state: dict[str, int] = {}
+
+    def visit(module: str, stack: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(edges.get(module, ())):
+            if target.startswith(module + "."):
+                continue  # a package importing its own modules
+            if state.get(target) == 1:
+                circles.append(" → ".join(stack[stack.index(target):] + [target]))
+            elif state.get(target) is None:
+                visit(target, stack + [target])
+        state[module] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert not circles, "\n".join(circles)
+
+
+def test_no_local_imports_inside_the_package():
+    """A function-level import of a project module is how a circle gets hidden: none in dmf_core or studio."""
+    _, hidden = graph()
+    hidden = [where for where in hidden if where.startswith(("dmf_core", "studio"))]
+    assert not hidden, hidden
+
+
+def test_modules_stay_small_and_say_what_they_are():
+    for path in sources().values():
+        relative = str(path.relative_to(REPO_ROOT))
+        text = path.read_text()
+        if not relative.startswith("pages/") and relative != "app.py":
+            assert ast.get_docstring(ast.parse(text)), f"{relative} has no opening statement"
+        if relative not in LONG_MODULES:
+            assert len(text.splitlines()) <= MAX_LINES, f"{relative}: {len(text.splitlines())} lines"
+
+
+def test_the_rules_see_the_whole_project():
+    """Guards the test itself: every layer is populated, so a rename cannot silently empty a rule."""
+    seen = {layer(module) for module in sources()}
+    assert seen == set(LAYERS), seen
+    edges, _ = graph()
+    assert "dmf_core.train" in edges["dmf_core.runs"] and "dmf_core.data" in edges["dmf_core.split"]
+
 
 def test_dmf_core_never_imports_streamlit():
-    modules = sorted(p.stem for p in (REPO_ROOT / "dmf_core").glob("*.py") if p.stem != "__main__")
+    modules = sorted(name for name in sources() if name.startswith("dmf_core") and name != "dmf_core.__main__")
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
-        "    importlib.import_module('dmf_core.' + name)\n"
+        "    importlib.import_module(name)\n"
         "assert 'streamlit' not in sys.modules, 'streamlit was imported'\n"
+        "assert not [m for m in sys.modules if m.startswith('studio')], 'studio was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
 def test_no_streamlit_in_core_sources():
-    for path in Path(REPO_ROOT / "dmf_core").glob("*.py"):
+    for path in Path(REPO_ROOT / "dmf_core").rglob("*.py"):
         text = path.read_text()
         assert "import streamlit" not in text and "from streamlit" not in text, path
 

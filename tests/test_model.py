@@ -5,8 +5,8 @@ import torch
 from dmf_core.biases import fit_biases
 from dmf_core.config import ModelConfig
 from dmf_core.inputs import MatrixInputs, SparseRows, single_row
-from dmf_core.metrics import Predictor
 from dmf_core.model import DMF
+from dmf_core.predict import Predictor
 from dmf_core.split import split_areas
 
 

@@ -10,22 +10,16 @@ from dataclasses import replace
 
 import pytest
 
-from dmf_core import cli, reproduce
+from dmf_core import cli
 from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig
 from dmf_core.data import find_ml1m
-from dmf_core.reproduce import (
-    FULL_PLAN,
-    PAPER_TABLE1,
-    QUICK_PLAN,
-    TABLE_ENTRIES,
-    Plan,
-    ReproductionJob,
-    aggregate,
-    reproduce_table,
-    seed_path,
-    to_markdown,
-)
-from dmf_core.runs import write_json
+from dmf_core.files import write_json
+from dmf_core.paper import TABLE1 as PAPER_TABLE1
+from dmf_core.reproduction import runner, tables
+from dmf_core.reproduction.plans import FULL_PLAN, QUICK_PLAN, TABLE_ENTRIES, Plan
+from dmf_core.reproduction.runner import reproduce_table
+from dmf_core.reproduction.tables import aggregate, seed_path, to_markdown
+from studio.reproduction_job import ReproductionJob
 from tests.conftest import low_rank_ratings, skip_or_fail
 
 TINY = Plan(
@@ -83,13 +77,13 @@ def test_table1_writes_every_seed_and_the_aggregate(table1):
 def test_rerun_reuses_finished_seeds_and_redoes_changed_settings(table1, data, monkeypatch):
     out, _, _ = table1
     trained: list[str] = []
-    real_run_entry = reproduce.run_entry
+    real_run_entry = runner.run_entry
 
     def counting(table, key, *args, **kwargs):
         trained.append(key)
         return real_run_entry(table, key, *args, **kwargs)
 
-    monkeypatch.setattr(reproduce, "run_entry", counting)
+    monkeypatch.setattr(runner, "run_entry", counting)
     log = io.StringIO()
     reproduce_table(1, data, out, TINY, log=log)
     assert trained == [] and log.getvalue().count("reusing") == 10
@@ -118,7 +112,7 @@ def test_table2_reports_discrete_scores_next_to_the_paper(tmp_path, data):
 def _fake_record(data, plan: Plan, key: str, seed: int, rmse_i: float | None, seconds: float = 10.0) -> dict:
     areas = {"I": rmse_i, "II": rmse_i, "III": None, "IV": None}
     return {
-        "table": 1, "model": key, "seed": seed, "plan": plan.name, "dataset": reproduce.dataset_record(data),
+        "table": 1, "model": key, "seed": seed, "plan": plan.name, "dataset": tables.dataset_record(data),
         "settings": plan.settings(1, key),
         "scores": {a: ({"rmse": v, "mae": v / 2, "n": 10} if v is not None else None) for a, v in areas.items()},
         "fit": {"epochs_run": 3, "best_epoch": 2, "stop_reason": "completed"},
@@ -156,9 +150,9 @@ def test_table_writer_mean_std_gaps_and_dashes(tmp_path, data):
 
 
 def test_cli_quick_mode_on_demo_data(tmp_path, monkeypatch, data):
-    """`python -m dmf_core reproduce --quick --data demo` goes through cli.main to reproduce.run (CI-sized plan)."""
-    monkeypatch.setattr(reproduce, "QUICK_PLAN", replace(TINY, name="quick", seeds=1))
-    monkeypatch.setattr(reproduce, "load_dataset", lambda spec: replace(data, name=spec))
+    """`python -m dmf_core reproduce --quick --data demo` goes through cli.main to reproduction.runner.run (CI-sized plan)."""
+    monkeypatch.setattr(runner, "QUICK_PLAN", replace(TINY, name="quick", seeds=1))
+    monkeypatch.setattr(runner, "load_dataset", lambda spec: replace(data, name=spec))
     code = cli.main(["reproduce", "--table", "2", "--quick", "--data", "demo", "--out", str(tmp_path), "--threads",
                      "1"])
     assert code == 0
@@ -169,10 +163,10 @@ def test_cli_quick_mode_on_demo_data(tmp_path, monkeypatch, data):
 
 
 def test_default_output_folders_keep_scratch_runs_out_of_the_committed_results(monkeypatch, tmp_path):
-    monkeypatch.setenv(reproduce.RESULTS_ENV, str(tmp_path))
-    assert reproduce.default_out("ml-1m", quick=False) == tmp_path
-    assert reproduce.default_out("ml-1m", quick=True) == tmp_path / "tmp" / "quick-ml-1m"
-    assert reproduce.default_out("demo", quick=False) == tmp_path / "tmp" / "demo"
+    monkeypatch.setenv(tables.RESULTS_ENV, str(tmp_path))
+    assert tables.default_out("ml-1m", quick=False) == tmp_path
+    assert tables.default_out("ml-1m", quick=True) == tmp_path / "tmp" / "quick-ml-1m"
+    assert tables.default_out("demo", quick=False) == tmp_path / "tmp" / "demo"
 
 
 def test_budgets_fit_the_issue_limits():
@@ -188,14 +182,16 @@ def test_budgets_fit_the_issue_limits():
 
 def test_reproduction_job_runs_in_the_background_and_can_be_stopped(tmp_path, data):
     plan = replace(TINY, seeds=1)
-    job = ReproductionJob(data, tmp_path, plan, tables=(1,)).start()
+    job = ReproductionJob("r1", "me", data, tmp_path, plan, tables=(1,)).start()
     assert job.join(120)
     snap = job.snapshot()
     assert snap["status"] == "finished" and snap["done"] == snap["total"] == 5 and not snap["active"]
     assert (tmp_path / "table1.md").is_file()
 
-    stopped = ReproductionJob(data, tmp_path / "other", plan, tables=(2,))
-    stopped.stop()
+    stopped = ReproductionJob("r2", "me", data, tmp_path / "other", plan, tables=(2,))
+    with pytest.raises(PermissionError):
+        stopped.stop("someone else")
+    stopped.stop("me")
     assert stopped.start().join(60) and stopped.snapshot()["status"] == "stopped"
     assert not list((tmp_path / "other").glob("table2/*.json"))
 

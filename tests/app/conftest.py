@@ -15,11 +15,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import dmf_core.demo
+import dmf_core.data.demo
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.data import dataset_fingerprint
-from dmf_core.jobs import JobRegistry
 from studio import cache
+from studio.registry import JobRegistry
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGES = {
@@ -43,7 +43,7 @@ def tiny_train(model: str = "dmf", epochs: int = 2) -> TrainConfig:
 def demo_once() -> Iterator[None]:
     """Generate the demo data once per session, although every test clears Streamlit's caches."""
     patch = pytest.MonkeyPatch()
-    patch.setattr(dmf_core.demo, "make_demo", functools.lru_cache(maxsize=2)(dmf_core.demo.make_demo))
+    patch.setattr(dmf_core.data.demo, "make_demo", functools.lru_cache(maxsize=2)(dmf_core.data.demo.make_demo))
     yield
     patch.undo()
 
@@ -52,7 +52,7 @@ def demo_once() -> Iterator[None]:
 def saved_runs(tmp_path_factory) -> Path:
     """A tiny DMF and a tiny DMF-D run on the demo data, trained once, as the app would save them."""
     root = tmp_path_factory.mktemp("saved-runs")
-    data = dmf_core.demo.make_demo()
+    data = dmf_core.data.demo.make_demo()
     registry = JobRegistry(root)
     meta = {"dataset_spec": "demo", "dataset_label": "Demo (built-in, generated)",
             "dataset_fingerprint": dataset_fingerprint(data)}

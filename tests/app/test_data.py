@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-import dmf_core.download
+import dmf_core.data.download
 from tests.app.helpers import chart_specs, texts
 
 
@@ -101,7 +101,7 @@ def test_a_missing_local_path_is_reported(open_page, tmp_path):
 
 def test_download_offline_fails_cleanly(open_page, monkeypatch):
     # Port 9 (discard) refuses at once: what an offline machine looks like, without waiting for a timeout.
-    monkeypatch.setattr(dmf_core.download, "ML1M_URL", "http://127.0.0.1:9/ml-1m.zip")
+    monkeypatch.setattr(dmf_core.data.download, "ML1M_URL", "http://127.0.0.1:9/ml-1m.zip")
     at = open_page("data")
     at.radio(key="data-source").set_value("download").run()
     at.button(key="data-download").click().run()

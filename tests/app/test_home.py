@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dmf_core.presets
+import studio.presets
 from dmf_core.config import ModelConfig, TrainConfig
 from tests.app.helpers import chart_specs, texts, wait_until
 
@@ -21,7 +21,7 @@ def test_home_explains_dmf_and_draws_the_four_areas(open_page):
 
 def test_demo_button_trains_to_metrics_per_area(open_page, monkeypatch, isolated):
     # Same path as the real button, with an even smaller net so the test stays quick on a busy machine.
-    monkeypatch.setattr(dmf_core.presets, "quick_preset", lambda: (
+    monkeypatch.setattr(studio.presets, "quick_preset", lambda: (
         ModelConfig(hidden=(16, 8), dropout=0.1),
         TrainConfig(epochs=2, lr=1e-2, block_users=512, block_items=512, patience=0)))
     at = open_page("home")

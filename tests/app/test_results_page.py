@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import dmf_core.demo
-from dmf_core import reproduce
+import dmf_core.data.demo
+from dmf_core.reproduction import plans, runner, tables
 from tests.app.conftest import REPO_ROOT, TIMEOUT
 from tests.app.helpers import texts, wait_until
 from tests.conftest import low_rank_ratings
@@ -22,7 +22,7 @@ PAGE = "pages/6_Results.py"
 def results_root(tmp_path, monkeypatch):
     """Results are read from (and the demo run writes to) this test's folder, never the repository's results/."""
     root = tmp_path / "results"
-    monkeypatch.setenv(reproduce.RESULTS_ENV, str(root))
+    monkeypatch.setenv(tables.RESULTS_ENV, str(root))
     return root
 
 
@@ -46,7 +46,7 @@ def test_without_results_it_shows_the_papers_tables_labelled(results_root):
 
 def test_saved_tables_show_measured_rows_beside_the_paper(results_root):
     data = replace(low_rank_ratings(120, 80, 0.3, seed=2), name="ml-1m")  # stands in for ML-1M: gaps are drawn
-    summary = reproduce.reproduce_table(1, data, results_root, replace(TINY, seeds=2), log=io.StringIO())
+    summary = runner.reproduce_table(1, data, results_root, replace(TINY, seeds=2), log=io.StringIO())
     at = open_results()
     assert not at.error
     assert at.radio(key="results-source").value == "Full reproduction (MovieLens-1M, 5 seeds)"
@@ -62,8 +62,8 @@ def test_saved_tables_show_measured_rows_beside_the_paper(results_root):
 
 def test_demo_reproduction_runs_in_the_background_and_shows_its_tables(monkeypatch, results_root):
     small = low_rank_ratings(120, 80, 0.3, seed=3)
-    monkeypatch.setattr(dmf_core.demo, "make_demo", lambda *a, **k: replace(small, name="demo"))
-    monkeypatch.setattr(reproduce, "QUICK_PLAN", replace(TINY, name="quick", seeds=1))
+    monkeypatch.setattr(dmf_core.data.demo, "make_demo", lambda *a, **k: replace(small, name="demo"))
+    monkeypatch.setattr(plans, "QUICK_PLAN", replace(TINY, name="quick", seeds=1))
     at = open_results()
     at.button(key="results-run").click().run()
     assert at.button(key="results-run").disabled  # no second start while it runs

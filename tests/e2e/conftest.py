@@ -96,8 +96,8 @@ def trained_run_root(tmp_path_factory) -> Path:
     """A server folder that already holds one tiny DMF-D run on the demo data (for the New-user page)."""
     from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
     from dmf_core.data import dataset_fingerprint
-    from dmf_core.demo import make_demo
-    from dmf_core.jobs import JobRegistry
+    from dmf_core.data.demo import make_demo
+    from studio.registry import JobRegistry
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import RatingData, from_triples
+from .ratings import RatingData, from_triples
 
 STAR_SHARES = (0.06, 0.11, 0.26, 0.35, 0.22)  # ML-1M's share of 1..5 stars, rounded
 MIN_RATINGS_PER_USER = 20  # ML-1M only kept users with at least 20 ratings

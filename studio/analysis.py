@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import paper
-from .data import RatingData
-from .inputs import MatrixInputs, SparseRows, scale_ratings, single_row
-from .metrics import Predictor, mae, rmse, round_to_scale
-from .model import DMF
-from .quantizer import rating_levels
-from .runs import restore_run
-from .split import AREAS, OBSERVED, TEST, AreaSplit
+from dmf_core import paper
+from dmf_core.data import RatingData
+from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings, single_row
+from dmf_core.metrics import mae, rmse, round_to_scale
+from dmf_core.model import DMF
+from dmf_core.predict import Predictor
+from dmf_core.quantizer import rating_levels
+from dmf_core.runs import restore_run
+from dmf_core.split import AREAS, OBSERVED, TEST, AreaSplit
 
 # The paper's Table 1 rows for the models the Areas page marks, labelled as the paper's; drawn as reference marks
 # only: a run on other data or settings is not expected to match them.

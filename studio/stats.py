@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import RatingData
-from .split import AREAS, AreaSplit
+from dmf_core.data import RatingData
+from dmf_core.split import AREAS, AreaSplit
 
 
 def rating_histogram(data: RatingData) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,7 @@ finishes in a few seconds on two CPU cores; the others are `config`'s defaults a
 
 from __future__ import annotations
 
-from .config import ModelConfig, QuantizerConfig, TrainConfig, authors_preset
+from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, authors_preset
 
 __all__ = ["PRESETS", "quick_preset", "studio_preset", "authors_preset"]
 

@@ -2,24 +2,24 @@
 
 The zip streams into a temp file next to the target, is checked against GroupLens' md5, unpacked into a temp
 folder, and its ratings.dat checked against a sha256 before one rename puts data/ml-1m in place. Any failure
-removes the temp files, so a later `load_dataset("ml-1m")` never sees half a download. Run it as
-`python -m dmf_core.download` (or through the package CLI's `download` command).
+removes the temp files, so a later `load_dataset("ml-1m")` never sees half a download. The command line's
+`python -m dmf_core download` runs it.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
-from .data import DATA_DIR, DataError, Progress, check_zip_members, open_zip, read_zip_member
+from ..errors import one_line
+from .ratings import DataError
+from .sources import DATA_DIR, Progress, check_zip_members, open_zip, read_zip_member
 
 ML1M_URL = "https://files.grouplens.org/datasets/movielens/ml-1m.zip"
 ML1M_ZIP_MD5 = "c4d9eecfca2ab87c1945afe126590906"  # published by GroupLens next to the zip
@@ -95,10 +95,10 @@ def _fetch(url: str, dest: Path, md5: str, timeout: float, progress: Progress | 
     except urllib.error.HTTPError as error:
         raise DownloadError(f"{url}: HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
-        reason = error.reason if isinstance(error.reason, str) else _one_line(error.reason)
+        reason = error.reason if isinstance(error.reason, str) else one_line(error.reason)
         raise DownloadError(f"{url}: cannot connect ({reason}); offline? put ml-1m.zip in data/ by hand") from None
     except (TimeoutError, OSError) as error:
-        raise DownloadError(f"{url}: download failed after {done} bytes ({_one_line(error)})") from None
+        raise DownloadError(f"{url}: download failed after {done} bytes ({one_line(error)})") from None
     if total and done != total:
         raise DownloadError(f"{url}: download cut short ({done} of {total} bytes)")
     if md5 and digest.hexdigest() != md5.lower():
@@ -179,36 +179,3 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scratch: Pa
     # Read whole members through read_zip_member so CRC errors become DataErrors; ML-1M's largest is 25 MB.
     destination.write_bytes(read_zip_member(archive, info.filename, str(zip_path)))
     return destination
-
-
-def _one_line(error: object) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-def _print_progress(done: int, total: int) -> None:
-    size = f"{done / 1e6:.1f} / {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-    print(f"\rdownloading ml-1m.zip: {size}", end="", file=sys.stderr, flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`download` command: fetch MovieLens-1M into data/ml-1m."""
-    parser = argparse.ArgumentParser(
-        prog="python -m dmf_core download", description="Download MovieLens-1M from GroupLens into data/ml-1m."
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, default=DATA_DIR, help="folder to put ml-1m/ in (default: %(default)s)"
-    )
-    parser.add_argument("--force", action="store_true", help="download again even if data/ml-1m exists")
-    parser.add_argument("--url", default=None, help="mirror of ml-1m.zip (checksums still apply)")
-    args = parser.parse_args(argv)
-    try:
-        folder = download_ml1m(args.data_dir, progress=_print_progress, url=args.url, force=args.force)
-    except DataError as error:
-        print(f"\nerror: {error}", file=sys.stderr)
-        return 1
-    print(f"\nMovieLens-1M is in {folder}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from .quantizer import hard_quantize, smooth_quantize
-from .split import AREAS
+from dmf_core.quantizer import hard_quantize, smooth_quantize
+from dmf_core.split import AREAS
 
 AREA_COLORS = {"I": "#4C78A8", "II": "#F58518", "III": "#54A24B", "IV": "#B279A2"}
 AREA_NAMES = {

@@ -1,0 +1,220 @@
+"""Where ratings come from: a spec string ("demo", "ml-1m", a path), a folder, a zip, or an upload's bytes.
+
+`load_dataset` picks one from a spec string, `load_upload` from an uploaded file's name and bytes; `find_ml1m` says
+where MovieLens-1M is. The parsing itself is `formats`; the generated demo is `demo`.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from ..errors import one_line
+from . import demo
+from .formats import FORMATS, NOT_FOUND, build, kind_of, pick_ratings_file, sibling, sniff_kind
+from .ratings import DataError, RatingData
+
+Progress = Callable[[int, int], None]  # progress(done_bytes, total_bytes); total is 0 when unknown
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = REPO_ROOT / "data"  # downloads and unpacked copies; git-ignored (the MovieLens licence forbids sharing)
+ML1M_ENV = "DMF_ML1M_DIR"  # where a read-only shared copy of MovieLens-1M lives, if anywhere
+SHARED_ML1M_DIR = REPO_ROOT.parent / "shared" / "data" / "ml-1m"  # the team's shared checkout layout
+MAX_UNPACKED_BYTES = 1 << 31  # ML-1M unpacks to 25 MB; anything near 2 GB is a zip bomb, not ratings
+
+# ---------------------------------------------------------------------------------------------------------------
+# folders and files on disk
+
+
+def load_ml1m_folder(folder: str | Path) -> RatingData:
+    folder = Path(folder)
+    ratings_path = folder / "ratings.dat"
+    if not ratings_path.is_file():
+        raise DataError(f"{folder}: no ratings.dat in this folder")
+    return _load_file(ratings_path, "ml-1m", progress=None)
+
+
+def _load_file(path: Path, kind: str, progress: Progress | None) -> RatingData:
+    if kind == "zip":
+        return _load_zip(io.BytesIO(_read_file(path, progress)), str(path))
+    raw = _read_file(path, progress)
+    titles_raw = None
+    if kind in FORMATS:
+        titles_path = path.with_name(FORMATS[kind][1])
+        titles_raw = _read_file(titles_path, None) if titles_path.is_file() else None
+    return build(kind, raw, str(path), titles_raw)
+
+
+def _read_file(path: Path, progress: Progress | None) -> bytes:
+    """Read a whole file, reporting bytes read so a UI can show a bar for big files."""
+    try:
+        if progress is None:
+            return path.read_bytes()
+        total = path.stat().st_size
+        progress(0, total)
+        chunks: list[bytes] = []
+        done = 0
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 22):
+                chunks.append(chunk)
+                done += len(chunk)
+                progress(done, total)
+        return b"".join(chunks)
+    except OSError as error:
+        raise DataError(f"{path}: cannot read the file ({error.strerror or error})") from None
+
+
+def _find_in_folder(folder: Path) -> tuple[Path, str]:
+    """The ratings file in a folder or one level below it (an unpacked zip usually adds one folder)."""
+    try:
+        names = [p.name for p in folder.iterdir() if p.is_file()]
+        names += [f"{d.name}/{p.name}" for d in folder.iterdir() if d.is_dir() for p in d.iterdir() if p.is_file()]
+    except OSError as error:
+        raise DataError(f"{folder}: cannot list the folder ({error.strerror or error})") from None
+    picked = pick_ratings_file(names)
+    if picked is None:
+        raise DataError(f"{folder}: {NOT_FOUND} in this folder")
+    return folder / picked[0], picked[1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# zips
+
+
+def check_zip_members(archive: zipfile.ZipFile, source: str, max_bytes: int = MAX_UNPACKED_BYTES) -> None:
+    """Reject members that would land outside the folder they are unpacked into ('../', absolute paths, drive
+    letters) and archives that unpack to more than `max_bytes`, before anything is read or written."""
+    for info in archive.infolist():
+        name = info.filename.replace("\\", "/")
+        if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in PurePosixPath(name).parts:
+            raise DataError(f"{source}: zip member {info.filename!r} would escape the target folder")
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > max_bytes:
+        raise DataError(
+            f"{source}: zip would unpack to {unpacked / 1e9:.1f} GB, over the {max_bytes / 1e9:.1f} GB limit"
+        )
+
+
+def open_zip(file: str | Path | io.BytesIO, source: str) -> zipfile.ZipFile:
+    """Open a zip, turning "not a zip" / truncated archives into a one-line DataError."""
+    try:
+        return zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as error:
+        raise DataError(f"{source}: corrupt or not a zip file ({one_line(error)})") from None
+
+
+def read_zip_member(archive: zipfile.ZipFile, name: str, source: str) -> bytes:
+    try:
+        return archive.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as error:
+        # BadZipFile covers CRC mismatches; RuntimeError an encrypted member; NotImplementedError odd compression.
+        raise DataError(f"{source}: corrupt zip member {name} ({one_line(error)})") from None
+
+
+def _load_zip(file: str | Path | io.BytesIO, source: str) -> RatingData:
+    """Read the ratings (and titles) straight out of a zip: nothing is unpacked to disk."""
+    with open_zip(file, source) as archive:
+        check_zip_members(archive, source)
+        files = [info.filename for info in archive.infolist() if not info.is_dir()]
+        picked = pick_ratings_file(files)
+        if picked is None:
+            raise DataError(f"{source}: {NOT_FOUND} inside the zip")
+        member, kind = picked
+        raw = read_zip_member(archive, member, source)
+        titles_raw = None
+        if kind in FORMATS:
+            titles_member = sibling(member, FORMATS[kind][1])
+            if titles_member in files:
+                titles_raw = read_zip_member(archive, titles_member, source)
+    return build(kind, raw, f"{source}:{member}", titles_raw)
+
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# public entry points
+
+
+def _demo_size(spec: str) -> dict[str, int]:
+    """ "demo" or "demo:USERSxITEMSxRATINGS" (e.g. demo:162000x59000x25000000, ML-25M's size) as make_demo's sizes."""
+    if spec == "demo":
+        return {}
+    parts = spec.removeprefix("demo:").lower().replace("_", "").split("x")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        raise DataError(f"{spec!r}: expected demo:USERSxITEMSxRATINGS, e.g. demo:6040x3706x1000000")
+    n_users, n_items, n_ratings = (int(part) for part in parts)
+    return {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings, "name": f"demo-{n_users}x{n_items}x{n_ratings}"}
+
+
+def load_dataset(spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progress | None = None) -> RatingData:
+    """Load ratings from `spec`: "demo" (generated), "ml-1m" (see `find_ml1m`), or a path to a folder, a .zip,
+    a ratings.dat, a u.data, or a .csv/.tsv file. `progress(done_bytes, total_bytes)` follows the file read."""
+    if isinstance(spec, str) and (spec.strip() == "demo" or spec.strip().startswith("demo:")):
+        try:
+            data = demo.make_demo(**_demo_size(spec.strip()))
+        except ValueError as error:
+            raise DataError(f"{spec.strip()}: {error}") from None
+        if progress is not None:
+            progress(1, 1)
+        return data
+    if isinstance(spec, str) and spec.strip() == "ml-1m":
+        spec = find_ml1m(data_dir)
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DataError(
+            f"{path}: no such file or folder (expected 'demo', 'ml-1m' or a path to a folder, .zip, ratings.dat, "
+            "u.data, .csv or .tsv file)"
+        )
+    if path.is_dir():
+        path, kind = _find_in_folder(path)
+    else:
+        kind = kind_of(path.name) or sniff_kind(_read_head(path))
+    return _load_file(path, kind, progress)
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(200)
+    except OSError as error:
+        raise DataError(f"{path}: cannot read the file ({error.strerror or error})") from None
+
+
+def find_ml1m(data_dir: Path = DATA_DIR) -> Path:
+    """Where MovieLens-1M is, in order: the downloaded copy in data_dir/ml-1m, an ml-1m.zip put in data_dir by
+    hand (the offline route), $DMF_ML1M_DIR, then ../shared/data/ml-1m next to the repository.
+    Raises DataError saying how to get it otherwise."""
+    cached = Path(data_dir) / "ml-1m"
+    if (cached / "ratings.dat").is_file():
+        return cached
+    if cached.with_suffix(".zip").is_file():
+        return cached.with_suffix(".zip")
+    configured = os.environ.get(ML1M_ENV)
+    if configured:
+        # A set variable that points nowhere is a mistake worth reporting, not something to fall back from.
+        path = Path(configured).expanduser()
+        if not path.exists():
+            raise DataError(f"{ML1M_ENV}={configured}: no such file or folder")
+        return path
+    if (SHARED_ML1M_DIR / "ratings.dat").is_file():
+        return SHARED_ML1M_DIR
+    raise DataError(
+        "MovieLens-1M not found: download it with `python -m dmf_core download`, "
+        f"or give the path to its folder or ml-1m.zip (or set {ML1M_ENV})"
+    )
+
+
+def load_upload(name: str, payload: bytes) -> RatingData:
+    """Load an uploaded file (zip, ratings.dat, u.data, csv/tsv) from its name and bytes; nothing touches disk."""
+    source = PurePosixPath(name.replace("\\", "/")).name or "upload"
+    if not payload:
+        raise DataError(f"{source}: the file is empty")
+    kind = kind_of(source) or sniff_kind(payload)
+    if kind == "zip":
+        return _load_zip(io.BytesIO(payload), source)
+    return build(kind, payload, source, titles_raw=None)
+
+

@@ -1,0 +1,66 @@
+"""Prediction: a trained model's latent factors for every user and item, embedded once; a rating is their cosine
+(plus the biases, for the bias+cosine output), so scoring millions of pairs is one gather and a dot product each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .inputs import MatrixInputs, SparseRows
+from .model import DMF, Outside
+
+
+@dataclass
+class Predictor:
+    """Latent factors for every user and item of a dataset, computed once; predictions are dot products."""
+
+    model: DMF
+    user_factors: torch.Tensor
+    item_factors: torch.Tensor
+    # Biases and weights of the rows of `user_factors` when they are not the model's own users.
+    outside: Outside | None = None
+
+    @classmethod
+    def build(cls, model: DMF, inputs: MatrixInputs) -> Predictor:
+        was_training = model.training
+        model.eval()
+        users = model.embed_all(inputs.user_rows, users=True)
+        items = model.embed_all(inputs.item_cols, users=False)
+        model.train(was_training)
+        return cls(model, users, items)
+
+    @torch.no_grad()
+    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+        out = np.empty(len(users), dtype=np.float32)
+        device = self.user_factors.device
+        for start in range(0, len(users), chunk):
+            u = torch.as_tensor(users[start : start + chunk], device=device)
+            i = torch.as_tensor(items[start : start + chunk], device=device)
+            cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
+            rating = self.model.rating(cosine, u, i, self.outside).clamp(*self.model.rating_scale)
+            out[start : start + chunk] = rating.cpu().numpy()
+        return out
+
+    @torch.no_grad()
+    def discrete(self, continuous: np.ndarray) -> np.ndarray:
+        """DMF-D's exact hard quantizer Q_b (λ → ∞) applied to continuous predictions."""
+        if self.model.quantizer is None:
+            raise ValueError("this model has no quantizer (train with --model dmf-d)")
+        x = torch.as_tensor(continuous, device=self.model.quantizer.boundaries.device)
+        return self.model.quantizer.hard(x).cpu().numpy()
+
+    @torch.no_grad()
+    def new_user_scores(self, row: SparseRows) -> np.ndarray:
+        """Predicted rating of every item for one unseen user given only their ratings (area II / IV)."""
+        was_training = self.model.training
+        self.model.eval()
+        device = self.user_factors.device
+        row = row.to(device)
+        factor = self.model.embed_users(row.gather(torch.zeros(1, dtype=torch.long, device=device)))
+        self.model.train(was_training)
+        items = torch.arange(self.model.n_items, device=device)
+        user = torch.zeros_like(items)
+        scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))
+        return scores.clamp(*self.model.rating_scale).cpu().numpy()

@@ -1,0 +1,55 @@
+"""DMF and DMF-D behind the reproduction's one model interface: training is the engine's (`train.fit`), and the
+scores are the run's `metrics.json` (`runs.result_metrics`), so a reproduced DMF is scored exactly like a `train`
+run."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..config import ModelConfig, TrainConfig
+from ..data import RatingData
+from ..runs import result_metrics
+from ..split import AREAS, TEST, AreaSplit
+from ..train import TrainResult, fit
+from .base import EpochCallback, FitInfo, Model, StepCallback
+
+DMF_KEYS = ("dmf", "dmf-d")
+
+
+class DMFModel(Model):
+    serves = AREAS
+
+    def __init__(self, model_config: ModelConfig, train_config: TrainConfig):
+        self.model_config = model_config
+        self.train_config = train_config
+        self.name = train_config.model
+        self.result: TrainResult | None = None
+
+    @property
+    def max_epochs(self) -> int:
+        return self.train_config.epochs
+
+    def fit(self, data: RatingData, split: AreaSplit, on_epoch: EpochCallback | None = None, *,
+            on_step: StepCallback | None = None, stop_event: threading.Event | None = None) -> FitInfo:
+        result = fit(data, split, self.model_config, self.train_config, on_step=on_step, on_epoch=on_epoch,
+                     stop_event=stop_event)
+        self.result = result
+        return FitInfo(epochs_run=result.epochs_run, best_epoch=result.best_epoch,
+                       best_val_rmse=result.best_val_rmse, seconds=result.train_seconds,
+                       stop_reason=result.stop_reason, history=result.history, device=result.device)
+
+    def _trained(self) -> TrainResult:
+        if self.result is None:
+            raise RuntimeError("fit the model first")
+        return self.result
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return self._trained().predictor.continuous(users, items)
+
+    def evaluate(self, data: RatingData, split: AreaSplit, role: int = TEST) -> dict[str, Any]:
+        if role != TEST:
+            raise ValueError("DMF runs are scored on their test ratings")
+        return result_metrics(self._trained(), data, split, self.model_config)
