@@ -1,8 +1,13 @@
 """Checkpoints: a plain dict of builtins and tensors, written atomically, read with `weights_only=True`.
 
 Keys: format_version, kind ("dmf" | "dmf-d"), model_config, train_config, split_config (dicts), dataset (name,
-sizes, fingerprint), state_dict, optimizer_state, history, stop_reason, best_epoch. No pickled classes, so a
+sizes, scale, fingerprint), state_dict, optimizer_state, history, stop_reason, best_epoch. No pickled classes, so a
 checkpoint from anywhere loads safely, and a GPU checkpoint loads on a CPU.
+
+A run writes one after every epoch with `in_progress: True` and what an exact resume needs (`train.progress_state`:
+the last epoch's weights, the best weights so far and the early-stopping state); its final checkpoint holds the
+selected (best) weights. `--resume` takes the configs and the split from the checkpoint and refuses data whose
+fingerprint differs.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 import torch
 
 from .config import ModelConfig, SplitConfig, TrainConfig, from_dict, to_dict
-from .data import RatingData
+from .data import RatingData, dataset_fingerprint
 from .errors import one_line
 from .files import atomic_write
 from .model import DMF
@@ -26,41 +31,48 @@ class CheckpointError(ValueError):
     """A checkpoint file that cannot be read or does not fit the data it is used with."""
 
 
-def dataset_info(data: RatingData) -> dict[str, Any]:
+def dataset_info(data: RatingData, fingerprint: str | None = None) -> dict[str, Any]:
     return {
         "name": data.name,
         "n_users": data.n_users,
         "n_items": data.n_items,
         "n_ratings": data.n_ratings,
         "rating_scale": list(data.rating_scale),
+        "fingerprint": fingerprint or dataset_fingerprint(data),
     }
 
 
 def make_checkpoint(
-    model: DMF,
+    state_dict: dict[str, torch.Tensor],
     model_config: ModelConfig,
     train_config: TrainConfig,
     split_config: SplitConfig,
-    data: RatingData,
+    dataset: dict[str, Any],
     history: list[dict[str, Any]],
     *,
     optimizer_state: dict[str, Any] | None = None,
     stop_reason: str = "",
     best_epoch: int = 0,
+    progress: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """`dataset` is `dataset_info(data)`; `progress` (an interrupted run's extra state) marks it in progress."""
+    checkpoint = {
         "format_version": FORMAT_VERSION,
         "kind": train_config.model,
         "model_config": to_dict(model_config),
         "train_config": to_dict(train_config),
         "split_config": to_dict(split_config),
-        "dataset": dataset_info(data),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "dataset": dataset,
+        "state_dict": {k: v.detach().cpu() for k, v in state_dict.items()},
         "optimizer_state": optimizer_state or {},
         "history": history,
         "stop_reason": stop_reason,
         "best_epoch": best_epoch,
+        "in_progress": progress is not None,
     }
+    if progress is not None:
+        checkpoint.update({k: v for k, v in progress.items() if k not in checkpoint})
+    return checkpoint
 
 
 def save(checkpoint: dict[str, Any], path: str | Path) -> Path:
@@ -94,11 +106,17 @@ def configs(checkpoint: dict[str, Any]) -> tuple[ModelConfig, TrainConfig, Split
 
 
 def check_matches(checkpoint: dict[str, Any], data: RatingData, source: str = "checkpoint") -> None:
+    """The data must be the data the checkpoint was trained on: same shape and, where stored, same fingerprint."""
     expected = checkpoint["dataset"]
     if (expected["n_users"], expected["n_items"]) != (data.n_users, data.n_items):
         raise CheckpointError(
             f"{source} was trained on {expected['name']} ({expected['n_users']} users × {expected['n_items']} items)"
             f", but the data given has {data.n_users} × {data.n_items}"
+        )
+    if expected.get("fingerprint") and expected["fingerprint"] != dataset_fingerprint(data):
+        raise CheckpointError(
+            f"{source} was trained on other ratings than {data.name}'s (fingerprint {expected['fingerprint']}, "
+            f"given {dataset_fingerprint(data)}): resume or evaluate it with the data it was trained on"
         )
 
 

@@ -132,7 +132,7 @@ class DMF(nn.Module):
             self.register_buffer("user_bias", torch.zeros(n_users))
             self.register_buffer("item_bias", torch.zeros(n_items))
             # How far to trust the cosine of a user / item the branches never trained on (1 for seen ones), and of
-            # a user from outside the data (the New user page). Fitted on validation ratings by `calibrate`.
+            # a user from outside the data (the New user page). Fitted on validation ratings by `calibration.calibrate`.
             self.register_buffer("user_weight", torch.ones(n_users))
             self.register_buffer("item_weight", torch.ones(n_items))
             self.register_buffer("new_user_weight", torch.ones(()))

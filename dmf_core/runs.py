@@ -18,8 +18,9 @@ import torch
 
 from . import checkpoint as ckpt
 from .biases import Biases
-from .config import ModelConfig, SplitConfig, TrainConfig, to_dict
+from .config import ModelConfig, SplitConfig, TrainConfig, replace, to_dict
 from .data import RatingData
+from .derive import DataShape, derive
 from .device import pick_device
 from .files import write_json
 from .inputs import MatrixInputs
@@ -81,7 +82,7 @@ def build_metrics(
         },
         # Settings the data decided ({name: rule}); every other setting is a default, a preset or a flag.
         "derived": dict(derived or {}),
-        # bias+cosine: weights of the cosine for users / items never trained on, fitted on validation (train.calibrate)
+        # bias+cosine: weights of the cosine for users / items never trained on, fitted on validation (calibration.calibrate)
         "calibration": dict(calibration or {}),
     }
     if model.quantizer is not None:
@@ -139,7 +140,21 @@ def train_run(
     stop_event: threading.Event | None = None,
     resume: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], TrainResult]:
+    """Split, train and score; with `out_dir`, a checkpoint after every epoch (`in_progress`, for an exact resume)
+    and, at the end, the final checkpoint (the selected weights) and metrics.json."""
     split = split_areas(data, split_config)
+    as_trained, _ = derive(train_config, DataShape.of(split))  # what fit() trains with: derived settings filled in
+    dataset = ckpt.dataset_info(data)  # the fingerprint once, not every epoch
+    on_checkpoint = None
+    if out_dir is not None:
+        path = Path(out_dir) / CHECKPOINT_FILE
+
+        def on_checkpoint(progress: dict[str, Any]) -> None:
+            ckpt.save(ckpt.make_checkpoint(
+                progress["state_dict"], model_config, as_trained, split_config, dataset, progress["history"],
+                optimizer_state=progress["optimizer_state"], best_epoch=progress["best_epoch"], progress=progress,
+            ), path)
+
     result = fit(
         data,
         split,
@@ -149,16 +164,17 @@ def train_run(
         on_epoch=on_epoch,
         stop_event=stop_event,
         resume=resume,
+        on_checkpoint=on_checkpoint,
     )
     metrics = result_metrics(result, data, split, model_config)
     if out_dir is not None:
         out = Path(out_dir)
         checkpoint = ckpt.make_checkpoint(
-            result.model,
+            result.model.state_dict(),
             model_config,
-            result.train_config or train_config,  # as trained: derived settings filled in
+            result.train_config or as_trained,
             split_config,
-            data,
+            dataset,
             result.history,
             optimizer_state=result.optimizer_state,
             stop_reason=result.stop_reason,
@@ -167,6 +183,41 @@ def train_run(
         ckpt.save(checkpoint, out / CHECKPOINT_FILE)
         write_json(metrics, out / METRICS_FILE)
     return metrics, result
+
+
+def interrupted_checkpoint(folder: str | Path) -> dict[str, Any] | None:
+    """The checkpoint of a run that stopped mid-way (a crash, a kill, a server restart), if `folder` holds one."""
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.is_file() or (Path(folder) / METRICS_FILE).is_file():
+        return None
+    try:
+        checkpoint = ckpt.load(path)
+    except ckpt.CheckpointError:
+        return None
+    return checkpoint if checkpoint.get("in_progress") else None
+
+
+def resume_run(
+    checkpoint: dict[str, Any],
+    data: RatingData,
+    out_dir: str | Path,
+    *,
+    epochs: int | None = None,
+    max_seconds: float | None = None,
+    device: str | None = None,
+    on_step: StepCallback | None = None,
+    on_epoch: EpochCallback | None = None,
+    stop_event: threading.Event | None = None,
+) -> tuple[dict[str, Any], TrainResult]:
+    """Go on with a saved run: its configs and split come from the checkpoint (the data must match its
+    fingerprint); only the epoch cap, the time budget (counted over the whole run) and the device may change."""
+    ckpt.check_matches(checkpoint, data)
+    model_config, train_config, split_config = ckpt.configs(checkpoint)
+    changes = {"epochs": epochs, "max_seconds": max_seconds, "device": device}
+    train_config = replace(train_config, **{k: v for k, v in changes.items() if v is not None})
+    train_config.validate()
+    return train_run(data, split_config, model_config, train_config, out_dir, on_step=on_step, on_epoch=on_epoch,
+                     stop_event=stop_event, resume=checkpoint)
 
 
 def restore_run(

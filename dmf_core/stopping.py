@@ -44,6 +44,18 @@ class EarlyStopping:
     def best_rmse(self) -> float | None:
         return self.best if math.isfinite(self.best) else None
 
+    def state(self) -> dict[str, float | int]:
+        """Plain numbers for a checkpoint (the best weights are stored beside them)."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "stale": self.stale}
+
+    @classmethod
+    def resumed(cls, patience: int, state: dict[str, float | int],
+                best_state: dict[str, torch.Tensor] | None) -> EarlyStopping:
+        """The rule as a checkpoint left it: a resumed run stops and selects exactly as an uninterrupted one."""
+        stopper = cls(patience, best=float(state["best"]), best_epoch=int(state["best_epoch"]), best_state=best_state)
+        stopper.stale = int(state["stale"])
+        return stopper
+
     def restore(self, module: nn.Module) -> None:
         """Load the best epoch's weights, if any epoch was recorded."""
         if self.best_state is not None:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from .biases import Biases, fit_biases
+from .calibration import calibrate
 from .config import ModelConfig, TrainConfig
 from .data import RatingData
 from .derive import DataShape, derive
@@ -38,6 +39,8 @@ from .stopping import EarlyStopping
 
 StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
 EpochCallback = Callable[[dict[str, Any]], None]
+# Called after every finished epoch with what a resumed run needs (`progress_state`); runs.train_run writes it.
+CheckpointCallback = Callable[[dict[str, Any]], None]
 # Extra per-epoch measurement (benchmarks track test RMSE over time with it); its time is not counted as training.
 Monitor = Callable[[DMF, MatrixInputs], dict[str, Any]]
 
@@ -113,9 +116,12 @@ def fit(
     stop_event: threading.Event | None = None,
     resume: dict[str, Any] | None = None,
     monitor: Monitor | None = None,
+    on_checkpoint: CheckpointCallback | None = None,
 ) -> TrainResult:
     """Train and return the best model by validation RMSE (area I). `resume` is a checkpoint dict from
-    `checkpoint.load`; training continues from its epoch with its weights, optimizer state and history."""
+    `checkpoint.load`; training continues from its epoch with its weights, optimizer state and history. From an
+    interrupted run's checkpoint (written after every epoch through `on_checkpoint`) it continues exactly where the
+    run left off: every epoch reseeds its random numbers from (seed, epoch), so the resumed run is the same run."""
     train_config.validate()
     model_config.validate()
     train_config, derived = derive(train_config, DataShape.of(split))
@@ -138,7 +144,6 @@ def fit(
             optimizer.load_state_dict(resume["optimizer_state"])
         history = list(resume.get("history", []))
         start_epoch = len(history)
-        generator.manual_seed(train_config.seed + start_epoch)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=train_config.lr_decay)
     for group in optimizer.param_groups:
         group["lr"] = train_config.lr * train_config.lr_decay**start_epoch
@@ -158,6 +163,9 @@ def fit(
         best_epoch=max((h["epoch"] for h in eligible if h["val_rmse"] == best_rmse), default=0),
         best_state=copy.deepcopy(model.state_dict()) if eligible else None,
     )
+    interrupted_run = resume is not None and resume.get("in_progress")
+    if interrupted_run:  # its weights are the last epoch's; the best ones so far are stored beside them
+        stopper = EarlyStopping.resumed(train_config.patience, resume["stopping"], resume.get("best_state_dict"))
     stop_reason = "completed"
     message = ""
     started = time.perf_counter()
@@ -170,9 +178,16 @@ def fit(
         started_at = [h["epoch"] - 1 for h in history if h.get("lambda") is not None]
         quantizer_start = started_at[0] if started_at else None
     warm_up = EarlyStopping(train_config.patience or AUTO_WARMUP_PATIENCE)  # plain DMF's, for the automatic start
+    if interrupted_run:
+        warm_up = EarlyStopping.resumed(warm_up.patience, resume["warm_up"], resume.get("warm_state_dict"))
+        quantizer_start = resume.get("quantizer_start")
 
     for epoch in range(start_epoch, train_config.epochs):
         epoch_started = time.perf_counter()
+        # Each epoch's shuffles and dropout masks depend on (seed, epoch) only, so a run resumed at this epoch draws
+        # the same numbers as one that never stopped.
+        generator.manual_seed(train_config.seed + epoch)
+        torch.manual_seed(train_config.seed + epoch)
         lam = None
         if model.discrete and quantizer_start is not None and epoch >= quantizer_start:
             lam = lambda_after(epoch - quantizer_start, quantizer)
@@ -266,6 +281,8 @@ def fit(
         scheduler.step()
         if interrupted:
             break
+        if on_checkpoint is not None:
+            on_checkpoint(progress_state(model, optimizer, history, stopper, warm_up, quantizer_start))
         if stopper.should_stop:
             stop_reason = "early_stopping"
             message = f"no better validation RMSE for {train_config.patience} epochs"
@@ -298,38 +315,25 @@ def fit(
     )
 
 
-@torch.no_grad()
-def calibrate(model: DMF, predictor: Predictor, data: RatingData, split: AreaSplit) -> dict[str, float]:
-    """How far to trust the cosine of users and items the branches never trained on (bias+cosine output only).
+def _cpu(state: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
+    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
 
-    ρ_users is the least-squares weight of the cosine term on area II's *validation* ratings (new users × seen
-    items), ρ_items on area III's, each clipped to [0, 1] (1 where the area has no validation rating); a pair of a
-    new user and a new item (area IV) gets ρ_users·ρ_items. The branches read a new row as well as a seen one, but
-    the cosine they give it carries less information, and for a new × new pair less still (demo data, seed 2: its
-    correlation with what the biases leave over is 0.44 in area I, 0.36 in II and III, 0.09 in IV, while its spread
-    is 0.22 in all four). Checked without test ratings (bench_choices.py, demo, seeds 0-2): weights fitted on one
-    half of the validation ratings, RMSE on the other half, areas II / III / IV: 0.891 / 0.882 / 0.986 without,
-    0.891 / 0.864 / 0.968 with. No test rating is read."""
-    if not model.uses_biases:
-        return {}
-    model.user_weight.fill_(1.0)
-    model.item_weight.fill_(1.0)
-    low, high = model.rating_scale
-    weights: dict[str, float] = {}
-    for area, name in ((1, "new_user_weight"), (2, "new_item_weight")):
-        selected = (split.role == VAL) & (split.area == area)
-        if not selected.any():
-            weights[name] = 1.0
-            continue
-        users = torch.as_tensor(data.users[selected], device=predictor.user_factors.device)
-        items = torch.as_tensor(data.items[selected], device=predictor.user_factors.device)
-        term = (predictor.user_factors[users] * predictor.item_factors[items]).sum(-1) * ((high - low) / 2)
-        left = torch.as_tensor(data.ratings[selected], device=term.device) - model.base(users, items)
-        weights[name] = float((term @ left / (term @ term).clamp_min(1e-12)).clamp(0.0, 1.0))
-    model.user_weight[torch.as_tensor(split.new_user, device=model.user_weight.device)] = weights["new_user_weight"]
-    model.item_weight[torch.as_tensor(split.new_item, device=model.item_weight.device)] = weights["new_item_weight"]
-    model.new_user_weight.fill_(weights["new_user_weight"])
-    return weights
+
+def progress_state(model: DMF, optimizer: torch.optim.Optimizer, history: list[dict[str, Any]],
+                   stopper: EarlyStopping, warm_up: EarlyStopping, quantizer_start: int | None) -> dict[str, Any]:
+    """Everything an interrupted run needs to go on as if it never stopped: this epoch's weights and optimizer state,
+    the history, the early-stopping rule's state with the best weights so far, and DMF-D's warm-up state."""
+    return {
+        "state_dict": _cpu(model.state_dict()),
+        "optimizer_state": optimizer.state_dict(),
+        "history": list(history),
+        "stopping": stopper.state(),
+        "best_state_dict": _cpu(stopper.best_state),
+        "best_epoch": stopper.best_epoch,
+        "warm_up": warm_up.state(),
+        "warm_state_dict": _cpu(warm_up.best_state),
+        "quantizer_start": quantizer_start,
+    }
 
 
 def _train_step(
