@@ -1,10 +1,12 @@
 """Rating data: one in-memory shape (`RatingData`) for every source.
 
 Ids are remapped to contiguous indices 0..n-1; `user_ids` / `item_ids` map indices back to the raw ids and
-`item_titles` (where the source has them) gives a readable name per item index.
+`item_titles` (where the source has them) gives a readable name per item index; `item_genres` and
+`user_attributes` (ML-1M's `movies.dat` genres and `users.dat` gender / age / occupation, where present) only
+decorate the UI.
 
-Sources: the generated demo (`dmf_core.demo`), MovieLens-1M (folder or ml-1m.zip: `ratings.dat`, `movies.dat`),
-MovieLens-100K (`u.data`, `u.item`) and plain CSV/TSV tables of user, item, rating[, timestamp].
+Sources: the generated demo (`dmf_core.demo`), MovieLens-1M (folder or ml-1m.zip: `ratings.dat`, `movies.dat`,
+`users.dat`), MovieLens-100K (`u.data`, `u.item`) and plain CSV/TSV tables of user, item, rating[, timestamp].
 `load_dataset` picks one from a spec string, `load_upload` from an uploaded file's name and bytes. Every problem
 with the input is a `DataError` whose one-line message names the file and, where it applies, the line.
 """
@@ -53,6 +55,8 @@ class RatingData:
     rating_scale: tuple[float, float] = (1.0, 5.0)
     item_titles: list[str] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    item_genres: list[str] | None = None  # "Animation|Comedy" per item index ("" where unknown)
+    user_attributes: dict[str, list[str]] | None = None  # {"gender": [...], "age": [...], ...} per user index
 
     @property
     def n_users(self) -> int:
@@ -100,6 +104,8 @@ def from_triples(
     source: str = "",
     line_of: LineOf | None = None,
     extra: dict[str, str] | None = None,
+    genres_by_raw_item: dict[int, str] | None = None,
+    attributes_by_raw_user: dict[int, dict[str, str]] | None = None,
 ) -> RatingData:
     """Remap raw ids to contiguous indices and check the ratings against the scale and for duplicates.
 
@@ -118,6 +124,12 @@ def from_triples(
     titles = None
     if titles_by_raw_item is not None:
         titles = [titles_by_raw_item.get(int(i), f"item {i}") for i in item_ids]
+    genres = None if genres_by_raw_item is None else [genres_by_raw_item.get(int(i), "") for i in item_ids]
+    attributes = None
+    if attributes_by_raw_user:
+        names = next(iter(attributes_by_raw_user.values()))
+        attributes = {name: [attributes_by_raw_user.get(int(u), {}).get(name, "unknown") for u in user_ids]
+                      for name in names}
     return RatingData(
         users=users,
         items=items,
@@ -128,6 +140,8 @@ def from_triples(
         rating_scale=rating_scale,
         item_titles=titles,
         extra=dict(extra or {}),
+        item_genres=genres,
+        user_attributes=attributes,
     )
 
 
@@ -371,18 +385,47 @@ def parse_ml1m_movies(raw: bytes) -> dict[int, str]:
     return _parse_titles(raw, "::")
 
 
+def parse_ml1m_genres(raw: bytes) -> dict[int, str]:
+    """`MovieID::Title::Genres` (latin-1) -> {movie id: "Animation|Children's|Comedy"}."""
+    return _parse_titles(raw, "::", column=2)
+
+
+ML1M_GENDERS = {"F": "female", "M": "male"}
+ML1M_AGES = {"1": "Under 18", "18": "18-24", "25": "25-34", "35": "35-44", "45": "45-49", "50": "50-55", "56": "56+"}
+ML1M_OCCUPATIONS = (
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
+    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
+    "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
+    "unemployed", "writer",
+)  # fmt: skip
+
+
+def parse_ml1m_users(raw: bytes) -> dict[int, dict[str, str]]:
+    """`UserID::Gender::Age::Occupation::Zip-code` -> {user id: {gender, age, occupation}}, codes spelled out as in
+    ML-1M's README. Like titles, only decoration: a malformed line is skipped."""
+    users: dict[int, dict[str, str]] = {}
+    for line in raw.decode("latin-1").splitlines():
+        parts = line.split("::")
+        if len(parts) >= 4 and parts[0].strip().isdigit():
+            gender, age, code = (part.strip() for part in parts[1:4])
+            known = code.isdigit() and int(code) < len(ML1M_OCCUPATIONS)
+            users[int(parts[0])] = {"gender": ML1M_GENDERS.get(gender, gender), "age": ML1M_AGES.get(age, age),
+                                    "occupation": ML1M_OCCUPATIONS[int(code)] if known else code}
+    return users
+
+
 def parse_ml100k_items(raw: bytes) -> dict[int, str]:
     """`u.item`: `id|title|release date|...` (latin-1) -> {item id: title}."""
     return _parse_titles(raw, "|")
 
 
-def _parse_titles(raw: bytes, sep: str) -> dict[int, str]:
+def _parse_titles(raw: bytes, sep: str, column: int = 1) -> dict[int, str]:
     # Titles only decorate the UI, so a malformed line is skipped rather than failing the whole load.
     titles: dict[int, str] = {}
     for line in raw.decode("latin-1").splitlines():
         parts = line.split(sep)
-        if len(parts) >= 2 and parts[0].strip().isdigit():
-            titles[int(parts[0])] = parts[1]
+        if len(parts) > column and parts[0].strip().isdigit():
+            titles[int(parts[0])] = parts[column]
     return titles
 
 
@@ -394,6 +437,9 @@ _FORMATS = {
     "ml-1m": ("ml-1m", "movies.dat", parse_ml1m_ratings, parse_ml1m_movies),
     "ml-100k": ("ml-100k", "u.item", parse_ml100k_ratings, parse_ml100k_items),
 }
+# Decoration beside the titles, where a format has it: genres from the titles file, attributes from a users file.
+_GENRES = {"ml-1m": parse_ml1m_genres}
+_USERS = {"ml-1m": ("users.dat", parse_ml1m_users)}
 
 
 def _kind_of(filename: str) -> str | None:
@@ -417,9 +463,9 @@ def _sniff_kind(raw: bytes) -> str:
     return "ml-1m" if b"::" in raw[:200] else "table"
 
 
-def _build(kind: str, raw: bytes, source: str, titles_raw: bytes | None) -> RatingData:
-    """Parse a ratings file's bytes (and its titles file's, if any) into RatingData."""
-    titles = None
+def _build(kind: str, raw: bytes, source: str, titles_raw: bytes | None, users_raw: bytes | None = None) -> RatingData:
+    """Parse a ratings file's bytes (and its titles and users files', if any) into RatingData."""
+    titles = genres = attributes = None
     header_line = 0
     if kind == "table":
         raw = _strip_bom(raw)
@@ -432,6 +478,9 @@ def _build(kind: str, raw: bytes, source: str, titles_raw: bytes | None) -> Rati
         users, items, ratings = parse_ratings(raw, source)
         if titles_raw is not None:
             titles = parse_titles(titles_raw)
+            genres = _GENRES[kind](titles_raw) if kind in _GENRES else None
+        if users_raw is not None and kind in _USERS:
+            attributes = _USERS[kind][1](users_raw)
     return from_triples(
         users,
         items,
@@ -441,6 +490,8 @@ def _build(kind: str, raw: bytes, source: str, titles_raw: bytes | None) -> Rati
         source=source,
         line_of=_line_mapper(raw, header_line),
         extra={"format": kind, "source": source},
+        genres_by_raw_item=genres,
+        attributes_by_raw_user=attributes,
     )
 
 
@@ -490,11 +541,14 @@ def _load_file(path: Path, kind: str, progress: Progress | None) -> RatingData:
     if kind == "zip":
         return _load_zip(io.BytesIO(_read_file(path, progress)), str(path))
     raw = _read_file(path, progress)
-    titles_raw = None
-    if kind in _FORMATS:
-        titles_path = path.with_name(_FORMATS[kind][1])
-        titles_raw = _read_file(titles_path, None) if titles_path.is_file() else None
-    return _build(kind, raw, str(path), titles_raw)
+    titles_raw = _read_beside(path, _FORMATS[kind][1]) if kind in _FORMATS else None
+    users_raw = _read_beside(path, _USERS[kind][0]) if kind in _USERS else None
+    return _build(kind, raw, str(path), titles_raw, users_raw)
+
+
+def _read_beside(path: Path, filename: str) -> bytes | None:
+    sibling = path.with_name(filename)
+    return _read_file(sibling, None) if sibling.is_file() else None
 
 
 def _read_file(path: Path, progress: Progress | None) -> bytes:
@@ -573,12 +627,14 @@ def _load_zip(file: str | Path | io.BytesIO, source: str) -> RatingData:
             raise DataError(f"{source}: {_NOT_FOUND} inside the zip")
         member, kind = picked
         raw = read_zip_member(archive, member, source)
-        titles_raw = None
-        if kind in _FORMATS:
-            titles_member = _sibling(member, _FORMATS[kind][1])
-            if titles_member in files:
-                titles_raw = read_zip_member(archive, titles_member, source)
-    return _build(kind, raw, f"{source}:{member}", titles_raw)
+
+        def beside(filename: str) -> bytes | None:
+            sibling = _sibling(member, filename)
+            return read_zip_member(archive, sibling, source) if sibling in files else None
+
+        titles_raw = beside(_FORMATS[kind][1]) if kind in _FORMATS else None
+        users_raw = beside(_USERS[kind][0]) if kind in _USERS else None
+    return _build(kind, raw, f"{source}:{member}", titles_raw, users_raw)
 
 
 def _one_line(error: BaseException) -> str:

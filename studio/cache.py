@@ -21,7 +21,7 @@ from dmf_core.data import DataError, RatingData, dataset_fingerprint, load_datas
 from dmf_core.jobs import JobRegistry, RunRecord, read_run
 from dmf_core.split import AreaSplit, split_areas
 
-from . import state
+from . import latent, state
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,16 @@ def _analysis(run_id: str, path: str, mtime_ns: int) -> RunAnalysis:
 def analysis(record: RunRecord) -> RunAnalysis:
     """The run's model rebuilt with its data and split; raises ValueError/OSError with a one-line message."""
     return _analysis(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
+
+
+@st.cache_resource(max_entries=3, show_spinner="Projecting the latent vectors…")
+def _latent_map(run_id: str, path: str, mtime_ns: int) -> latent.LatentMap:
+    return latent.build_map(_analysis(run_id, path, mtime_ns))
+
+
+def latent_map(record: RunRecord) -> latent.LatentMap:
+    """The run's latent map, projected once per run (the New user page adds a point to it at every rating)."""
+    return _latent_map(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the cold-start curve…")
