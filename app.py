@@ -91,5 +91,6 @@ for label, path, what in [
     ("Quantizer", ui.PAGES["Quantizer"], "watch G_λ,b turn into Q_b; replay a DMF-D run"),
     ("Areas", ui.PAGES["Areas"], "error per area against the paper's Table 1; the cold-start curve"),
     ("New user", ui.PAGES["New user"], "rate a few movies and get recommendations at once"),
+    ("Latent map", ui.PAGES["Latent map"], "every user and movie as a point; the cosine as an angle"),
 ]:
     st.page_link(path, label=f"{label}: {what}", icon=ui.ICONS[label])

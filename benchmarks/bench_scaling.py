@@ -2,10 +2,13 @@
 
 Each size runs in its own process, so its peak memory (ru_maxrss) is its own. A size trains `--epochs` epochs of
 default DMF (blocks derived from the data) with the validation pass, and reports the epoch time, the time per
-training rating and the peak resident memory. Results go to benchmarks/results/scaling-<device>.json.
+training rating, the time to generate the data and the whole fit (setup, epochs, validation, calibration), and the
+peak resident memory (and the peak GPU memory on cuda). Results go to benchmarks/results/scaling-<device>.json (or --out), the curves to a Plotly HTML
+file beside it when plotly is installed. Exits 1 when a size fails.
 
     python benchmarks/bench_scaling.py                      # 1M, 5M, 25M
     python benchmarks/bench_scaling.py --sizes 6040x3706x1000000 --epochs 1
+    python benchmarks/bench_scaling.py --sizes 6040x3706x1000000,162000x59000x25000000 --device cuda
 """
 
 from __future__ import annotations
@@ -42,8 +45,15 @@ def measure(size: str, epochs: int, device: str, threads: int) -> dict:
     train_ratings = int(split.train_mask().sum())
     config, derived = derive(TrainConfig(epochs=epochs, patience=0, device=device), shape)
     epoch_times: list[float] = []
+    fit_started = time.perf_counter()
     result = fit(data, split, ModelConfig(), config, on_epoch=lambda r: epoch_times.append(r["epoch_seconds"]))
+    fit_seconds = time.perf_counter() - fit_started
     epoch = min(epoch_times)
+    gpu = {}
+    if result.device.startswith("cuda"):
+        gpu = {"gpu": torch.cuda.get_device_name(result.device),
+               "peak_gpu_gib": torch.cuda.max_memory_allocated(result.device) / 2**30,
+               "peak_gpu_reserved_gib": torch.cuda.max_memory_reserved(result.device) / 2**30}
     return {
         "size": size,
         "n_ratings": data.n_ratings,
@@ -55,11 +65,14 @@ def measure(size: str, epochs: int, device: str, threads: int) -> dict:
         "epoch_seconds_all": epoch_times,
         "us_per_train_rating": epoch / train_ratings * 1e6,
         "generate_seconds": generate_seconds,
+        # fit() from start to end: biases, inputs to the device, every epoch with its validation pass, calibration
+        "fit_seconds": fit_seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "val_rmse": result.best_val_rmse,
         "device": result.device,
         "threads": threads,
         "derived": derived,
+        **gpu,
     }
 
 
@@ -69,6 +82,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=2, help="epochs per size; the fastest is reported (default 2)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, help="result file (default benchmarks/results/scaling-<device>.json)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
@@ -85,22 +99,30 @@ def main() -> int:
             continue
         row = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(row)
+        gpu = f", peak GPU {row['peak_gpu_gib']:.2f} GiB allocated" if "peak_gpu_gib" in row else ""
         print(f"{size:>24}: {row['train_ratings']:>10,} training ratings, blocks {row['block_users']}×"
               f"{row['block_items']} ({row['steps_per_epoch']} steps), epoch {row['epoch_seconds']:.1f} s = "
-              f"{row['us_per_train_rating']:.2f} µs/rating, peak {row['peak_rss_gib']:.2f} GiB", flush=True)
+              f"{row['us_per_train_rating']:.2f} µs/rating, peak {row['peak_rss_gib']:.2f} GiB{gpu}", flush=True)
+        print(f"{'':>24}  generated in {row['generate_seconds']:.1f} s; fit {row['fit_seconds']:.1f} s in all "
+              f"(epochs {', '.join(f'{t:.2f}' for t in row['epoch_seconds_all'])} s); best validation RMSE "
+              f"{row['val_rmse']:.4f}; {row['device']}{' (' + row['gpu'] + ')' if 'gpu' in row else ''}", flush=True)
     ok = [r for r in rows if "error" not in r]
     growth = ok[-1]["us_per_train_rating"] / ok[0]["us_per_train_rating"] if len(ok) > 1 else None
     if growth is not None:
         print(f"cost per training rating, largest / smallest: ×{growth:.2f} (target ≤ ×2)")
-    out = ROOT / "benchmarks" / "results" / f"scaling-{args.device.split(':')[0]}.json"
+    out = args.out or ROOT / "benchmarks" / "results" / f"scaling-{args.device.split(':')[0]}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "cost_growth": growth}, indent=1))
     print(f"wrote {out}")
     if ok:
-        figure = out.with_suffix(".html")
-        draw(ok).write_html(figure, include_plotlyjs="cdn")
-        print(f"wrote {figure}")
-    return 0
+        try:
+            figure = draw(ok)
+        except ImportError:
+            print("figure skipped: plotly is not installed")
+        else:
+            figure.write_html(out.with_suffix(".html"), include_plotlyjs="cdn")
+            print(f"wrote {out.with_suffix('.html')}")
+    return 0 if len(ok) == len(rows) else 1
 
 
 def draw(rows: list[dict]):

@@ -52,14 +52,22 @@ class Predictor:
         return self.model.quantizer.hard(x).cpu().numpy()
 
     @torch.no_grad()
-    def new_user_scores(self, row: SparseRows) -> np.ndarray:
-        """Predicted rating of every item for one unseen user given only their ratings (area II / IV)."""
+    def new_user_factor(self, row: SparseRows) -> torch.Tensor:
+        """U_t, the unit latent vector (1, d) the user branch gives one unseen user from their ratings alone."""
         was_training = self.model.training
         self.model.eval()
         device = self.user_factors.device
-        row = row.to(device)
-        factor = self.model.embed_users(row.gather(torch.zeros(1, dtype=torch.long, device=device)))
+        factor = self.model.embed_users(row.to(device).gather(torch.zeros(1, dtype=torch.long, device=device)))
         self.model.train(was_training)
+        return factor
+
+    @torch.no_grad()
+    def new_user_scores(self, row: SparseRows, factor: torch.Tensor | None = None) -> np.ndarray:
+        """Predicted rating of every item for one unseen user given only their ratings (area II / IV); `factor` is
+        their `new_user_factor`, when the caller already has it."""
+        device = self.user_factors.device
+        row = row.to(device)
+        factor = self.new_user_factor(row) if factor is None else factor
         items = torch.arange(self.model.n_items, device=device)
         user = torch.zeros_like(items)
         scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dmf_core.quantizer import rating_levels
-from studio import cache, state, ui
+from studio import cache, latent, state, ui
 from studio.analysis import recommendations, score_new_user, search_titles
 
 ui.setup(
@@ -33,6 +33,7 @@ if analysis is None:
 data = analysis.data
 levels = rating_levels(data.rating_scale)
 popularity = np.bincount(data.items, minlength=data.n_items)
+min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise
 # The person's ratings, per dataset (item indices differ between datasets).
 book = st.session_state.setdefault(state.NEW_USER, {})
 mine: dict[int, float] = book.setdefault(cache.dataset_of(run).key, {})
@@ -95,7 +96,7 @@ with right:
     if result.ignored:
         st.caption(f"{len(result.ignored)} of your ratings are on movies held out of training; the user branch has "
                    "no trained weights for them, so they are not used as input.")
-    recs = recommendations(analysis, result, items, top=10, min_ratings=min(20, int(np.median(popularity))))
+    recs = recommendations(analysis, result, items, top=10, min_ratings=min_ratings)
     st.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
     st.markdown("**Your ratings and what the model now predicts for them**")
     mine_frame = pd.DataFrame({
@@ -106,3 +107,26 @@ with right:
     if result.discrete is not None:
         mine_frame["discrete"] = result.discrete[items].astype(float)
     st.dataframe(mine_frame, hide_index=True, width="stretch", key="nu-mine")
+
+st.subheader("Where your ratings put you on the latent map")
+with ui.guard("Could not draw the latent map"):
+    latent_map = cache.latent_map(run)
+    you = latent_map.place(result.factor)
+    nearest = latent.nearest_items(latent_map, result.factor, exclude=items, min_ratings=min_ratings)
+    map_col, near_col = st.columns([3, 2], gap="large")
+    map_col.plotly_chart(latent.figure(latent_map, you=you, nearest=nearest["item"].tolist(), height=520),
+                         width="stretch", key="nu-map")
+    map_col.caption(
+        f"Your point: ({you[0]:+.3f}, {you[1]:+.3f}). The star is your latent vector $U_t$, the user branch's output "
+        f"for your {len(result.used)} rating(s), projected onto the plane of the seen users and movies: nothing is "
+        "refitted, so it moves as you add ratings. " + latent.describe(latent_map)
+        + (" DMF-D: these are the continuous outputs, before the quantizer." if latent_map.discrete else ""))
+    near_col.markdown("**Nearest movies to you by cosine** (the model's own measure, in all "
+                      f"{latent_map.dims} dimensions; ringed on the map)")
+    near_col.dataframe(nearest.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-nearest",
+                       column_config={"title": st.column_config.TextColumn(width="medium"),
+                                      "cosine": st.column_config.NumberColumn(width="small"),
+                                      "angle": st.column_config.TextColumn(width="small")})
+    if analysis.model.uses_biases:
+        near_col.caption("This run adds each movie's bias to the cosine (bias + cosine output), so its "
+                         "recommendations above need not be the movies nearest to you.")

@@ -7,6 +7,7 @@
 - `train_form`: the Train page's hyperparameter form; `presets`: its presets.
 - `jobs`, `training_job`, `reproduction_job`, `registry`: the one background-job mechanism.
 - `analysis`, `stats`, `plots`: what the pages compute from a run or a dataset, and every figure.
+- `latent`: the latent map (PCA of a run's latent vectors, its hover text and WebGL figure); no Streamlit inside.
 
 Training, scoring and data loading come from `dmf_core`; this package lays them out.
 """

@@ -175,6 +175,7 @@ class NewUserResult:
     discrete: np.ndarray | None  # DMF-D's hard Q_b of the scores
     used: list[int]  # items whose ratings went into the input row
     ignored: list[int]  # items rated but left out: held out of training, so their input weights are untrained
+    factor: np.ndarray  # U_t: the unit latent vector the user branch gives these ratings (d,)
 
 
 def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserResult:
@@ -198,9 +199,10 @@ def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]
     ignored = [i for i, _ in pairs if analysis.split.new_item[i]]
     used_ratings = [r for i, r in pairs if not analysis.split.new_item[i]]
     row = single_row(used, used_ratings, data.n_items, data.rating_scale)
-    scores = analysis.predictor.new_user_scores(row)
+    factor = analysis.predictor.new_user_factor(row)
+    scores = analysis.predictor.new_user_scores(row, factor)
     discrete = analysis.predictor.discrete(scores) if analysis.discrete else None
-    return NewUserResult(scores=scores, discrete=discrete, used=used, ignored=ignored)
+    return NewUserResult(scores=scores, discrete=discrete, used=used, ignored=ignored, factor=factor[0].cpu().numpy())
 
 
 def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10,

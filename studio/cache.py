@@ -22,7 +22,7 @@ from studio import stats
 from studio.analysis import RunAnalysis, cold_start_curve
 from studio.registry import JobRegistry
 
-from . import state
+from . import latent, state
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,16 @@ def _analysis(run_id: str, path: str, mtime_ns: int) -> RunAnalysis:
 def analysis(record: RunRecord) -> RunAnalysis:
     """The run's model rebuilt with its data and split; raises ValueError/OSError with a one-line message."""
     return _analysis(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
+
+
+@st.cache_resource(max_entries=3, show_spinner="Projecting the latent vectors…")
+def _latent_map(run_id: str, path: str, mtime_ns: int) -> latent.LatentMap:
+    return latent.build_map(_analysis(run_id, path, mtime_ns))
+
+
+def latent_map(record: RunRecord) -> latent.LatentMap:
+    """The run's latent map, projected once per run (the New user page adds a point to it at every rating)."""
+    return _latent_map(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the cold-start curve…")

@@ -21,6 +21,7 @@ PAGES = {
     "Quantizer": "pages/3_Quantizer.py",
     "Areas": "pages/4_Areas.py",
     "New user": "pages/5_New_user.py",
+    "Latent map": "pages/7_Latent_map.py",
 }
 # Material icons ship with Streamlit's frontend, so they render offline and without an emoji font.
 ICONS = {
@@ -30,6 +31,7 @@ ICONS = {
     "Quantizer": ":material/stairs:",
     "Areas": ":material/grid_view:",
     "New user": ":material/person_add:",
+    "Latent map": ":material/scatter_plot:",
     "Results": ":material/fact_check:",
 }
 # A page another engineer may add later (paper-table reproduction); linked only when its file exists.

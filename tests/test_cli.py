@@ -5,8 +5,12 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from tests.conftest import REPO_ROOT
+
+# cuda:7 is refused either way: without CUDA at all, or (on a GPU machine) as an index beyond its devices.
+CUDA_7_REFUSED = "CUDA is not available" if not torch.cuda.is_available() else "CUDA device"
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -68,7 +72,7 @@ def test_zero_fractions_leave_areas_two_to_four_empty(tmp_path):
         (["train", "--model", "dmf-d", "--lambda-growth", "0.5"], "lambda growth must be >= 1"),
         (["train", "--data", "/nonexistent/ratings.dat"], "/nonexistent/ratings.dat"),
         (["evaluate", "/nonexistent/checkpoint.pt"], "no such checkpoint"),
-        (["train", "--device", "cuda:7"], "CUDA is not available"),
+        (["train", "--device", "cuda:7"], CUDA_7_REFUSED),
     ],
 )
 def test_bad_input_exits_non_zero_with_one_line(args, fragment, tmp_path):

@@ -83,6 +83,19 @@ def test_ml1m_folder_file_and_zip_agree(tmp_path):
         assert dataset_fingerprint(other) == dataset_fingerprint(from_folder)
 
 
+def test_ml1m_genres_and_user_attributes_come_from_movies_and_users_dat(tmp_path):
+    folder = _ml1m_folder(tmp_path)
+    zip_path = _write(tmp_path, "ml-1m.zip", make_zip({f"ml-1m/{p.name}": p.read_bytes() for p in folder.iterdir()}))
+    for data in (load_dataset(folder), load_dataset(folder / "ratings.dat"), load_dataset(zip_path)):
+        assert data.item_genres == ["Animation", "Comedy", "Action"]
+        assert data.user_attributes == {"gender": ["female", "male", "male"], "age": ["Under 18", "56+", "25-34"],
+                                        "occupation": ["K-12 student", "self-employed", "scientist"]}
+    (folder / "users.dat").unlink()
+    without = load_dataset(folder)
+    assert without.user_attributes is None and without.item_genres == ["Animation", "Comedy", "Action"]
+    assert load_upload("ratings.dat", ML1M_RATINGS).item_genres is None  # no movies.dat: no genres, no error
+
+
 def test_folder_one_level_up_is_searched(tmp_path):
     _ml1m_folder(tmp_path)
     _assert_six_ratings(load_dataset(tmp_path))
@@ -270,3 +283,5 @@ def test_real_movielens_1m(ml1m_dir):  # the fixture skips when ../shared/data/m
     assert (data.n_users, data.n_items, data.n_ratings) == (6040, 3706, 1_000_209)
     assert data.title(int(np.searchsorted(data.item_ids, 1))) == "Toy Story (1995)"
     assert set(np.unique(data.ratings)) == {1.0, 2.0, 3.0, 4.0, 5.0}
+    assert data.item_genres[int(np.searchsorted(data.item_ids, 1))] == "Animation|Children's|Comedy"
+    assert {len(set(values)) for values in data.user_attributes.values()} == {2, 7, 21}  # gender, age, occupation

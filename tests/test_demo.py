@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dmf_core.data import DataError, dataset_fingerprint, load_dataset
-from dmf_core.data.demo import MIN_RATINGS_PER_USER, STAR_SHARES, make_demo
+from dmf_core.data.demo import DEMO_GENRES, MIN_RATINGS_PER_USER, STAR_SHARES, make_demo
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,13 @@ def test_titles_are_readable_and_unique(demo):
     assert demo.item_titles is not None
     assert len(set(demo.item_titles)) == demo.n_items
     assert all(re.fullmatch(r"[A-Z][A-Za-z' ]+( \d+)? \((19[2-9]\d|2000)\)", title) for title in demo.item_titles)
+
+
+def test_genres_follow_the_hidden_taste_dimensions(demo):
+    genres = [g.split("|") for g in demo.item_genres]
+    assert all(genres) and len(demo.item_genres) == demo.n_items
+    assert {g for gs in genres for g in gs} == set(DEMO_GENRES)
+    assert make_demo(seed=0).item_genres == demo.item_genres
 
 
 def test_generation_is_fast():

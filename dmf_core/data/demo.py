@@ -70,8 +70,10 @@ def make_demo(
     popularity = rng.lognormal(0.0, ITEM_POPULARITY_SIGMA, n_items)
     users, items = _sample_pairs(rng, counts, popularity)
     users, items = _cover_all_items(rng, users, items, n_users, n_items)
-    stars = _to_stars(_latent_scores(rng, users, items, n_users, n_items, popularity))
+    scores, item_factors = _latent_scores(rng, users, items, n_users, n_items, popularity)
+    stars = _to_stars(scores)
     titles = make_titles(rng, n_items)
+    genres = make_genres(item_factors)
     # Raw ids count from 1 like MovieLens, so indices and ids are visibly different things in the UI.
     return from_triples(
         users + 1,
@@ -79,6 +81,7 @@ def make_demo(
         stars,
         name=name,
         titles_by_raw_item={item + 1: title for item, title in enumerate(titles)},
+        genres_by_raw_item={item + 1: genre for item, genre in enumerate(genres)},
         source="demo",
         extra={"format": "demo", "seed": str(seed)},
     )
@@ -171,8 +174,8 @@ def _latent_scores(
     n_users: int,
     n_items: int,
     popularity: np.ndarray,
-) -> np.ndarray:
-    """bias_u + bias_i + <p_u, q_i> + noise, with <p_u, q_i> scaled to INTERACTION_SD."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """bias_u + bias_i + <p_u, q_i> + noise, with <p_u, q_i> scaled to INTERACTION_SD; and the item factors q."""
     log_pop = np.log(popularity)
     user_bias = rng.normal(0.0, USER_BIAS_SD, n_users)
     item_bias = rng.normal(0.0, ITEM_BIAS_SD, n_items) + POPULARITY_BIAS * (log_pop - log_pop.mean()) / log_pop.std()
@@ -180,7 +183,7 @@ def _latent_scores(
     item_factors = rng.normal(0.0, 1.0, (n_items, RANK))
     interaction = np.einsum("nk,nk->n", user_factors[users], item_factors[items]) * (INTERACTION_SD / np.sqrt(RANK))
     noise = rng.normal(0.0, NOISE_SD, len(users))
-    return user_bias[users] + item_bias[items] + interaction + noise
+    return user_bias[users] + item_bias[items] + interaction + noise, item_factors
 
 
 def _to_stars(scores: np.ndarray) -> np.ndarray:
@@ -211,3 +214,17 @@ def make_titles(rng: np.random.Generator, n: int) -> list[str]:
         seen.add(title)
         titles.append(title)
     return titles
+
+
+# One made-up genre per hidden taste dimension of the generator (RANK of them), so the genres a map is coloured by
+# follow real structure in the ratings, as ML-1M's genres do.
+DEMO_GENRES = ("Drama", "Comedy", "Action", "Romance", "Thriller", "Sci-Fi", "Horror", "Documentary")
+GENRE_THRESHOLD = 1.0  # a factor above one standard deviation makes the dimension one of the item's genres
+
+
+def make_genres(item_factors: np.ndarray) -> list[str]:
+    """ "Comedy|Horror"-style genres per item: the dimensions where its hidden factor is above GENRE_THRESHOLD, or its
+    largest factor when none is. Draws nothing from the generator, so the ratings do not change."""
+    strong = item_factors > GENRE_THRESHOLD
+    strong[np.arange(len(item_factors)), item_factors.argmax(1)] = True
+    return ["|".join(DEMO_GENRES[d] for d in np.flatnonzero(row)) for row in strong]

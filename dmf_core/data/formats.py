@@ -202,18 +202,47 @@ def parse_ml1m_movies(raw: bytes) -> dict[int, str]:
     return _parse_titles(raw, "::")
 
 
+def parse_ml1m_genres(raw: bytes) -> dict[int, str]:
+    """`MovieID::Title::Genres` (latin-1) -> {movie id: "Animation|Children's|Comedy"}."""
+    return _parse_titles(raw, "::", column=2)
+
+
+ML1M_GENDERS = {"F": "female", "M": "male"}
+ML1M_AGES = {"1": "Under 18", "18": "18-24", "25": "25-34", "35": "35-44", "45": "45-49", "50": "50-55", "56": "56+"}
+ML1M_OCCUPATIONS = (
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
+    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
+    "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
+    "unemployed", "writer",
+)  # fmt: skip
+
+
+def parse_ml1m_users(raw: bytes) -> dict[int, dict[str, str]]:
+    """`UserID::Gender::Age::Occupation::Zip-code` -> {user id: {gender, age, occupation}}, codes spelled out as in
+    ML-1M's README. Like titles, only decoration: a malformed line is skipped."""
+    users: dict[int, dict[str, str]] = {}
+    for line in raw.decode("latin-1").splitlines():
+        parts = line.split("::")
+        if len(parts) >= 4 and parts[0].strip().isdigit():
+            gender, age, code = (part.strip() for part in parts[1:4])
+            known = code.isdigit() and int(code) < len(ML1M_OCCUPATIONS)
+            users[int(parts[0])] = {"gender": ML1M_GENDERS.get(gender, gender), "age": ML1M_AGES.get(age, age),
+                                    "occupation": ML1M_OCCUPATIONS[int(code)] if known else code}
+    return users
+
+
 def parse_ml100k_items(raw: bytes) -> dict[int, str]:
     """`u.item`: `id|title|release date|...` (latin-1) -> {item id: title}."""
     return _parse_titles(raw, "|")
 
 
-def _parse_titles(raw: bytes, sep: str) -> dict[int, str]:
+def _parse_titles(raw: bytes, sep: str, column: int = 1) -> dict[int, str]:
     # Titles only decorate the UI, so a malformed line is skipped rather than failing the whole load.
     titles: dict[int, str] = {}
     for line in raw.decode("latin-1").splitlines():
         parts = line.split(sep)
-        if len(parts) >= 2 and parts[0].strip().isdigit():
-            titles[int(parts[0])] = parts[1]
+        if len(parts) > column and parts[0].strip().isdigit():
+            titles[int(parts[0])] = parts[column]
     return titles
 
 
@@ -225,6 +254,9 @@ FORMATS = {
     "ml-1m": ("ml-1m", "movies.dat", parse_ml1m_ratings, parse_ml1m_movies),
     "ml-100k": ("ml-100k", "u.item", parse_ml100k_ratings, parse_ml100k_items),
 }
+# Decoration beside the titles, where a format has it: genres from the titles file, attributes from a users file.
+GENRES = {"ml-1m": parse_ml1m_genres}
+USERS = {"ml-1m": ("users.dat", parse_ml1m_users)}
 
 
 def kind_of(filename: str) -> str | None:
@@ -248,9 +280,9 @@ def sniff_kind(raw: bytes) -> str:
     return "ml-1m" if b"::" in raw[:200] else "table"
 
 
-def build(kind: str, raw: bytes, source: str, titles_raw: bytes | None) -> RatingData:
-    """Parse a ratings file's bytes (and its titles file's, if any) into RatingData."""
-    titles = None
+def build(kind: str, raw: bytes, source: str, titles_raw: bytes | None, users_raw: bytes | None = None) -> RatingData:
+    """Parse a ratings file's bytes (and its titles and users files', if any) into RatingData."""
+    titles = genres = attributes = None
     header_line = 0
     if kind == "table":
         raw = _strip_bom(raw)
@@ -263,6 +295,9 @@ def build(kind: str, raw: bytes, source: str, titles_raw: bytes | None) -> Ratin
         users, items, ratings = parse_ratings(raw, source)
         if titles_raw is not None:
             titles = parse_titles(titles_raw)
+            genres = GENRES[kind](titles_raw) if kind in GENRES else None
+        if users_raw is not None and kind in USERS:
+            attributes = USERS[kind][1](users_raw)
     return from_triples(
         users,
         items,
@@ -272,6 +307,8 @@ def build(kind: str, raw: bytes, source: str, titles_raw: bytes | None) -> Ratin
         source=source,
         line_of=_line_mapper(raw, header_line),
         extra={"format": kind, "source": source},
+        genres_by_raw_item=genres,
+        attributes_by_raw_user=attributes,
     )
 
 

@@ -1,7 +1,9 @@
 """Rating data: one in-memory shape (`RatingData`) for every source, built from (user, item, rating) triples.
 
 Ids are remapped to contiguous indices 0..n-1; `user_ids` / `item_ids` map indices back to the raw ids and
-`item_titles` (where the source has them) gives a readable name per item index. Every problem with the input is a
+`item_titles` (where the source has them) gives a readable name per item index; `item_genres` and
+`user_attributes` (ML-1M's `movies.dat` genres and `users.dat` gender / age / occupation, where present) only
+decorate the UI. Every problem with the input is a
 `DataError` whose one-line message names the file and, where it applies, the line.
 """
 
@@ -31,6 +33,8 @@ class RatingData:
     rating_scale: tuple[float, float] = (1.0, 5.0)
     item_titles: list[str] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    item_genres: list[str] | None = None  # "Animation|Comedy" per item index ("" where unknown)
+    user_attributes: dict[str, list[str]] | None = None  # {"gender": [...], "age": [...], ...} per user index
 
     @property
     def n_users(self) -> int:
@@ -78,6 +82,8 @@ def from_triples(
     source: str = "",
     line_of: LineOf | None = None,
     extra: dict[str, str] | None = None,
+    genres_by_raw_item: dict[int, str] | None = None,
+    attributes_by_raw_user: dict[int, dict[str, str]] | None = None,
 ) -> RatingData:
     """Remap raw ids to contiguous indices and check the ratings against the scale and for duplicates.
 
@@ -96,6 +102,12 @@ def from_triples(
     titles = None
     if titles_by_raw_item is not None:
         titles = [titles_by_raw_item.get(int(i), f"item {i}") for i in item_ids]
+    genres = None if genres_by_raw_item is None else [genres_by_raw_item.get(int(i), "") for i in item_ids]
+    attributes = None
+    if attributes_by_raw_user:
+        names = next(iter(attributes_by_raw_user.values()))
+        attributes = {name: [attributes_by_raw_user.get(int(u), {}).get(name, "unknown") for u in user_ids]
+                      for name in names}
     return RatingData(
         users=users,
         items=items,
@@ -106,6 +118,8 @@ def from_triples(
         rating_scale=rating_scale,
         item_titles=titles,
         extra=dict(extra or {}),
+        item_genres=genres,
+        user_attributes=attributes,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import one_line
 from . import demo
-from .formats import FORMATS, NOT_FOUND, build, kind_of, pick_ratings_file, sibling, sniff_kind
+from .formats import FORMATS, NOT_FOUND, USERS, build, kind_of, pick_ratings_file, sibling, sniff_kind
 from .ratings import DataError, RatingData
 
 Progress = Callable[[int, int], None]  # progress(done_bytes, total_bytes); total is 0 when unknown
@@ -42,11 +42,14 @@ def _load_file(path: Path, kind: str, progress: Progress | None) -> RatingData:
     if kind == "zip":
         return _load_zip(io.BytesIO(_read_file(path, progress)), str(path))
     raw = _read_file(path, progress)
-    titles_raw = None
-    if kind in FORMATS:
-        titles_path = path.with_name(FORMATS[kind][1])
-        titles_raw = _read_file(titles_path, None) if titles_path.is_file() else None
-    return build(kind, raw, str(path), titles_raw)
+    titles_raw = _read_beside(path, FORMATS[kind][1]) if kind in FORMATS else None
+    users_raw = _read_beside(path, USERS[kind][0]) if kind in USERS else None
+    return build(kind, raw, str(path), titles_raw, users_raw)
+
+
+def _read_beside(path: Path, filename: str) -> bytes | None:
+    sibling = path.with_name(filename)
+    return _read_file(sibling, None) if sibling.is_file() else None
 
 
 def _read_file(path: Path, progress: Progress | None) -> bytes:
@@ -125,12 +128,14 @@ def _load_zip(file: str | Path | io.BytesIO, source: str) -> RatingData:
             raise DataError(f"{source}: {NOT_FOUND} inside the zip")
         member, kind = picked
         raw = read_zip_member(archive, member, source)
-        titles_raw = None
-        if kind in FORMATS:
-            titles_member = sibling(member, FORMATS[kind][1])
-            if titles_member in files:
-                titles_raw = read_zip_member(archive, titles_member, source)
-    return build(kind, raw, f"{source}:{member}", titles_raw)
+
+        def beside(filename: str) -> bytes | None:
+            name = sibling(member, filename)
+            return read_zip_member(archive, name, source) if name in files else None
+
+        titles_raw = beside(FORMATS[kind][1]) if kind in FORMATS else None
+        users_raw = beside(USERS[kind][0]) if kind in USERS else None
+    return build(kind, raw, f"{source}:{member}", titles_raw, users_raw)
 
 
 

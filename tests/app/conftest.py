@@ -29,6 +29,7 @@ PAGES = {
     "quantizer": "pages/3_Quantizer.py",
     "areas": "pages/4_Areas.py",
     "new_user": "pages/5_New_user.py",
+    "latent_map": "pages/7_Latent_map.py",
 }
 TIMEOUT = 60  # seconds per script run: generous, the CI machine is shared
 TINY_MODEL = ModelConfig(hidden=(16, 8), dropout=0.1)

@@ -35,5 +35,13 @@ def set_text(page: Page, label: str, value: str) -> None:
     wait_for_app(page)
 
 
+def add_rating(page: Page, search: str | None = None) -> None:
+    """New user page: optionally search titles, then add the picked movie with the chosen stars."""
+    if search is not None:
+        set_text(page, "Search by title", search)
+    page.get_by_role("button", name="Add rating").click()
+    wait_for_app(page)
+
+
 def no_exceptions(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)

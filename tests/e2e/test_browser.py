@@ -8,10 +8,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import no_exceptions, open_page, set_number, set_text, wait_for_app
+from tests.e2e.helpers import add_rating, no_exceptions, open_page, set_number, set_text, wait_for_app
 
 PAGES = {"": "DMF Studio", "Data": "Data", "Train": "Train", "Quantizer": "Quantizer", "Areas": "Areas",
-         "New_user": "New user"}
+         "New_user": "New user", "Latent_map": "Latent map"}
 
 
 def test_every_page_opens_by_url_on_a_fresh_server(page: Page, fresh_app_url: str, shoot):
@@ -95,9 +95,7 @@ def test_play_the_quantizer_animation(page: Page, app_url: str, shoot):
 def test_rate_movies_as_a_new_user(page: Page, app_url: str, shoot):
     open_page(page, f"{app_url}/New_user")
     expect(page.get_by_text("Rate a few movies on the left")).to_be_visible()
-    set_text(page, "Search by title", "harbor")
-    page.get_by_role("button", name="Add rating").click()
-    wait_for_app(page)
+    add_rating(page, "harbor")
     expect(page.get_by_text("Recommended for you")).to_be_visible()
     page.get_by_role("button", name="Rate 5 at random").click()
     wait_for_app(page)
