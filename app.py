@@ -65,7 +65,6 @@ def start_demo() -> None:
             meta={"dataset_spec": state.DEMO.spec, "dataset_label": state.DEMO.label,
                   "dataset_fingerprint": loaded.fingerprint},
         )
-        state.add_job(job.job_id)
         st.session_state[HOME_JOB] = job.job_id
 
 
@@ -93,4 +92,4 @@ for label, path, what in [
     ("New user", ui.PAGES["New user"], "rate a few movies and get recommendations at once"),
     ("Latent map", ui.PAGES["Latent map"], "every user and movie as a point; the cosine as an angle"),
 ]:
-    st.page_link(path, label=f"{label}: {what}", icon=ui.ICONS[label])
+    st.page_link(path, label=f"{label}: {what}", icon=ui.ICONS[label], query_params=state.url_params())

@@ -1,14 +1,19 @@
 """The choices behind the defaults, compared on *validation* ratings only (demo data, seeds 0-2), so that no
 default is picked on test scores: bias+cosine vs the paper's cosine, input dropout 0.25 vs 0, the cosine weight
 for new rows (fitted on one half of the validation ratings, scored on the other), the quick preset's learning
-rate, DMF-D's automatic vs fixed 8-epoch warm-up, and 4 / 6 / 9 chunks a side for the blocks.
+rate, DMF-D's automatic vs fixed 8-epoch warm-up, and 4 / 5 / 6 / 9 chunks a side for the blocks; on ML-1M
+(seed 0, no new rows and the default 10% new users and items) 4 / 5 / 6 chunks a side, by validation RMSE per
+second of training and at convergence.
 
     python benchmarks/bench_choices.py dmf     # and: quick, dmfd, blocks   (a few minutes each on 2 cores)
-Output of the committed run: benchmarks/results/choices-validation.log.
+    python benchmarks/bench_choices.py blocks-ml1m                          (about 15 minutes on 2 cores)
+Output of the committed runs: benchmarks/results/choices-validation.log, choices-blocks-ml1m.log.
 """
+import os
 import sys
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch's import, as dmf_core sets it (dmf_core/__init__.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
@@ -20,8 +25,24 @@ from dmf_core.split import VAL, split_areas
 from dmf_core.train import fit
 from studio.presets import quick_preset
 
-torch.set_num_threads(1)
 part = sys.argv[1]
+if part == "blocks-ml1m":
+    from dmf_core.data import load_dataset
+
+    torch.set_num_threads(2)
+    data = load_dataset("ml-1m")
+    for new in (0.0, 0.1):
+        split = split_areas(data, SplitConfig(new_user_frac=new, new_item_frac=new, seed=0))
+        users, items = int((~split.new_user).sum()), int((~split.new_item).sum())
+        for k in (4, 5, 6):
+            r = fit(data, split, ModelConfig(), TrainConfig(block_users=-(-users // k), block_items=-(-items // k)))
+            best = r.history[r.best_epoch - 1]
+            print(f"{new:g} new, {k} chunks a side: selected epoch {r.best_epoch} of {r.epochs_run}, val I/II/III/IV",
+                  [round(v, 4) if v else None for v in best["val_areas"].values()], f"{r.train_seconds:.0f} s;",
+                  "(seconds, val RMSE) per epoch", [(round(h["elapsed"], 1), round(h["val_rmse"], 4)) for h in r.history],
+                  flush=True)
+    sys.exit(0)
+torch.set_num_threads(1)
 data = make_demo(0)
 def val_areas(r):
     return [round(r.history[r.best_epoch - 1]["val_areas"][a] or float("nan"), 4) for a in ("I","II","III","IV")]
@@ -68,8 +89,8 @@ for seed in (0, 1, 2):
             r = fit(data, split, mc, replace(tc, lr=lr, seed=seed))
             print(seed, f"quick lr {lr}", "val I/II/III/IV (last epoch)", [round(r.history[-1]["val_areas"][a], 4) for a in ("I","II","III","IV")], flush=True)
     elif part == "blocks" and seed < 2:
-        # The number of chunks per side (derive.CHUNKS_PER_SIDE = 6), as explicit block sizes.
-        for k in (4, 6, 9):
+        # The number of chunks per side (derive.CHUNKS_PER_SIDE = 5), as explicit block sizes.
+        for k in (4, 5, 6, 9):
             users, items = int((~split.new_user).sum()), int((~split.new_item).sum())
             tc = TrainConfig(seed=seed, block_users=-(-users // k), block_items=-(-items // k))
             r = fit(data, split, ModelConfig(), tc)

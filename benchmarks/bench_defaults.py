@@ -44,7 +44,7 @@ def subsample_users(data: RatingData, fraction: float, seed: int) -> RatingData:
     keep_user[rng.permutation(data.n_users)[: round(fraction * data.n_users)]] = True
     keep = keep_user[data.users]
     return from_triples(data.user_ids[data.users[keep]], data.item_ids[data.items[keep]], data.ratings[keep],
-                        name=f"{data.name}-{round(fraction * 100)}%users", rating_scale=data.rating_scale)
+                        name=f"{data.name}-{round(fraction * 100)}%users", rating_scale=(*data.rating_scale, data.rating_step))
 
 
 def load(name: str) -> RatingData:

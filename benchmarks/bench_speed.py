@@ -26,14 +26,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
+# Set before torch is imported, as dmf_core does for its own users (see dmf_core/__init__.py): libgomp's default
+# spin-wait makes torch's two threads many times slower whenever other processes keep the cores busy.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 import torch.nn.functional as F
 from torch import nn
 
@@ -271,6 +276,7 @@ def main() -> int:
     parser.add_argument("--no-svd", action="store_true", help="skip the scikit-surprise SVD reference")
     parser.add_argument("--out", type=Path, help="result file (default benchmarks/results/speed-<device>.json)")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     try:
         data = load_dataset(args.data)
     except DataError as error:
@@ -288,6 +294,8 @@ def main() -> int:
         "dataset": data.name,
         "device": describe_device(device),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "load_average_at_start_and_end": [load_at_start, os.getloadavg()],
         "torch": torch.__version__,
         "split": {"new_users": args.new_users, "new_items": args.new_items, "seed": 0},
         "ours": ours,

@@ -1,4 +1,12 @@
 """dmf_core: Deep Matrix Factorisation (DMF) and its discrete variant DMF-D, after Nguyen, Tsiligianni and
 Deligiannis, "Matrix Factorization via Deep Learning". Importable and testable without Streamlit."""
 
+import os
+
+# torch's CPU threads wait for each other between operations; libgomp's default spin-wait makes that many times
+# slower whenever other processes keep the cores busy (a 2-core machine shared with two test runs: 35-62 s an ML-1M
+# epoch instead of 4-8 s), while passive waiting costs a few percent on an idle machine. A policy the caller set
+# wins; it only takes effect when dmf_core is imported before torch (as `python -m dmf_core` and the app do).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __version__ = "0.1.0"

@@ -1,10 +1,11 @@
 """Checkpoints: a plain dict of builtins and tensors, written atomically, read with `weights_only=True`.
 
 Keys: format_version, kind ("dmf" | "dmf-d"), model_config, train_config, split_config (dicts), dataset (name,
-sizes, scale, fingerprint), state_dict, optimizer_state, history, stop_reason, best_epoch. No pickled classes, so a
-checkpoint from anywhere loads safely, and a GPU checkpoint loads on a CPU.
+sizes, scale, its step (absent in older checkpoints: 1), fingerprint), state_dict, optimizer_state, history,
+stop_reason, best_epoch. No pickled classes, so a checkpoint from anywhere loads safely, and a GPU checkpoint loads
+on a CPU.
 
-A run writes one after every epoch with `in_progress: True` and what an exact resume needs (`train.progress_state`:
+A run writes one after every epoch with `in_progress: True` and what an exact resume needs (`progress_state`:
 the last epoch's weights, the best weights so far and the early-stopping state); its final checkpoint holds the
 selected (best) weights. `--resume` takes the configs and the split from the checkpoint and refuses data whose
 fingerprint differs.
@@ -22,6 +23,7 @@ from .data import RatingData, dataset_fingerprint
 from .errors import one_line
 from .files import atomic_write
 from .model import DMF
+from .stopping import EarlyStopping
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "kind", "model_config", "train_config", "split_config", "dataset", "state_dict")
@@ -38,6 +40,7 @@ def dataset_info(data: RatingData, fingerprint: str | None = None) -> dict[str, 
         "n_items": data.n_items,
         "n_ratings": data.n_ratings,
         "rating_scale": list(data.rating_scale),
+        "rating_step": data.rating_step,
         "fingerprint": fingerprint or dataset_fingerprint(data),
     }
 
@@ -120,6 +123,19 @@ def check_matches(checkpoint: dict[str, Any], data: RatingData, source: str = "c
         )
 
 
+def stored_step(checkpoint: dict[str, Any]) -> float:
+    """The rating scale's step the checkpoint was trained with; checkpoints from before steps were stored: 1."""
+    return float(checkpoint["dataset"].get("rating_step", 1.0))
+
+
+def stored_scale(checkpoint: dict[str, Any]) -> tuple[float, ...]:
+    """(low, high, step) of the data the checkpoint was trained on, to load its data with again; (low, high) for a
+    checkpoint from before steps were stored, whose data then gives the step as it did (1 on whole stars)."""
+    low, high = (float(end) for end in checkpoint["dataset"]["rating_scale"])
+    step = checkpoint["dataset"].get("rating_step")
+    return (low, high) if step is None else (low, high, float(step))
+
+
 def restore_model(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> DMF:
     model_config, train_config, _ = configs(checkpoint)
     info = checkpoint["dataset"]
@@ -130,6 +146,28 @@ def restore_model(checkpoint: dict[str, Any], device: str | torch.device = "cpu"
         rating_scale=tuple(info["rating_scale"]),
         discrete=checkpoint["kind"] == "dmf-d",
         learn_boundaries=train_config.quantizer.learn_boundaries,
+        rating_step=stored_step(checkpoint),
     )
     model.load_state_dict(checkpoint["state_dict"])
     return model.to(device).eval()
+
+
+def _cpu(state: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
+    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
+
+
+def progress_state(model: DMF, optimizer: torch.optim.Optimizer, history: list[dict[str, Any]],
+                   stopper: EarlyStopping, warm_up: EarlyStopping, quantizer_start: int | None) -> dict[str, Any]:
+    """Everything an interrupted run needs to go on as if it never stopped: this epoch's weights and optimizer state,
+    the history, the early-stopping rule's state with the best weights so far, and DMF-D's warm-up state."""
+    return {
+        "state_dict": _cpu(model.state_dict()),
+        "optimizer_state": optimizer.state_dict(),
+        "history": list(history),
+        "stopping": stopper.state(),
+        "best_state_dict": _cpu(stopper.best_state),
+        "best_epoch": stopper.best_epoch,
+        "warm_up": warm_up.state(),
+        "warm_state_dict": _cpu(warm_up.best_state),
+        "quantizer_start": quantizer_start,
+    }

@@ -14,19 +14,31 @@ from typing import Any
 
 from . import checkpoint as ckpt
 from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
-from .data import load_dataset
-from .data.download import download_ml1m
+from .data import RELEASES, load_dataset, parse_rating_scale
+from .data.download import NAMES, download_movielens
+from .derive import DataShape, derive
+from .device import pick_device
 from .errors import one_line
 from .files import write_json
 from .progress import ProgressBar
 from .reproduction.runner import add_parser as add_reproduce_parser
-from .runs import data_decided, evaluate_checkpoint, train_run
+from .runs import (
+    CHECKPOINT_FILE,
+    METRICS_FILE,
+    check_run,
+    data_decided,
+    evaluate_checkpoint,
+    interrupted_checkpoint,
+    resume_run,
+    train_run,
+)
 from .split import split_areas
 
 DEFAULTS_MODEL = ModelConfig()
 DEFAULTS_TRAIN = TrainConfig()
 DEFAULTS_SPLIT = SplitConfig()
 DEFAULTS_QUANT = QuantizerConfig()
+DEFAULT_OUT = "runs/latest"
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -55,13 +67,25 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _add_data_arg(parser: argparse.ArgumentParser) -> None:
+def _scale(text: str) -> tuple[float, ...]:
+    try:
+        return parse_rating_scale(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_data_arg(parser: argparse.ArgumentParser, default: str | None = "demo") -> None:
     parser.add_argument(
         "--data",
-        default="demo",
-        help="'demo' (built-in generated data, default), 'ml-1m' (downloaded copy or ../shared/data/ml-1m), "
-        "or a path to a MovieLens folder/zip, ratings.dat, u.data, or a CSV/TSV of user,item,rating",
+        default=default,
+        help="'demo' (built-in generated data, default), 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m' (downloaded copy, "
+        "$DMF_ML25M_DIR and the like, or ../shared/data/<name>), "
+        "or a path to a MovieLens folder/zip, ratings.dat, u.data, or a CSV/TSV of user,item,rating"
+        + ("; with --resume, the checkpoint's data by default" if default is None else ""),
     )
+    parser.add_argument("--rating-scale", type=_scale, default=None, metavar="LOW:HIGH[:STEP]",
+                        help="the ratings' scale, e.g. 1:10 or 0.5:5:0.5 (default: read from the data; for a "
+                        "checkpoint, the scale it was trained with)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train DMF or DMF-D and write metrics.json + checkpoint.pt",
                            description="Train a model, score it per area on the test ratings, write DIR/metrics.json "
                            "and DIR/checkpoint.pt. A progress bar goes to stderr.")
-    _add_data_arg(train)
+    _add_data_arg(train, default=None)
     train.add_argument("--model", choices=["dmf", "dmf-d"], default="dmf",
                        help="dmf: continuous cosine model; dmf-d: with the learned sigmoid quantizer (default dmf)")
     train.add_argument("--preset", choices=["default", "authors"], default="default",
@@ -90,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
     train.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     train.add_argument("--max-seconds", type=float, help="stop training after this many seconds (time budget)")
-    train.add_argument("--out", default="runs/latest", help="output folder (default runs/latest)")
+    train.add_argument("--out", help=f"output folder (default {DEFAULT_OUT}; with --resume, the checkpoint's folder). "
+                       "A checkpoint is written there after every epoch, so a crashed run can be resumed")
     train.add_argument("--hidden", type=_hidden, help=f"layer sizes per branch, e.g. 512,256 (default "
                        f"{','.join(map(str, DEFAULTS_MODEL.hidden))}); the last is the latent dimension")
     train.add_argument("--activation", choices=["relu", "tanh", "elu", "sigmoid", "selu", "gelu"])
@@ -117,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "improving, then from its best weights")
     train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
                        f"{DEFAULTS_QUANT.gamma2})")
-    train.add_argument("--resume", help="continue training from this checkpoint.pt")
+    train.add_argument("--resume", metavar="RUN", help="continue a run from its folder or checkpoint.pt: an interrupted "
+                       "one where it stopped, a finished one for more epochs. Its settings and split come from the "
+                       "checkpoint; only --epochs, --max-seconds and --device may change, and --data must be the "
+                       "same ratings (checked by fingerprint)")
+    train.add_argument("--check", action="store_true", help="check every setting against the data (and the device) "
+                       "and print what the data decides, without training")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate = sub.add_parser("evaluate", help="re-score a checkpoint per area",
@@ -134,10 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--new-items", type=_fraction, default=DEFAULTS_SPLIT.new_item_frac)
     info.add_argument("--seed", type=int, default=0)
 
-    download = sub.add_parser("download", help="download MovieLens-1M from GroupLens (checksum-verified) into data/")
+    download = sub.add_parser("download", help="download a MovieLens release from GroupLens (checksum-verified) "
+                              "into data/<name>")
+    download.add_argument("--dataset", choices=NAMES, default="ml-1m", help="which release (default: ml-1m)")
     download.add_argument("--data-dir", default=None, help="target folder (default: the project's data/)")
-    download.add_argument("--force", action="store_true", help="download again even if data/ml-1m exists")
-    download.add_argument("--url", default=None, help="a mirror of ml-1m.zip (the checksums still apply)")
+    download.add_argument("--force", action="store_true", help="download again even if data/<name> exists")
+    download.add_argument("--url", default=None, help="a mirror of the zip (the checksums still apply)")
 
     add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
     return parser
@@ -212,38 +244,91 @@ def format_areas(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    split_config, model_config, train_config = _configs_from_args(args)
-    resume = ckpt.load(args.resume) if args.resume else None
-    data = load_dataset(args.data)
-    if resume is not None:
-        ckpt.check_matches(resume, data, args.resume)
-    bar = None if args.quiet else ProgressBar(train_config.epochs)
-    metrics, result = train_run(
-        data,
-        split_config,
-        model_config,
-        train_config,
-        args.out,
-        on_step=bar.step if bar else None,
-        on_epoch=bar.epoch_done if bar else None,
-        resume=resume,
-    )
+def _checkpoint_path(run: str) -> Path:
+    path = Path(run)
+    return path / CHECKPOINT_FILE if path.is_dir() else path
+
+
+def _data_of(checkpoint: dict[str, Any], given: str | None) -> str:
+    """--data for a resumed run: as given, else the built-in data the checkpoint names."""
+    if given:
+        return given
+    name = str(checkpoint["dataset"]["name"])
+    if name == "demo" or name in RELEASES:
+        return name
+    if name.startswith("demo-"):  # demo:UxIxR is named demo-UxIxR
+        return "demo:" + name.removeprefix("demo-")
+    raise ValueError(f"the checkpoint was trained on {name!r}: give its ratings with --data")
+
+
+def _refuse_interrupted(out: Path) -> None:
+    """A folder holding an interrupted run is not silently overwritten: the user is offered to resume it."""
+    checkpoint = interrupted_checkpoint(out)
+    if checkpoint is not None:
+        done, cap = len(checkpoint["history"]), checkpoint["train_config"]["epochs"]
+        raise ValueError(f"{out} holds an interrupted run ({done} of {cap} epochs done): resume it with "
+                         f"`python -m dmf_core train --resume {out}`, or choose another --out")
+
+
+def _report(metrics: dict[str, Any], data: Any, out: Path, result: Any) -> int:
     print(f"{metrics['model']} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
           f"on {metrics['device']} ({metrics['stop_reason']}); best validation RMSE {metrics['val_rmse']:.4f}")
     if data_decided(metrics):
         print(data_decided(metrics))
     print(format_areas(metrics))
-    print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'checkpoint.pt'}")
+    print(f"wrote {out / METRICS_FILE} and {out / CHECKPOINT_FILE}")
     if result.stop_reason == "diverged":
         print(f"error: {result.message}", file=sys.stderr)
         return 1
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        return _resume(args)
+    split_config, model_config, train_config = _configs_from_args(args)
+    out = Path(args.out or DEFAULT_OUT)
+    _refuse_interrupted(out)
+    data = load_dataset(args.data or "demo", rating_scale=args.rating_scale)
+    split = check_run(data, split_config, model_config, train_config)
+    if args.check:
+        as_trained, derived = derive(train_config, DataShape.of(split))
+        decided = "; ".join(f"{name} = {getattr(as_trained, name)} ({rule})" for name, rule in derived.items())
+        print(f"settings OK for {data.name} ({data.n_ratings:,} ratings) on {pick_device(train_config.device)}"
+              + (f"; derived from the data: {decided}" if decided else ""))
+        return 0
+    bar = None if args.quiet else ProgressBar(train_config.epochs)
+    metrics, result = train_run(data, split_config, model_config, train_config, out,
+                                on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None)
+    return _report(metrics, data, out, result)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    path = _checkpoint_path(args.resume)
+    checkpoint = ckpt.load(path)
+    data = load_dataset(_data_of(checkpoint, args.data),
+                        rating_scale=args.rating_scale or ckpt.stored_scale(checkpoint))
+    out = Path(args.out) if args.out else path.parent
+    epochs = args.epochs or checkpoint["train_config"]["epochs"]
+    state = "interrupted" if checkpoint.get("in_progress") else "finished"
+    print(f"resuming the {state} run {path} after epoch {len(checkpoint['history'])} of {epochs}: its settings and "
+          "split come from the checkpoint", file=sys.stderr)
+    if args.check:
+        ckpt.check_matches(checkpoint, data, str(path))
+        print(f"settings OK: {path} matches {data.name} ({data.n_ratings:,} ratings)")
+        return 0
+    bar = None if args.quiet else ProgressBar(epochs)
+    if bar is not None:
+        bar.epoch = len(checkpoint["history"]) + 1
+    metrics, result = resume_run(checkpoint, data, out, epochs=args.epochs, max_seconds=args.max_seconds,
+                                 device=args.device, on_step=bar.step if bar else None,
+                                 on_epoch=bar.epoch_done if bar else None)
+    return _report(metrics, data, out, result)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     checkpoint = ckpt.load(args.checkpoint)
-    data = load_dataset(args.data)
+    data = load_dataset(args.data, rating_scale=args.rating_scale or ckpt.stored_scale(checkpoint))
     metrics = evaluate_checkpoint(checkpoint, data, args.device)
     if args.out:
         write_json(metrics, Path(args.out))
@@ -254,18 +339,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    data = load_dataset(args.data)
+    data = load_dataset(args.data, rating_scale=args.rating_scale)
     split = split_areas(data, SplitConfig(new_user_frac=args.new_users, new_item_frac=args.new_items, seed=args.seed))
     print(json.dumps({"dataset": data.summary(), "counts": split.counts()}, indent=1))
     return 0
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    bar = ProgressBar(what="downloading ml-1m.zip")
+    bar = ProgressBar(what=f"downloading {args.dataset}.zip")
     kwargs = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
-    folder = download_ml1m(progress=bar.transfer, url=args.url, force=args.force, **kwargs)
+    folder = download_movielens(args.dataset, progress=bar.transfer, url=args.url, force=args.force, **kwargs)
     bar.close()
-    print(f"MovieLens-1M ready in {folder}")
+    print(f"MovieLens-{args.dataset.removeprefix('ml-').upper()} ready in {folder}")
     return 0
 
 

@@ -6,13 +6,36 @@ the app expose. `authors_preset()` gives the settings of the authors' public Ten
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
 InputEncoding = Literal["rating", "centered+implicit"]
 LambdaSchedule = Literal["exp", "step"]
 Output = Literal["cosine", "bias+cosine"]
+
+MAX_HIDDEN = 16384  # wider layers would not fit a workstation's memory on ML-1M-sized data (3.7k items × width)
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take this range
+
+
+def check_numbers(config: Any) -> None:
+    """Every numeric setting must be a real, finite number of the right kind: a one-line message names the field.
+    Run first by each config's `validate`, so the range checks after it compare numbers, never NaN or text."""
+    for spec in fields(config):
+        default = spec.default if spec.default is not MISSING else None
+        value = getattr(config, spec.name)
+        if value is None or isinstance(default, bool) or not isinstance(default, (int, float)):
+            if spec.name in ("max_seconds", "warmup_epochs", "block_users", "block_items") and value is not None:
+                default = 0.0 if spec.name == "max_seconds" else 0
+            else:
+                continue
+        whole = isinstance(default, int)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
+            kind = "a whole number" if whole else "a number"
+            raise ValueError(f"{spec.name.replace('_', ' ')} must be {kind}, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{spec.name.replace('_', ' ')} must be a finite number, got {value}")
 
 
 @dataclass(frozen=True)
@@ -26,12 +49,20 @@ class SplitConfig:
     seed: int = 0
 
     def validate(self) -> None:
+        check_numbers(self)
         for name in ("new_user_frac", "new_item_frac", "val_frac", "test_frac"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value}")
+        # Models are selected on validation ratings and reported on test ratings: neither share may be empty.
+        if self.val_frac <= 0:
+            raise ValueError("the validation share must be > 0: the model is selected on validation ratings")
+        if self.test_frac <= 0:
+            raise ValueError("the test share must be > 0: results are measured on test ratings")
         if self.val_frac + self.test_frac >= 1.0:
             raise ValueError("val_frac + test_frac must leave some ratings observed")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be in 0..{MAX_SEED}, got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -56,10 +87,13 @@ class ModelConfig:
     output: Output = "bias+cosine"
 
     def validate(self) -> None:
+        check_numbers(self)
         if self.output not in ("cosine", "bias+cosine"):
             raise ValueError(f"output must be 'cosine' or 'bias+cosine', got {self.output!r}")
-        if not self.hidden or any(h < 1 for h in self.hidden):
+        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
+        if max(self.hidden) > MAX_HIDDEN:
+            raise ValueError(f"hidden sizes must be at most {MAX_HIDDEN}, got {max(self.hidden)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -86,6 +120,7 @@ class QuantizerConfig:
     warmup_epochs: int | None = None
 
     def validate(self) -> None:
+        check_numbers(self)
         if self.lambda_start <= 0:
             raise ValueError(f"lambda_start must be > 0, got {self.lambda_start}")
         if self.lambda_growth < 1:
@@ -126,6 +161,7 @@ class TrainConfig:
     quantizer: QuantizerConfig = field(default_factory=QuantizerConfig)
 
     def validate(self) -> None:
+        check_numbers(self)
         if self.model not in ("dmf", "dmf-d"):
             raise ValueError(f"model must be 'dmf' or 'dmf-d', got {self.model!r}")
         if self.epochs < 1:
@@ -146,6 +182,10 @@ class TrainConfig:
             raise ValueError(f"patience must be >= 0, got {self.patience}")
         if self.max_seconds is not None and self.max_seconds <= 0:
             raise ValueError(f"max_seconds must be > 0, got {self.max_seconds}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be in 0..{MAX_SEED}, got {self.seed}")
+        if not isinstance(self.device, str) or not self.device:
+            raise ValueError(f"device must be a name like auto, cpu, cuda or cuda:0, got {self.device!r}")
         self.quantizer.validate()
 
 

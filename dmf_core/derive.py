@@ -13,20 +13,32 @@ Cutting the seen users into k_u chunks and the seen items into k_i chunks makes 
   the patience in epochs mean the same number of steps *and* the same passes over the ratings at 100k and 25M.
 
 The rule: k = CHUNKS_PER_SIDE on both sides; blocks are ceil(seen / k) rows (train.py evens the chunks out). A
-block's size needs no memory cap: EmbeddingBag's backward with per-entry weights does not keep a hidden-sized
-vector per entry (2M entries into 512 units: 0.44 GiB peak above the inputs, the size of the weight gradient).
+block's size needs no memory cap: the first layer's backward (model._SparseLinear) keeps no hidden-sized vector per
+entry, only the weight gradient's size (2M entries into 512 units: 0.44 GiB peak above the inputs), and a block's
+cosines are one product U·Vᵀ only while it stays under 16M cells (train._block_cosines).
 Explicit sizes (flags, the form, presets) always win; `derive` records which values were derived and why.
 
-Measured (seed 0, default split, 2-core CPU, bias+cosine output with input dropout 0.25, area I/II/III/IV test
-RMSE; see benchmarks/bench_defaults.py for the full table):
-- demo data, k = 6 (225 × 150 blocks): 0.838 / 0.921 / 0.922 / 0.931, against the biases' 0.930 / 0.987 / 0.975 /
-  0.952. 768 × 768 blocks (k = 2 × 2, 4 steps an epoch): 0.988 / 1.035 / 1.051 / 1.044 with the paper's output.
-- ML-1M, k = 6 (906 × 556 blocks, close to the old 768 × 768 there), seed 0: 0.845 / 0.854 / 0.850 / 0.895
-  (the paper: 0.850 / 0.883 / 0.864 / 0.904); the biases: 0.909 / 0.906 / 0.909 / 0.938.
-- k on validation only (benchmarks/bench_choices.py blocks, demo, seeds 0-1, mean validation RMSE of areas
-  I/II/III/IV at the selected epoch): k = 4: 0.829 / 0.881 / 0.872 / 0.929; k = 6: 0.827 / 0.887 / 0.896 / 0.920;
-  k = 9: 0.828 / 0.900 / 0.905 / 0.961 (and twice the epoch time). k = 6 is best on area I, the selection
-  criterion; k = 4 reads new users and items a little better on this data. Not yet compared on ML-1M.
+Why k = 5 (it was 6 until the CPU-speed work of issue 10; chosen on validation RMSE only, area I first, as the model
+is selected on it):
+- ML-1M, seed 0, 2-core CPU (benchmarks/bench_choices.py blocks-ml1m and the runs behind issue 10), validation RMSE
+  of area I at convergence (patience 6) with no new rows: k = 4: 0.8369, k = 5: 0.8369, k = 6: 0.8378 (k = 3:
+  0.8374); with 10% new users and items, areas I/II/III/IV: k = 4: 0.8443 / 0.8456 / 0.8481 / 0.8708, k = 5:
+  0.8438 / 0.8490 / 0.8492 / 0.8749, k = 6: 0.8442 / 0.8475 / 0.8474 / 0.8689.
+- Per second of training (no new rows): an epoch costs about (2k lookups per input entry) 1.9 / 2.8 / 3.7 / 4.4 s at
+  k = 3 / 4 / 5 / 6, and progress per epoch grows with the steps (k²); validation RMSE after two epochs: k = 5:
+  0.8532 at 7.6 s, k = 6: 0.8533 at 9.4 s; k = 4 needs three epochs for 0.8505 (8.7 s); k = 3 five for 0.8537
+  (9.9 s); k = 8 two for 0.8491 (12.7 s).
+- Demo data (bench_choices.py blocks, seeds 0-1, mean validation RMSE of areas I/II/III/IV at the selected
+  epoch): k = 4: 0.8272 / 0.8864 / 0.8816 / 0.9320; k = 5: 0.8250 / 0.8825 / 0.8861 / 0.9312; k = 6: 0.8272 /
+  0.8832 / 0.8903 / 0.9274; k = 9: 0.8294 / 0.8937 / 0.8869 / 0.9094.
+k = 5 is best or tied on area I everywhere and reaches a given validation RMSE soonest on ML-1M; the areas of new
+rows move by a few thousandths either way, in both directions (one seed on ML-1M: within its noise).
+
+Test RMSE with k = 6 (seed 0, default split, bias+cosine output with input dropout 0.25, area I/II/III/IV; see
+benchmarks/bench_defaults.py for the full table): demo data (225 × 150 blocks): 0.838 / 0.921 / 0.922 / 0.931,
+against the biases' 0.930 / 0.987 / 0.975 / 0.952; 768 × 768 blocks (k = 2 × 2, 4 steps an epoch) gave 0.988 /
+1.035 / 1.051 / 1.044 with the paper's output. ML-1M (906 × 556 blocks): 0.845 / 0.854 / 0.850 / 0.895 (the
+paper: 0.850 / 0.883 / 0.864 / 0.904); the biases: 0.909 / 0.906 / 0.909 / 0.938.
 """
 
 from __future__ import annotations
@@ -37,7 +49,7 @@ from dataclasses import dataclass, replace
 from .config import TrainConfig
 from .split import AreaSplit
 
-CHUNKS_PER_SIDE = 6
+CHUNKS_PER_SIDE = 5
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,10 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def describe_device(device: torch.device) -> str:
+    """A line for people: the GPU's name and memory, or the CPU's thread count."""
     if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
+        memory = torch.cuda.get_device_properties(device).total_memory / 2**30
+        return f"cuda ({torch.cuda.get_device_name(device)}, {memory:.0f} GiB)"
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return device.type

@@ -24,13 +24,11 @@ class SparseBatch:
     bags: torch.Tensor  # long, row position within the batch
     n_bags: int
 
-    def without_columns(self, excluded: torch.Tensor) -> SparseBatch:
-        """Drop entries whose column is flagged in `excluded` (bool per column): used to hide a block's targets."""
-        return self.keep(~excluded[self.indices])
-
     def keep(self, selected: torch.Tensor) -> SparseBatch:
         """Only the entries flagged in `selected` (bool per entry); bags keep their positions."""
-        return SparseBatch(self.indices[selected], self.values[selected], self.bags[selected], self.n_bags)
+        positions = selected.nonzero().squeeze(1)  # found once for the three arrays
+        return SparseBatch(self.indices.index_select(0, positions), self.values.index_select(0, positions),
+                           self.bags.index_select(0, positions), self.n_bags)
 
     def counts(self) -> torch.Tensor:
         return torch.bincount(self.bags, minlength=self.n_bags)

@@ -28,9 +28,11 @@ def accuracy(pred: np.ndarray, true: np.ndarray) -> float:
     return float(np.mean(np.isclose(pred, true)))
 
 
-def round_to_scale(pred: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
-    """DMF + rounding: the baseline quantizer with fixed uniform boundaries."""
-    return np.clip(np.rint(pred), scale[0], scale[1])
+def round_to_scale(pred: np.ndarray, scale: tuple[float, float], step: float = 1.0) -> np.ndarray:
+    """DMF + rounding: the baseline quantizer with fixed uniform boundaries, to the nearest level low + k·step."""
+    low, high = scale
+    levels = low + np.rint((np.asarray(pred, np.float64) - low) / step) * step
+    return np.clip(levels, low, high).astype(np.asarray(pred).dtype, copy=False)
 
 
 def per_area(
@@ -61,9 +63,12 @@ def overall(pred: np.ndarray, true: np.ndarray, discrete: bool = False) -> dict[
     return row
 
 
-def score(pred: np.ndarray, true: np.ndarray, area: np.ndarray, scale: tuple[float, float]) -> dict[str, Any]:
-    """The shape of every result's scores: per area and overall, as predicted and rounded to the rating scale."""
-    rounded = round_to_scale(pred, scale)
+def score(
+    pred: np.ndarray, true: np.ndarray, area: np.ndarray, scale: tuple[float, float], step: float = 1.0
+) -> dict[str, Any]:
+    """The shape of every result's scores: per area and overall, as predicted and rounded to the rating scale's
+    levels (`step` apart)."""
+    rounded = round_to_scale(pred, scale, step)
     return {
         "areas": per_area(pred, true, area),
         "overall": overall(pred, true) if len(true) else None,
@@ -79,7 +84,7 @@ def baseline_scores(data: RatingData, split: AreaSplit, biases: Biases | None = 
     selected = split.role == role
     pred = np.clip(biases.predict(data.users[selected], data.items[selected]), *data.rating_scale)
     return {"model": "global mean + biases",
-            **score(pred, data.ratings[selected], split.area[selected], data.rating_scale)}
+            **score(pred, data.ratings[selected], split.area[selected], data.rating_scale, data.rating_step)}
 
 
 def evaluate(
@@ -96,7 +101,7 @@ def evaluate(
     users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
     area = split.area[selected]
     pred = predictor.continuous(users, items)
-    result = score(pred, true, area, data.rating_scale)
+    result = score(pred, true, area, data.rating_scale, data.rating_step)
     if model.discrete:
         hard = predictor.discrete(pred)
         result["discrete"] = per_area(hard, true, area, discrete=True)

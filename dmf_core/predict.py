@@ -32,9 +32,12 @@ class Predictor:
         return cls(model, users, items)
 
     @torch.no_grad()
-    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None) -> np.ndarray:
         out = np.empty(len(users), dtype=np.float32)
         device = self.user_factors.device
+        # On CPU, small chunks keep the gathered factor rows in cache: 4096 pairs score ML-1M's 50k validation
+        # ratings 3x faster than 262,144 (whose 268 MB temporaries are fresh memory, page-faulted in every call).
+        chunk = chunk or (1 << 12 if device.type == "cpu" else 1 << 18)
         for start in range(0, len(users), chunk):
             u = torch.as_tensor(users[start : start + chunk], device=device)
             i = torch.as_tensor(items[start : start + chunk], device=device)

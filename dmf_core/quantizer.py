@@ -1,14 +1,16 @@
 """DMF-D's quantizers: the hard Q_b (eq. 3) and its smooth relaxation G_{λ,b} (eq. 4), plus the λ schedule.
 
-For levels I_1 < … < I_d spaced Δ apart, x falls in cell v when I_v <= x < I_{v+1} (the last cell is closed);
-inside it the output is I_v + Δ·H(x - b_v) (hard) or I_v + Δ·σ(λ(x - b_v)) (smooth). As in the authors' code the
-cells are fixed, so a learned boundary b_v moves the switch point inside its own cell.
+For levels I_1 < … < I_d spaced Δ apart (the rating scale's step: 1 for whole stars, 0.5 for half stars), x falls
+in cell v when I_v <= x < I_{v+1} (the last cell is closed); inside it the output is I_v + Δ·H(x - b_v) (hard) or
+I_v + Δ·σ(λ(x - b_v)) (smooth). As in the authors' code the cells are fixed, so a learned boundary b_v moves the
+switch point inside its own cell.
 `torch.sigmoid` saturates cleanly, so λ = 1e30 gives exact 0/1 with no overflow or NaN.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -17,9 +19,21 @@ from .config import QuantizerConfig
 
 
 def rating_levels(scale: tuple[float, float], step: float = 1.0) -> list[float]:
+    """I_1 < … < I_d: low, low + step, …, high (1..5 in whole stars, 0.5..5 in half stars: 10 levels)."""
     low, high = scale
     count = int(round((high - low) / step)) + 1
-    return [low + step * v for v in range(count)]
+    return [round(low + step * v, 10) for v in range(count)]  # 0.1 + 0.1·2 is 0.30000000000000004 otherwise
+
+
+def uniform_boundaries(scale: tuple[float, float], step: float = 1.0) -> list[float]:
+    """b̃: the midpoints between consecutive rating levels (the quantizer's starting point and its penalty's centre)."""
+    levels = rating_levels(scale, step)
+    return [(a + b) / 2 for a, b in zip(levels[:-1], levels[1:], strict=True)]
+
+
+def scale_step(scale: tuple[float, float], boundaries: Sequence[float]) -> float:
+    """The step of a quantizer with these boundaries on this scale: one boundary per gap between levels."""
+    return (scale[1] - scale[0]) / max(1, len(boundaries))
 
 
 def _cell(x: torch.Tensor, low: float, step: float, n_levels: int) -> torch.Tensor:
@@ -43,8 +57,7 @@ class Quantizer(nn.Module):
 
     def __init__(self, scale: tuple[float, float], learn_boundaries: bool = True, step: float = 1.0):
         super().__init__()
-        levels = rating_levels(scale, step)
-        uniform = torch.tensor([(a + b) / 2 for a, b in zip(levels[:-1], levels[1:], strict=False)], dtype=torch.float32)
+        uniform = torch.tensor(uniform_boundaries(scale, step), dtype=torch.float32)
         self.low = float(scale[0])
         self.step = float(step)
         self.register_buffer("uniform", uniform.clone())

@@ -27,7 +27,7 @@ from .inputs import MatrixInputs
 from .metrics import baseline_scores, evaluate
 from .model import DMF
 from .predict import Predictor
-from .split import AreaSplit, split_areas
+from .split import OBSERVED, VAL, AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
 
 METRICS_FILE = "metrics.json"
@@ -128,6 +128,25 @@ def result_metrics(result: TrainResult, data: RatingData, split: AreaSplit, mode
     )
 
 
+def check_run(data: RatingData, split_config: SplitConfig, model_config: ModelConfig,
+              train_config: TrainConfig) -> AreaSplit:
+    """Every setting checked before anything trains, each failure a one-line ValueError: the configs, the device
+    (and its index), and what the split leaves to train, select and test on. Returns the split."""
+    for config in (split_config, model_config, train_config):
+        config.validate()
+    pick_device(train_config.device)
+    split = split_areas(data, split_config)
+    shape = DataShape.of(split)
+    if shape.seen_users < 2 or shape.seen_items < 2:
+        raise ValueError(f"the split leaves {shape.seen_users} seen users and {shape.seen_items} seen items to train "
+                         "on (at least 2 of each): hold out fewer new users or items")
+    if not (split.role == OBSERVED).any():
+        raise ValueError("the split leaves no observed ratings to train on: lower the validation and test shares")
+    if not (split.role == VAL).any():
+        raise ValueError("the split leaves no validation ratings to select the model on: raise the validation share")
+    return split
+
+
 def train_run(
     data: RatingData,
     split_config: SplitConfig,
@@ -142,12 +161,14 @@ def train_run(
 ) -> tuple[dict[str, Any], TrainResult]:
     """Split, train and score; with `out_dir`, a checkpoint after every epoch (`in_progress`, for an exact resume)
     and, at the end, the final checkpoint (the selected weights) and metrics.json."""
-    split = split_areas(data, split_config)
+    split = check_run(data, split_config, model_config, train_config)
     as_trained, _ = derive(train_config, DataShape.of(split))  # what fit() trains with: derived settings filled in
     dataset = ckpt.dataset_info(data)  # the fingerprint once, not every epoch
     on_checkpoint = None
     if out_dir is not None:
         path = Path(out_dir) / CHECKPOINT_FILE
+        # An older metrics.json in the folder no longer describes the run being written.
+        (Path(out_dir) / METRICS_FILE).unlink(missing_ok=True)
 
         def on_checkpoint(progress: dict[str, Any]) -> None:
             ckpt.save(ckpt.make_checkpoint(

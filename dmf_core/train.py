@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import checkpoint as ckpt
 from .biases import Biases, fit_biases
 from .calibration import calibrate
 from .config import ModelConfig, TrainConfig
@@ -39,7 +40,8 @@ from .stopping import EarlyStopping
 
 StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
 EpochCallback = Callable[[dict[str, Any]], None]
-# Called after every finished epoch with what a resumed run needs (`progress_state`); runs.train_run writes it.
+# Called after every finished epoch with what a resumed run needs (`checkpoint.progress_state`); runs.train_run
+# writes it.
 CheckpointCallback = Callable[[dict[str, Any]], None]
 # Extra per-epoch measurement (benchmarks track test RMSE over time with it); its time is not counted as training.
 Monitor = Callable[[DMF, MatrixInputs], dict[str, Any]]
@@ -84,6 +86,7 @@ def build_model(data: RatingData, model_config: ModelConfig, train_config: Train
         rating_scale=data.rating_scale,
         discrete=train_config.model == "dmf-d",
         learn_boundaries=train_config.quantizer.learn_boundaries,
+        rating_step=data.rating_step,
     )
 
 
@@ -235,6 +238,10 @@ def fit(
             break
         predictor = Predictor.build(model, inputs)
         val_continuous = predictor.continuous(val_data[0], val_data[1])
+        if not np.isfinite(val_continuous).all():  # finite losses, but weights that overflowed (a huge lr, say)
+            stop_reason = "diverged"
+            message = f"training diverged at epoch {epoch + 1}: the outputs are not finite; try a lower learning rate"
+            break
         # DMF-D is selected on what it is for: its hard-quantized output.
         val_pred = predictor.discrete(val_continuous) if model.discrete else val_continuous
         val_areas = per_area(val_pred, val_data[2], val_area)
@@ -282,14 +289,14 @@ def fit(
         if interrupted:
             break
         if on_checkpoint is not None:
-            on_checkpoint(progress_state(model, optimizer, history, stopper, warm_up, quantizer_start))
+            on_checkpoint(ckpt.progress_state(model, optimizer, history, stopper, warm_up, quantizer_start))
         if stopper.should_stop:
             stop_reason = "early_stopping"
             message = f"no better validation RMSE for {train_config.patience} epochs"
             break
 
-    if not history and stop_reason == "diverged":
-        raise TrainingDiverged(message)
+    if stop_reason == "diverged" and stopper.best_state is None:
+        raise TrainingDiverged(message)  # no epoch worth keeping (none yet, or only DMF-D's warm-up)
     stopper.restore(model)
     model.eval()
     # The selected model's factors, embedded once: the calibration and the run's test scores both read them (the
@@ -315,25 +322,31 @@ def fit(
     )
 
 
-def _cpu(state: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
-    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
+# A block's cosines as one product U·Vᵀ when at least 1 cell in DENSE_BLOCK_DENSITY is a target (and the product
+# stays under DENSE_BLOCK_CELLS cells): on ML-1M (3.5% of a block's cells are targets) that is 2.2× cheaper, forward and
+# backward, than gathering two factor rows per target (22k × 256 floats each, beyond the cache); at 1% it is 1.5×
+# dearer (1 CPU thread, benchmarks/profile_epoch.py). Sparser blocks (ML-25M: 0.3%) keep the gather.
+DENSE_BLOCK_DENSITY = 64
+DENSE_BLOCK_CELLS = 1 << 24
 
 
-def progress_state(model: DMF, optimizer: torch.optim.Optimizer, history: list[dict[str, Any]],
-                   stopper: EarlyStopping, warm_up: EarlyStopping, quantizer_start: int | None) -> dict[str, Any]:
-    """Everything an interrupted run needs to go on as if it never stopped: this epoch's weights and optimizer state,
-    the history, the early-stopping rule's state with the best weights so far, and DMF-D's warm-up state."""
-    return {
-        "state_dict": _cpu(model.state_dict()),
-        "optimizer_state": optimizer.state_dict(),
-        "history": list(history),
-        "stopping": stopper.state(),
-        "best_state_dict": _cpu(stopper.best_state),
-        "best_epoch": stopper.best_epoch,
-        "warm_up": warm_up.state(),
-        "warm_state_dict": _cpu(warm_up.best_state),
-        "quantizer_start": quantizer_start,
-    }
+def _block_cosines(user_factors: torch.Tensor, item_factors: torch.Tensor, rows: torch.Tensor,
+                   cols: torch.Tensor) -> torch.Tensor:
+    """cos(U_rows[k], V_cols[k]) for each target k of a block (the factors are unit vectors)."""
+    cells = len(user_factors) * len(item_factors)
+    if cells <= DENSE_BLOCK_CELLS and len(rows) * DENSE_BLOCK_DENSITY >= cells:
+        return (user_factors @ item_factors.T).flatten()[rows * len(item_factors) + cols]
+    return (user_factors[rows] * item_factors[cols]).sum(-1)
+
+
+def _kept(batch: SparseBatch, hidden: torch.Tensor | None, dropout: float) -> SparseBatch:
+    """A step's input entries: all but the `hidden` ones (the block's own targets), each kept with probability
+    1 - `dropout` (input dropout); selected in one pass."""
+    keep = None if hidden is None else ~hidden
+    if dropout > 0:
+        drawn = torch.rand(len(batch.indices), device=batch.indices.device) >= dropout
+        keep = drawn if keep is None else keep & drawn
+    return batch if keep is None else batch.keep(keep)
 
 
 def _train_step(
@@ -359,16 +372,12 @@ def _train_step(
     target_cols = item_position[user_batch.indices[target_sel]]
     targets = user_batch.values[target_sel]
 
-    user_in, item_in = user_batch, item_batch
-    if config.mask_targets:
-        user_in = user_batch.without_columns(in_block_item)
-        item_in = item_batch.without_columns(in_block_user)
-    if config.input_dropout > 0:
-        user_in = user_in.keep(torch.rand(len(user_in.indices), device=device) >= config.input_dropout)
-        item_in = item_in.keep(torch.rand(len(item_in.indices), device=device) >= config.input_dropout)
+    user_in = _kept(user_batch, target_sel if config.mask_targets else None, config.input_dropout)
+    item_in = _kept(item_batch, in_block_user[item_batch.indices] if config.mask_targets else None,
+                    config.input_dropout)
     user_factors = model.embed_users(user_in)
     item_factors = model.embed_items(item_in)
-    cosine = (user_factors[target_rows] * item_factors[target_cols]).sum(-1)
+    cosine = _block_cosines(user_factors, item_factors, target_rows, target_cols)
     predicted = model.rating(cosine, user_chunk[target_rows], item_chunk[target_cols])
     true = unscale_ratings(targets, model.rating_scale)
     half = (model.rating_scale[1] - model.rating_scale[0]) / 2

@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from dmf_core.config import SplitConfig
-from dmf_core.data import find_ml1m, load_upload
+from dmf_core.data import find_ml1m, load_upload, parse_rating_scale
 from dmf_core.data.download import download_ml1m
+from dmf_core.data.ratings import scale_label
 from dmf_core.errors import one_line
 from dmf_core.split import AREAS
 from studio import cache, plots, state, stats, ui
@@ -48,12 +49,17 @@ def use(ref: state.DatasetRef) -> bool:
     return True
 
 
-def save_upload(name: str, payload: bytes) -> state.DatasetRef:
-    """Check the upload parses, then keep it under data/uploads/<digest>/ so runs trained on it can be reopened."""
-    load_upload(name, payload)  # raises DataError with a one-line reason; nothing is written for a bad file
+def save_upload(name: str, payload: bytes, scale_text: str = "") -> state.DatasetRef:
+    """Check the upload parses, then keep it under data/uploads/<digest>/ so runs trained on it can be reopened;
+    a scale given by hand is kept beside it (`cache.upload_scale`)."""
+    scale = parse_rating_scale(scale_text) if scale_text.strip() else None  # ValueError: one line
+    load_upload(name, payload, scale)  # raises DataError with a one-line reason; nothing is written for a bad file
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name) or "upload"
-    folder = state.upload_dir() / hashlib.sha256(payload).hexdigest()[:16]
+    digest = hashlib.sha256(payload + (f"\0{scale_text.strip()}".encode() if scale else b""))
+    folder = state.upload_dir() / digest.hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
+    if scale:
+        (folder / cache.UPLOAD_SCALE_FILE).write_text(scale_text.strip())
     target = folder / safe
     if not target.exists():
         target.write_bytes(payload)
@@ -104,9 +110,12 @@ else:
     upload = st.file_uploader("Ratings file", type=["zip", "dat", "data", "csv", "tsv", "txt"], key="data-upload",
                               help="ml-1m.zip, ratings.dat (UserID::MovieID::Rating::Timestamp), u.data "
                               "(tab-separated) or a CSV/TSV with user, item and rating columns.")
+    scale_text = st.text_input("Rating scale (optional)", key="data-upload-scale", placeholder="e.g. 1:10 or 0.5:5:0.5",
+                               help="LOW:HIGH or LOW:HIGH:STEP. Empty: read from the data (whole stars 1..5, half "
+                               "stars 0.5..5 or 1..10 when the ratings fit one, else their own min..max and step).")
     if upload is not None and st.button(f"Use {upload.name}", key="data-use-upload", type="primary"):
         try:
-            ref = save_upload(upload.name, upload.getvalue())
+            ref = save_upload(upload.name, upload.getvalue(), scale_text)
         except (ValueError, OSError) as error:
             st.session_state[state.DATA_MESSAGE] = ("error", f"Could not read {upload.name}: {one_line(error)}")
         else:
@@ -127,11 +136,13 @@ except (ValueError, OSError) as error:
 
 st.subheader(f"2. What the matrix looks like: {ref.label}")
 overview = cache.overview(ref)
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("users (rows)", f"{data.n_users:,}")
 cols[1].metric("items (columns)", f"{data.n_items:,}")
 cols[2].metric("ratings", f"{data.n_ratings:,}")
 cols[3].metric("sparsity", f"{1 - data.density:.2%}", help=f"density {data.density:.3%}: share of cells rated")
+cols[4].metric("rating scale", f"{data.rating_scale[0]:g}–{data.rating_scale[1]:g}",
+               help=f"{scale_label(data.rating_scale, data.rating_step)}: the levels DMF-D and rounding use")
 cols = st.columns(3)
 cols[0].plotly_chart(plots.rating_histogram(overview.rating_values, overview.rating_counts), width="stretch",
                      key="data-hist")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pandas as pd
 import streamlit as st
 
 from dmf_core.device import describe_device, pick_device
 from dmf_core.errors import one_line
-from studio import cache, live, plots, state, train_form, ui
+from studio import cache, live, plots, recovery, state, train_form, ui
 
 ui.setup(
     "Train",
@@ -27,14 +29,28 @@ with ui.guard("Device"):
     st.caption(f"Data: **{ref.label}** · split {split.new_user_frac:.0%} new users / {split.new_item_frac:.0%} new "
                f"items, seed {split.seed} (change on the Data page) · device in use: "
                f"**{describe_device(pick_device(device_name))}**")
+    try:
+        planned = train_form.configs()
+    except ValueError:
+        planned = None  # the Start button explains what is wrong
+    if planned is not None:
+        seconds = cache.epoch_seconds(ref, split, *planned)
+        epochs = planned[1].epochs
+        budget = planned[1].max_seconds
+        total = min(seconds * epochs, budget) if budget else seconds * epochs
+        per_epoch = f"{seconds:.1f} s" if seconds < 10 else ui.format_seconds(seconds)
+        st.caption(f"Estimated: **{per_epoch} per epoch** (timed on a few real steps), so up to "
+                   f"{ui.format_seconds(total)} for {epochs} epochs" + (" within the time budget" if budget else "")
+                   + "; early stopping may end it sooner.")
 
 START_ERROR = "studio_train_error"
+REQUEST = "studio_train_request"  # one id per drawn Start button: a double click is one run
 registry = cache.registry()
 
 
-def start() -> None:
+def start(request_id: str) -> None:
     """Start button callback: runs before the page is drawn, so the page already shows the new run (and a
-    disabled Start button) in the same rerun."""
+    disabled Start button) in the same rerun. The registry checks every setting against the data first."""
     try:
         model_config, train_config = train_form.configs()
         loaded = cache.load(ref)
@@ -42,33 +58,63 @@ def start() -> None:
             state.owner(), loaded.data, split, model_config, train_config,
             label=str(st.session_state.get("train-label") or "").strip(),
             meta={"dataset_spec": ref.spec, "dataset_label": ref.label, "dataset_fingerprint": loaded.fingerprint},
+            request_id=request_id,
         )
     except (ValueError, OSError) as error:
         st.session_state[START_ERROR] = f"Not started: {one_line(error)}"
     else:
-        state.add_job(job.job_id)
+        st.session_state[REQUEST] = uuid.uuid4().hex
         st.toast(f"Started {train_config.model.upper()} run {job.job_id}")
 
 
-mine = [registry.get(job_id) for job_id in state.my_jobs()]
-mine = [job for job in mine if job is not None]
-my_active = next((job for job in reversed(mine) if job.snapshot().active), None)
+def resume(folder: str, spec: str, label: str) -> None:
+    try:
+        data = cache.load(state.DatasetRef(spec, label)).data
+        job = registry.resume(state.owner(), folder, data)
+    except (ValueError, OSError) as error:
+        st.session_state[START_ERROR] = f"Not resumed: {one_line(error)}"
+    else:
+        st.toast(f"Resuming run {job.job_id}")
+
+
+# This session's runs come from the registry by owner token, which the URL keeps: a reload still shows them, and
+# may still stop them.
+mine = registry.snapshots(owner=state.owner())
+my_active = [s for s in mine if s.active]
+full = len(my_active) >= registry.max_active_per_owner
 
 st.text_input("Run label (optional)", key="train-label", max_chars=60, placeholder="e.g. dropout 0.2, lr 1e-2")
+request = st.session_state.setdefault(REQUEST, uuid.uuid4().hex)
 st.button("Start training", type="primary", icon=":material/play_arrow:", key="train-start", on_click=start,
-          disabled=my_active is not None, help="Queues the run; one run trains at a time on this server.")
-if my_active is not None:
-    st.caption("Your run is still going: stop it or wait for it to finish before starting another.")
+          args=(request,), disabled=bool(my_active),
+          help="Queues the run; one run trains at a time on this server.")
+if my_active:
+    st.caption("Your run is still going: stop it or wait for it to finish before starting another."
+               if not full else "This session has as many runs queued as the server allows.")
 if st.session_state.get(START_ERROR):
     st.error(st.session_state.pop(START_ERROR))
 
+interrupted = recovery.interrupted_runs(state.runs_root())
+interrupted = [run for run in interrupted if not any(s.job_id == run.run_id and s.active for s in registry.snapshots())]
+if interrupted:
+    with st.expander(f"{len(interrupted)} interrupted run(s): resume from the last saved epoch", expanded=True):
+        st.caption("A crash, a kill or a server restart ended these mid-way. Every epoch was checkpointed, so a "
+                   "resumed run goes on exactly where it stopped, with its own settings and split.")
+        for run in interrupted:
+            cols = st.columns([5, 1])
+            cols[0].markdown(run.title)
+            spec = str(run.record.get("dataset_spec") or "demo")
+            cols[1].button("Resume", key=f"resume-{run.run_id}", icon=":material/replay:", on_click=resume,
+                           args=(str(run.folder), spec, str(run.record.get("dataset_label") or spec)),
+                           disabled=bool(my_active))
+
 st.subheader("Progress")
-# Runs of other sessions (including this tab before a reload): watchable, not stoppable. The one being watched
-# stays listed after it ends, so its outcome is shown rather than the panel vanishing.
+# Runs of other sessions: watchable, not stoppable (except by the server's operator). The one being watched stays
+# listed after it ends, so its outcome is shown rather than the panel vanishing.
 watching = st.session_state.get(WATCH)
 others = [s for s in registry.snapshots() if s.owner != state.owner() and (s.active or s.job_id == watching)]
 if mine:
-    live.job_panel(mine[-1].job_id)
+    live.job_panel((my_active or mine)[0].job_id)
 elif not others:
     st.caption("No run yet in this session. Press **Start training**.")
 if others:
@@ -76,7 +122,8 @@ if others:
     title = (f"{running} run(s) in progress from other browser sessions" if running
              else "A run from another browser session")
     with st.expander(title, expanded=not mine):
-        st.caption("Visible to everyone, stoppable only by the session that started them.")
+        st.caption("Visible to everyone, stoppable only by the session that started them"
+                   + (" and by you, the server's operator." if state.is_admin() else "."))
         options = [s.job_id for s in others]
         watched = st.selectbox("Watch", options, key=WATCH, format_func=lambda j: next(
             f"{s.model.upper()} on {s.dataset} ({s.status}, {s.progress:.0%}) {s.job_id}" for s in others

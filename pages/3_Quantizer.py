@@ -6,15 +6,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from dmf_core.data.ratings import scale_label
 from dmf_core.quantizer import rating_levels
 from studio import cache, plots, ui
 
 ui.setup(
     "Quantizer",
-    "DMF-D maps the continuous output $x$ to whole stars with the step function $Q_b$ of eq. (3): the star changes "
-    "where $x$ crosses a boundary $b_v$. Steps have no gradient, so training uses $G_{\\lambda,b}$ of eq. (4), "
+    "DMF-D maps the continuous output $x$ to the rating levels (whole stars, half stars, …) with the step function "
+    "$Q_b$ of eq. (3): the level changes where $x$ crosses a boundary $b_v$. Steps have no gradient, so training uses $G_{\\lambda,b}$ of eq. (4), "
     "where each step is a sigmoid of slope $\\lambda$; $\\lambda$ grows during training until $G$ *is* $Q_b$. "
-    "The boundaries start at the uniform midpoints $\\tilde b$ (1.5, 2.5, …) and are learned.",
+    "The boundaries start at the uniform midpoints $\\tilde b$ between levels (1.5, 2.5, … on 1..5 in whole "
+    "stars; 0.75, 1.25, … in half stars) and are learned.",
 )
 st.latex(r"G_{\lambda,b}(x)=\sum_{v=1}^{d-1}\left[I_v+\Delta\,\sigma\big(\lambda(x-b_v)\big)\right]"
          r"\mathbb{1}_{q_v\le x<q_{v+1}},\qquad \sigma(t)=\frac{1}{1+e^{-t}}")
@@ -32,7 +34,7 @@ if analysis is not None:
     scale = analysis.data.rating_scale
     uniform = analysis.model.quantizer.uniform.tolist()
     boundaries = analysis.model.quantizer.boundaries.detach().tolist()
-    source = f"learned b of run {run.run_id}"
+    source = f"learned b of run {run.run_id}, on the scale {scale_label(scale, analysis.data.rating_step)}"
 else:
     scale = SANDBOX_SCALE
     uniform = plots.uniform_boundaries(scale)
@@ -46,7 +48,7 @@ with cols[1]:
     frames = st.slider("frames", plots.MIN_FRAMES, plots.MAX_FRAMES, 100, step=10, key="quant-frames",
                        help="λ runs geometrically from 0.3 to 300 over this many frames.")
     st.caption(f"Press **Play** under the chart (or drag the λ slider). Boundaries: {source}. At small λ the "
-               "curve is a gentle ramp: gradients flow. At large λ it is the step: outputs are whole stars.")
+               "curve is a gentle ramp: gradients flow. At large λ it is the step: outputs are rating levels.")
 with cols[0]:
     st.plotly_chart(plots.quantizer_animation(boundaries, uniform, scale, n_frames=frames), width="stretch",
                     key="quant-animation")
@@ -78,7 +80,7 @@ if analysis is not None:
                     width="stretch", key="quant-replay")
 
     st.subheader("4. Predicted vs true stars (test set)")
-    st.plotly_chart(plots.confusion_heatmap(analysis.confusion(), rating_levels(scale),
+    st.plotly_chart(plots.confusion_heatmap(analysis.confusion(), analysis.levels,
                                             "Confusion matrix of Q_b(x), rows normalised"), width="stretch",
                     key="quant-confusion")
 else:

@@ -31,7 +31,7 @@ if analysis is None:
     st.stop()
 
 data = analysis.data
-levels = rating_levels(data.rating_scale)
+levels = rating_levels(data.rating_scale, data.rating_step)
 popularity = np.bincount(data.items, minlength=data.n_items)
 min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise
 # The person's ratings, per dataset (item indices differ between datasets).
@@ -70,8 +70,9 @@ with left:
         st.caption("No unrated title matches those words.")
     pick = st.selectbox("Movie", matches, format_func=label, key="nu-pick",
                         help="Most-rated first. Without a search: the 25 most rated movies.") if matches else None
+    stars = levels[0] > 0 and levels[-1] <= 10 and data.rating_step in (0.5, 1.0)  # ★★★½ for half stars
     st.radio("Your rating", levels, index=len(levels) - 2, horizontal=True, key="nu-stars",
-                     format_func=lambda v: "★" * int(round(v - levels[0] + 1)) if len(levels) <= 10 else f"{v:g}")
+             format_func=lambda v: "★" * int(v) + ("½" if v % 1 else "") if stars else f"{v:g}")
     st.button("Add rating", type="primary", key="nu-add", on_click=add, disabled=pick is None)
     cols = st.columns(2)
     cols[0].button("Rate 5 at random", key="nu-random", on_click=rate_random)

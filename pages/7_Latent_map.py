@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio import cache, latent, ui
+from studio import cache, latent, state, ui
 
 ui.setup(
     "Latent map",
@@ -56,4 +56,5 @@ st.markdown(
     "one forward pass of their observed ratings, yet they land among the seen ones. On the **New user** page your "
     "own ratings become such a point, and the map shows where it lands as you add them."
 )
-st.page_link(ui.PAGES["New user"], label="New user: rate movies and watch your point move", icon=ui.ICONS["New user"])
+st.page_link(ui.PAGES["New user"], label="New user: rate movies and watch your point move", icon=ui.ICONS["New user"],
+             query_params=state.url_params())

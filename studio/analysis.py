@@ -67,7 +67,7 @@ class RunAnalysis:
 
     @property
     def levels(self) -> list[float]:
-        return rating_levels(self.data.rating_scale)
+        return rating_levels(self.data.rating_scale, self.data.rating_step)
 
     def errors_by_area(self, discrete: bool = False) -> dict[str, np.ndarray]:
         """Signed errors (prediction − truth) of the test ratings, per area; empty areas are left out."""
@@ -80,7 +80,7 @@ class RunAnalysis:
         rounded output (the baseline quantizer)."""
         pred = self.test_discrete
         if pred is None:
-            pred = round_to_scale(self.test_pred, self.data.rating_scale)
+            pred = round_to_scale(self.test_pred, self.data.rating_scale, self.data.rating_step)
         return confusion_matrix(pred, self.test_true, self.levels)
 
 

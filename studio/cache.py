@@ -5,7 +5,6 @@ read-only; small tables go through `cache_data`, which hands each caller its own
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
@@ -14,8 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from dmf_core.checkpoint import load as load_checkpoint
-from dmf_core.config import SplitConfig
-from dmf_core.data import DataError, RatingData, dataset_fingerprint, load_dataset
+from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
+from dmf_core.data import DataError, RatingData, dataset_fingerprint, load_dataset, parse_rating_scale
+from dmf_core.data.ratings import ScaleRequest
+from dmf_core.estimate import estimate_epoch_seconds
 from dmf_core.runs import METRICS_FILE, RunRecord, list_runs, read_run
 from dmf_core.split import AreaSplit, split_areas
 from studio import stats
@@ -34,9 +35,18 @@ class Loaded:
 # ------------------------------------------------------------------------------------------------- data
 
 
+UPLOAD_SCALE_FILE = "rating_scale.txt"  # beside an upload given an explicit scale (LOW:HIGH[:STEP]) on the Data page
+
+
+def upload_scale(spec: str) -> ScaleRequest | None:
+    """The scale recorded beside an uploaded file, so that it and every run trained on it load with it again."""
+    beside = Path(spec).parent / UPLOAD_SCALE_FILE
+    return parse_rating_scale(beside.read_text()) if Path(spec).is_file() and beside.is_file() else None
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading ratings…")
 def _load(key: str, spec: str, data_dir: str) -> Loaded:
-    data = load_dataset(spec, data_dir=Path(data_dir))
+    data = load_dataset(spec, data_dir=Path(data_dir), rating_scale=upload_scale(spec))
     return Loaded(data, dataset_fingerprint(data))
 
 
@@ -52,6 +62,20 @@ def _split(key: str, spec: str, data_dir: str, split: tuple) -> AreaSplit:
 
 def split(ref: state.DatasetRef, config: SplitConfig) -> AreaSplit:
     return _split(ref.key, ref.spec, str(state.data_dir()), astuple(config))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Timing a few training steps…")
+def _epoch_seconds(key: str, spec: str, data_dir: str, split_config: SplitConfig, model_config: ModelConfig,
+                   train_config: TrainConfig) -> float:
+    loaded = _load(key, spec, data_dir)
+    return estimate_epoch_seconds(loaded.data, _split(key, spec, data_dir, astuple(split_config)), model_config,
+                                  train_config)
+
+
+def epoch_seconds(ref: state.DatasetRef, split_config: SplitConfig, model_config: ModelConfig,
+                  train_config: TrainConfig) -> float:
+    """An epoch's time with these settings, measured once per setting by a few real steps (dmf_core.estimate)."""
+    return _epoch_seconds(ref.key, ref.spec, str(state.data_dir()), split_config, model_config, train_config)
 
 
 @dataclass(frozen=True)
@@ -84,24 +108,15 @@ def window(ref: state.DatasetRef, how: str, seed: int) -> stats.MatrixWindow:
 
 # ------------------------------------------------------------------------------------------------- jobs and runs
 
-_registries: weakref.WeakSet[JobRegistry] = weakref.WeakSet()
-
-
-@st.cache_resource(show_spinner=False)
-def _registry(root: str) -> JobRegistry:
-    registry = JobRegistry(root)
-    _registries.add(registry)
-    return registry
-
-
 def registry() -> JobRegistry:
-    """The process-wide job table (one per runs folder), shared by every browser session."""
-    return _registry(str(state.runs_root()))
+    """The process-wide job table (one per runs folder), shared by every browser session; it survives a cleared
+    cache (see `JobRegistry.shared`)."""
+    return JobRegistry.shared(state.runs_root())
 
 
 def shutdown_jobs(timeout: float = 10.0) -> None:
     """Stop every job of every registry made in this process (test teardown)."""
-    for registry in list(_registries):
+    for registry in JobRegistry.all_shared():
         registry.shutdown(timeout)
 
 

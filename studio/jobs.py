@@ -25,6 +25,7 @@ from collections import deque
 from dmf_core.errors import one_line
 
 QUEUED, RUNNING, FINISHED, STOPPED, FAILED = "queued", "running", "finished", "stopped", "failed"
+INTERRUPTED = "interrupted"  # a crash, a kill or a server restart ended it mid-way: its checkpoint can be resumed
 ACTIVE_STATUSES = (QUEUED, RUNNING)
 
 
@@ -93,9 +94,10 @@ class Job:
         self._thread.start()
         return self
 
-    def stop(self, requester: str) -> None:
-        """Ask the job to stop (honoured within one training step). Only the owner may do this."""
-        if requester != self.owner:
+    def stop(self, requester: str, *, admin: bool = False) -> None:
+        """Ask the job to stop (honoured within one training step). Only the owner, or the server's operator
+        (`admin`), may do this."""
+        if requester != self.owner and not admin:
             raise PermissionError("only the session that started this job can stop it")
         self._stop.set()
 

@@ -60,7 +60,7 @@ def job_panel(job_id: str, *, compact: bool = False) -> JobSnapshot | None:
 
 def _stop(job_id: str) -> None:
     try:
-        cache.registry().stop(job_id, state.owner())
+        cache.registry().stop(job_id, state.owner(), admin=state.is_admin())
     except (PermissionError, KeyError) as error:
         st.toast(one_line(error))
 
@@ -82,13 +82,14 @@ def _progress(job: TrainingJob, snap: JobSnapshot) -> None:
         _outcome(snap)
 
     if snap.active:
-        if snap.owner == state.owner():
+        if snap.owner == state.owner() or state.is_admin():
             st.button("Stop training", key=f"stop-{snap.job_id}", on_click=_stop, args=(snap.job_id,),
                       type="secondary", icon=":material/stop:", disabled=job.stop_requested)
             if job.stop_requested:
                 st.caption("Stopping at the end of the current step…")
-        else:
-            st.caption("This run was started in another browser session: only that session can stop it.")
+        if snap.owner != state.owner():
+            st.caption("This run was started in another browser session: only that session can stop it"
+                       + (" (and you, the server's operator)." if state.is_admin() else "."))
 
 
 def _numbers(snap: JobSnapshot) -> None:
@@ -112,7 +113,8 @@ def _figures(snap: JobSnapshot, compact: bool) -> list:
     if cached is None or cached[0] != key:
         job = cache.registry().get(snap.job_id)
         scale = job.data.rating_scale if job is not None else (1.0, 5.0)
-        cached = (key, plots.live_figures(snap.history, snap.model == "dmf-d", scale, compact))
+        step = job.data.rating_step if job is not None else 1.0
+        cached = (key, plots.live_figures(snap.history, snap.model == "dmf-d", scale, compact, step=step))
         st.session_state[_FIGURES] = cached
     return cached[1]
 

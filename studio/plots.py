@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from dmf_core.quantizer import hard_quantize, smooth_quantize
+from dmf_core.quantizer import hard_quantize, scale_step, smooth_quantize, uniform_boundaries
 from dmf_core.split import AREAS
 
 AREA_COLORS = {"I": "#4C78A8", "II": "#F58518", "III": "#54A24B", "IV": "#B279A2"}
@@ -41,10 +41,12 @@ def _layout(fig: go.Figure, title: str, height: int = 360, **extra: Any) -> go.F
 
 
 def rating_histogram(values: np.ndarray, counts: np.ndarray) -> go.Figure:
+    """One bar per distinct rating: a tick per level on whole, half-star or 1-10 scales; Plotly's own beyond 20."""
     share = counts / max(1, counts.sum())
     fig = go.Figure(go.Bar(x=values, y=counts, text=[f"{s:.0%}" for s in share], textposition="outside",
                            marker_color="#4C78A8", hovertemplate="rating %{x}: %{y:,} ratings<extra></extra>"))
-    fig.update_xaxes(title="rating", dtick=1)
+    gaps = np.diff(np.sort(np.asarray(values, np.float64)))
+    fig.update_xaxes(title="rating", dtick=float(gaps.min()) if 0 < len(gaps) <= 20 else None)
     fig.update_yaxes(title="ratings")
     return _layout(fig, "Rating histogram", height=300)
 
@@ -163,19 +165,28 @@ def compare_runs(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> go.Fig
 # ------------------------------------------------------------------------------------------------- quantizer
 
 
-def _quantizer_x(scale: tuple[float, float], n: int = 241) -> np.ndarray:
+def _quantizer_axes(scale: tuple[float, float], uniform: Sequence[float]) -> tuple[np.ndarray, list[float], float]:
+    """x samples, the y range and the level spacing for a quantizer on `scale` (its step: one boundary per gap)."""
     low, high = scale
-    return np.linspace(low - 0.25, high + 0.25, n)
+    step = scale_step(scale, uniform)
+    x = np.linspace(low - 0.25 * step, high + 0.25 * step, int(np.clip(60 * (high - low) / step, 240, 480)) + 1)
+    return x, [low - 0.3 * step, high + 0.3 * step], step
+
+
+def _level_ticks(step: float, count: int) -> float | None:
+    """One y tick per level, up to 20 of them; beyond that Plotly chooses."""
+    return step if count <= 20 else None
 
 
 def quantizer_curves(x: np.ndarray, boundaries: Sequence[float], lam: float | None,
                      scale: tuple[float, float]) -> np.ndarray:
-    """G_{λ,b}(x), or Q_b(x) when lam is None, evaluated with dmf_core.quantizer."""
+    """G_{λ,b}(x), or Q_b(x) when lam is None, evaluated with dmf_core.quantizer (levels `scale_step` apart)."""
     tx = torch.as_tensor(x, dtype=torch.float64)
     tb = torch.as_tensor(list(boundaries), dtype=torch.float64)
+    step = scale_step(scale, boundaries)
     if lam is None:
-        return hard_quantize(tx, tb, scale[0], 1.0).numpy()
-    return smooth_quantize(tx, tb, float(lam), scale[0], 1.0).numpy()
+        return hard_quantize(tx, tb, scale[0], step).numpy()
+    return smooth_quantize(tx, tb, float(lam), scale[0], step).numpy()
 
 
 def lambda_frames(n_frames: int = 100, lam_min: float = 0.3, lam_max: float = 300.0) -> np.ndarray:
@@ -237,10 +248,8 @@ def _quantizer_layout(fig: go.Figure, title: str, animated: bool) -> go.Figure:
 def quantizer_animation(boundaries: Sequence[float], uniform: Sequence[float], scale: tuple[float, float],
                         n_frames: int = 100, duration_ms: int = 40, title: str = "") -> go.Figure:
     """G_{λ,b} (animated) approaching the hard Q_b (fixed) as λ grows, with b and the uniform b̃ marked."""
-    x = _quantizer_x(scale)
+    x, y_range, step = _quantizer_axes(scale, uniform)
     lams = lambda_frames(n_frames)
-    low, high = scale
-    y_range = [low - 0.3, high + 0.3]
     bx, by = _boundary_lines(boundaries, *y_range)
     ux, uy = _boundary_lines(uniform, *y_range)
     labels = [_lam_label(lam) for lam in lams]
@@ -257,7 +266,7 @@ def quantizer_animation(boundaries: Sequence[float], uniform: Sequence[float], s
                 for lam, label in zip(lams, labels, strict=True)],
     )
     fig.update_xaxes(title="x (model output on the rating scale)", range=[x[0], x[-1]], autorange=False)
-    fig.update_yaxes(title="quantized rating", range=y_range, autorange=False, dtick=1)
+    fig.update_yaxes(title="quantized rating", range=y_range, autorange=False, dtick=_level_ticks(step, len(uniform)))
     fig.update_layout(updatemenus=[_play_pause(duration_ms)], sliders=[_slider(labels, "λ = ")])
     return _quantizer_layout(fig, title or "G_λ,b(x) → Q_b(x) as λ grows", animated=True)
 
@@ -265,9 +274,7 @@ def quantizer_animation(boundaries: Sequence[float], uniform: Sequence[float], s
 def quantizer_static(boundaries: Sequence[float], uniform: Sequence[float], lam: float,
                      scale: tuple[float, float], title: str = "") -> go.Figure:
     """The sandbox: one λ, one set of boundaries."""
-    x = _quantizer_x(scale)
-    low, high = scale
-    y_range = [low - 0.3, high + 0.3]
+    x, y_range, step = _quantizer_axes(scale, uniform)
     bx, by = _boundary_lines(boundaries, *y_range)
     ux, uy = _boundary_lines(uniform, *y_range)
     fig = go.Figure([
@@ -279,7 +286,7 @@ def quantizer_static(boundaries: Sequence[float], uniform: Sequence[float], lam:
         go.Scatter(x=bx, y=by, mode="lines", name="boundaries b", line={"color": LEARNED_COLOR, "width": 1}),
     ])
     fig.update_xaxes(title="x (model output on the rating scale)", range=[x[0], x[-1]])
-    fig.update_yaxes(title="quantized rating", range=y_range, dtick=1)
+    fig.update_yaxes(title="quantized rating", range=y_range, dtick=_level_ticks(step, len(uniform)))
     return _quantizer_layout(fig, title or "Quantizer sandbox", animated=False)
 
 
@@ -294,7 +301,9 @@ def boundaries_vs_uniform(boundaries: Sequence[float], uniform: Sequence[float])
                    text=[f"{b:.2f} ({b - u:+.2f})" for b, u in zip(boundaries, uniform, strict=True)],
                    textposition="top center"),
     ])
-    fig.update_xaxes(title="position on the rating scale", range=[min(uniform) - 0.6, max(uniform) + 0.6])
+    step = float(np.diff(uniform).min()) if len(uniform) > 1 else 1.0
+    fig.update_xaxes(title="position on the rating scale",
+                     range=[min(uniform) - 0.6 * step, max(uniform) + 0.6 * step])
     return _layout(fig, "Learned boundaries b vs uniform b̃", height=300)
 
 
@@ -302,9 +311,7 @@ def quantizer_replay(history: Sequence[dict[str, Any]], outputs: np.ndarray, uni
                      scale: tuple[float, float], duration_ms: int = 150, max_frames: int = MAX_FRAMES) -> go.Figure:
     """A DMF-D run's recorded λ and b, epoch by epoch, over the histogram of the final model's continuous outputs
     on the test set (the x the quantizer is applied to)."""
-    x = _quantizer_x(scale)
-    low, high = scale
-    y_range = [low - 0.3, high + 0.3]
+    x, y_range, step = _quantizer_axes(scale, uniform)
     records = [h for h in history if h.get("lambda") is not None and h.get("boundaries")]
     if len(records) > max_frames:
         keep = np.linspace(0, len(records) - 1, max_frames).round().astype(int)
@@ -336,7 +343,8 @@ def quantizer_replay(history: Sequence[dict[str, Any]], outputs: np.ndarray, uni
     )
     fig.update_xaxes(title="x (continuous output on the rating scale)", range=[x[0], x[-1]], autorange=False)
     fig.update_layout(
-        yaxis={"title": "quantized rating", "range": y_range, "autorange": False, "dtick": 1},
+        yaxis={"title": "quantized rating", "range": y_range, "autorange": False,
+               "dtick": _level_ticks(step, len(uniform))},
         yaxis2={"title": "test ratings", "overlaying": "y", "side": "right", "showgrid": False,
                 "range": [0, max(1, int(hist.max())) * 1.1], "autorange": False},
     )
@@ -428,22 +436,15 @@ def cold_start(curve: Any, reference: float | None = None, discrete: bool = Fals
     return _layout(fig, "Cold start: error for new users vs ratings seen", height=380)
 
 
-def uniform_boundaries(scale: tuple[float, float], step: float = 1.0) -> list[float]:
-    """b̃: the midpoints between consecutive rating levels (the quantizer's starting point)."""
-    low, high = scale
-    count = int(round((high - low) / step))
-    return [low + step * (v + 0.5) for v in range(count)]
-
-
 def live_figures(history: Sequence[dict[str, Any]], discrete: bool, scale: tuple[float, float] = (1.0, 5.0),
-                 compact: bool = False) -> list[go.Figure]:
+                 compact: bool = False, step: float = 1.0) -> list[go.Figure]:
     """The charts of a run in progress: loss and validation RMSE; per-area RMSE; for DMF-D, λ and b by epoch.
     The app rebuilds them only when an epoch ends; the benchmark calls this to charge the same work."""
     figures = [training_curves(history)]
     if not compact:
         figures.append(area_curves(history))
         if discrete:
-            figures.append(quantizer_schedule(history, uniform_boundaries(scale)))
+            figures.append(quantizer_schedule(history, uniform_boundaries(scale, step)))
     return figures
 
 

@@ -1,13 +1,17 @@
 """What one browser session remembers, under keys defined once here (typos in string keys fail silently).
 
 Session state lives as long as the browser tab's session: page switches keep it, a reload or a typed URL starts a
-new one. Training jobs do not live here (they belong to the process-wide registry); the session only keeps the ids
-of the jobs it started and a random owner token that proves it started them.
+new one. Training jobs do not live here (they belong to the process-wide registry). What makes a run yours is a
+random owner token, kept in the session *and in the URL* (`?session=...`): a reload, or the same link opened again,
+is the same owner, so it keeps the right to stop its runs. The person running the server can stop any run: they
+start it with DMF_ADMIN_TOKEN set and open the app with `?admin=<that token>`.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +26,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 OWNER = "studio_owner"
 DATASET = "studio_dataset"
 SPLIT = "studio_split"
-JOBS = "studio_jobs"
 RUN = "studio_selected_run"
 DATA_MESSAGE = "studio_data_message"
 NEW_USER = "studio_new_user_ratings"
+ADMIN = "studio_admin"
+
+OWNER_PARAM = "session"  # the URL's query parameter carrying the owner token
+ADMIN_PARAM = "admin"
+ADMIN_ENV = "DMF_ADMIN_TOKEN"
+_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 def runs_root() -> Path:
@@ -65,16 +74,43 @@ DEMO = DatasetRef("demo", "Demo (built-in, generated)")
 
 
 def init() -> None:
-    """Defaults for a fresh session."""
-    st.session_state.setdefault(OWNER, uuid.uuid4().hex)
+    """Defaults for a fresh session; the owner token comes from the URL when it carries one (a reload)."""
+    if OWNER not in st.session_state:
+        token = st.query_params.get(OWNER_PARAM, "")
+        st.session_state[OWNER] = token if _TOKEN.fullmatch(token) else uuid.uuid4().hex
+    if ADMIN not in st.session_state:
+        expected = os.environ.get(ADMIN_ENV, "")
+        given = st.query_params.get(ADMIN_PARAM, "")
+        st.session_state[ADMIN] = bool(expected) and hmac.compare_digest(given, expected)
     st.session_state.setdefault(DATASET, DEMO)
     st.session_state.setdefault(SPLIT, SplitConfig())
-    st.session_state.setdefault(JOBS, [])
+
+
+def url_params() -> dict[str, str]:
+    """What every page's URL carries (page links pass it on; Streamlit clears query parameters between pages)."""
+    init()
+    params = {OWNER_PARAM: st.session_state[OWNER]}
+    if st.session_state[ADMIN]:
+        params[ADMIN_PARAM] = os.environ.get(ADMIN_ENV, "")
+    return params
+
+
+def keep_in_url() -> None:
+    """Put the owner token (and the admin token) back into this page's URL, so that a reload keeps them."""
+    for key, value in url_params().items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
 
 
 def owner() -> str:
     init()
     return st.session_state[OWNER]
+
+
+def is_admin() -> bool:
+    """The server's operator (DMF_ADMIN_TOKEN given in the URL): may stop any run."""
+    init()
+    return bool(st.session_state[ADMIN])
 
 
 def dataset() -> DatasetRef:
@@ -93,15 +129,6 @@ def split_config() -> SplitConfig:
 
 def set_split(config: SplitConfig) -> None:
     st.session_state[SPLIT] = config
-
-
-def my_jobs() -> list[str]:
-    init()
-    return st.session_state[JOBS]
-
-
-def add_job(job_id: str) -> None:
-    st.session_state[JOBS] = [*my_jobs(), job_id]
 
 
 def selected_run() -> str | None:

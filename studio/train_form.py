@@ -24,6 +24,8 @@ ENCODINGS = ["centered+implicit", "rating"]
 OUTPUTS = {"bias+cosine": "mean + biases + cosine (default)", "cosine": "cosine only (the paper's exact model)"}
 
 
+APP_TIME_BUDGET = 900.0  # seconds; see `_values`
+
 def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
     q = train.quantizer
     return {
@@ -43,7 +45,9 @@ def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
         "block_items": int(train.block_items or 0),
         "mask_targets": bool(train.mask_targets),
         "patience": int(train.patience),
-        "max_seconds": float(train.max_seconds or 0.0),
+        # The app always starts with a time budget: on a shared server an abandoned run must not hold the one
+        # training slot for hours (the authors' preset asks for 1000 epochs).
+        "max_seconds": float(train.max_seconds or APP_TIME_BUDGET),
         "seed": int(train.seed),
         "lambda_start": float(q.lambda_start),
         "lambda_growth": float(q.lambda_growth),
@@ -149,8 +153,9 @@ def form() -> None:
              f"{CHUNKS_PER_SIDE}).", integer=True, column=cols[1])
         _num("early-stopping patience", "patience", "Stop after this many epochs without a better validation "
              "RMSE; 0 = never.", integer=True, column=cols[2])
-        _num("time budget (s)", "max_seconds", "Stop after this many seconds; 0 = no limit.", fmt="%.0f",
-             step=10.0, column=cols[3])
+        _num("time budget (s)", "max_seconds", f"Stop after this many seconds (default {APP_TIME_BUDGET:.0f}: one "
+             "run trains at a time on this server, so an endless run would block everyone's queue); 0 = no limit.",
+             fmt="%.0f", step=10.0, column=cols[3])
         cols = st.columns(4)
         _num("seed", "seed", "Initialisation and batch order.", integer=True, column=cols[0])
         cols[1].toggle("hide block targets from inputs", key=P + "mask_targets", persist_state="session",

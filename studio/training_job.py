@@ -1,9 +1,14 @@
 """A training run as a background job (`studio.jobs.Job`): `runs.train_run` in the job's thread, the same path as
-the CLI, so a run made in the app looks the same on disk. Pages read `JobSnapshot` copies of its progress."""
+the CLI, so a run made in the app looks the same on disk. Pages read `JobSnapshot` copies of its progress.
+
+Its folder's `run.json` records the job for the app (status, owner-free metadata, the server's process id and the
+epochs done); `checkpoint.pt` is rewritten after every epoch. So a run that a crash or a server restart ends is
+found at the next start (`studio.recovery`) and resumed from its last epoch (`resume=` its checkpoint)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -15,8 +20,8 @@ from dmf_core.config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from dmf_core.data import RatingData
 from dmf_core.errors import one_line
 from dmf_core.files import write_json
-from dmf_core.runs import RUN_FILE, train_run
-from studio.jobs import ACTIVE_STATUSES, FAILED, FINISHED, QUEUED, RUNNING, STOPPED, Job, TrainingSlot
+from dmf_core.runs import RUN_FILE, interrupted_checkpoint, resume_run, train_run
+from studio.jobs import ACTIVE_STATUSES, FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STOPPED, Job, TrainingSlot
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,10 @@ class TrainingJob(Job):
         label: str = "",
         meta: dict[str, Any] | None = None,
         train: Callable[..., tuple[dict[str, Any], Any]] = train_run,
+        resume: dict[str, Any] | None = None,
     ):
         super().__init__(job_id, owner, slot=slot, label=label)
+        self.resume = resume  # an interrupted run's checkpoint: go on in its folder from its last epoch
         self.data = data
         self.split_config = split_config
         self.model_config = model_config
@@ -147,6 +154,7 @@ class TrainingJob(Job):
             self._state.history.append(report)
             self._state.epoch = int(report["epoch"])
             self._state.step = 0
+        self._write_record(RUNNING)  # epochs done, for the list of interrupted runs should the server die now
 
     def _set(self, **changes: Any) -> None:
         with self._lock:
@@ -157,24 +165,29 @@ class TrainingJob(Job):
         self._write_record(QUEUED)
 
     def _cancelled(self) -> None:
-        self._finish(STOPPED, message="stopped before it started", keep=False)
+        if self.resume is not None:  # it stays what it was: an interrupted run, resumable later
+            self._finish(INTERRUPTED, message="not resumed: stopped before it started")
+        else:
+            self._finish(STOPPED, message="stopped before it started", keep=False)
 
     def _fail(self, error: str) -> None:
-        self._finish(FAILED, error=error, keep=False)  # a half-written folder is removed
+        if self.resume is not None or interrupted_checkpoint(self.out_dir) is not None:
+            # Epochs were saved: keep them, resumable, with the error that ended the run.
+            self._finish(INTERRUPTED, error=error, message="failed after a saved epoch; resumable")
+        else:
+            self._finish(FAILED, error=error, keep=False)  # a half-written folder is removed
 
     def _work(self) -> None:
-        self._set(status=RUNNING, started=time.time())
+        done = list((self.resume or {}).get("history", []))
+        self._set(status=RUNNING, started=time.time(), history=done, epoch=len(done))
         self._write_record(RUNNING)
-        metrics, result = self._train(
-            self.data,
-            self.split_config,
-            self.model_config,
-            self.train_config,
-            self.out_dir,
-            on_step=self._on_step,
-            on_epoch=self._on_epoch,
-            stop_event=self._stop,
-        )
+        callbacks = {"on_step": self._on_step, "on_epoch": self._on_epoch, "stop_event": self._stop}
+        if self.resume is not None:
+            metrics, result = resume_run(self.resume, self.data, self.out_dir, epochs=self.train_config.epochs,
+                                         max_seconds=self.train_config.max_seconds, **callbacks)
+        else:
+            metrics, result = self._train(self.data, self.split_config, self.model_config, self.train_config,
+                                          self.out_dir, **callbacks)
         if not result.history:
             # Stopped before one epoch finished: the "model" is its random initialisation, not worth keeping.
             self._finish(STOPPED, message="stopped before the first epoch finished; nothing was saved", keep=False)
@@ -187,10 +200,14 @@ class TrainingJob(Job):
 
     def _finish(self, status: str, *, error: str = "", message: str = "", metrics: dict | None = None,
                 keep: bool = True) -> None:
-        if not keep or metrics is None:
+        if status == INTERRUPTED:
+            self._write_record(status, message=error or message)
+        elif (not keep or metrics is None) and self.resume is None:
             metrics = None
-            # Only this job's own, freshly created folder is ever removed.
+            # Only this job's own, freshly created folder is ever removed (never a resumed run's).
             shutil.rmtree(self.out_dir, ignore_errors=True)
+        elif metrics is None:
+            self._write_record(INTERRUPTED, message=error or message)
         else:
             self._write_record(status, stop_reason=metrics.get("stop_reason", ""), message=error or message)
         self._set(status=status, error=error, message=message, metrics=metrics, finished=time.time())
@@ -203,6 +220,8 @@ class TrainingJob(Job):
             "created": self.created,
             "model": self.train_config.model,
             "dataset": self.data.name,
+            "pid": os.getpid(),  # a record saying "running" whose process is gone was interrupted
+            "epochs_done": self._state.epoch,
             "config": {
                 "model": to_dict(self.model_config),
                 "train": to_dict(self.train_config),

@@ -44,6 +44,7 @@ def setup(page: str, intro: str, title: str | None = None) -> None:
     page_title = "DMF Studio" if page == "Home" else f"{page} · DMF Studio"
     st.set_page_config(page_title=page_title, page_icon=ICONS[page], layout="wide")
     state.init()
+    state.keep_in_url()
     sidebar()
     st.title(title or page)
     st.markdown(intro)
@@ -53,10 +54,10 @@ def navigation() -> None:
     """Our own page links: Streamlit's file-based menu would call the home page "app". Every page still has its
     own URL (/Data, /Train, ...), which works as a direct link on a freshly started server."""
     for name, path in PAGES.items():
-        st.page_link(path, label=name, icon=ICONS[name], width="stretch")
+        st.page_link(path, label=name, icon=ICONS[name], width="stretch", query_params=state.url_params())
     for name, path in OPTIONAL_PAGES.items():
         if (state.REPO_ROOT / path).is_file():
-            st.page_link(path, label=name, icon=ICONS[name], width="stretch")
+            st.page_link(path, label=name, icon=ICONS[name], width="stretch", query_params=state.url_params())
 
 
 def sidebar() -> None:
@@ -75,9 +76,7 @@ def sidebar() -> None:
         split = state.split_config()
         st.markdown(f"**Split:** {split.new_user_frac:.0%} new users · {split.new_item_frac:.0%} new items · "
                     f"seed {split.seed}")
-        mine = [s for s in (cache.registry().get(j) for j in state.my_jobs()) if s is not None]
-        active = [job.snapshot() for job in mine]
-        active = [s for s in active if s.active]
+        active = cache.registry().snapshots(owner=state.owner(), active_only=True)
         if active:
             snap = active[0]
             st.markdown(f"**Training:** {snap.model.upper()} on {snap.dataset}, {snap.status} "
@@ -116,7 +115,7 @@ def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = 
 
 def no_runs_hint(what: str = "a run") -> None:
     st.info(f"No saved runs yet. Train {what} on the **Train** page (or press the button on **Home**).")
-    st.page_link(PAGES["Train"], label="Go to Train", icon=ICONS["Train"])
+    st.page_link(PAGES["Train"], label="Go to Train", icon=ICONS["Train"], query_params=state.url_params())
 
 
 BASELINE_COLUMN = "mean + biases RMSE"

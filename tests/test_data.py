@@ -206,7 +206,8 @@ BAD_FILES = [
     ("r.csv", "user,item,rating\n1,10,5\n1,20\n", 3, "found 2"),
     ("r.csv", "user,item,rating\n1,10,5\n1,twenty,3\n", 3, "non-numeric item id 'twenty'"),
     ("r.csv", "user,item,rating\n1,10,5\n1,20,\n", 3, "non-numeric rating ''"),
-    ("r.csv", "user,item,rating\n1,10,4.5\n1,20,5.5\n", 3, "rating 5.5 is outside"),
+    ("ratings.dat", "1::10::4.5::1\n1::20::5.5::2\n", 2, "rating 5.5 is outside the scale 0.5..5"),
+    ("ratings.dat", "1::10::4::1\n1::20::3.3::2\n", 2, "rating 3.3 is not on the scale 1..5 in steps of 1"),
     ("r.csv", "user,item,rating\n1,10,5\n\n2,10,3\n1,10,4\n", 5, "already rated on line 2"),
     ("r.tsv", "\n \n", None, "empty"),
     ("r.csv", "user,item,rating\n", None, "no ratings"),
@@ -239,7 +240,7 @@ def test_parse_ml1m_ratings_names_the_source():
 
 def test_from_triples_checks_scale_and_duplicates():
     with pytest.raises(DataError, match="line 2: rating 0 is outside"):
-        from_triples(np.array([1, 2]), np.array([1, 1]), np.array([3.0, 0.0]), name="t")
+        from_triples(np.array([1, 2]), np.array([1, 1]), np.array([3.0, 0.0]), name="t", rating_scale=(1.0, 5.0))
     with pytest.raises(DataError, match="line 3: duplicate"):
         from_triples(np.array(["a", "b", "a"]), np.array([1, 1, 1]), np.array([3.0, 4.0, 5.0]), name="t")
 

@@ -30,10 +30,11 @@ def test_blocks_cut_each_side_into_a_fixed_number_of_chunks(users, items, rating
     assert config.block_items == math.ceil(items / CHUNKS_PER_SIDE)
     assert set(derived) == {"block_users", "block_items"}
     assert f"{users:,} seen users" in derived["block_users"]
-    # An epoch is the same number of steps on every size (fewer only where a side has fewer rows than chunks).
+    # An epoch is the same number of steps on every size (fewer only where a side has too few rows to fill k
+    # chunks of ceil(rows / k): 7 users in blocks of 2 are 4 chunks, not 5).
     steps = steps_per_epoch(config, shape(users, items, ratings))
     assert steps <= CHUNKS_PER_SIDE**2
-    if users >= CHUNKS_PER_SIDE and items >= CHUNKS_PER_SIDE:
+    if users >= CHUNKS_PER_SIDE**2 and items >= CHUNKS_PER_SIDE**2:
         assert steps == CHUNKS_PER_SIDE**2
 
 
@@ -50,7 +51,7 @@ def test_cost_per_rating_does_not_grow_with_the_matrix():
 
 def test_explicit_sizes_win_and_are_not_reported_as_derived():
     config, derived = derive(TrainConfig(block_users=100), shape(1_350, 900, 60_000))
-    assert config.block_users == 100 and config.block_items == 150
+    assert config.block_users == 100 and config.block_items == math.ceil(900 / CHUNKS_PER_SIDE)
     assert set(derived) == {"block_items"}
 
 

@@ -1,4 +1,4 @@
-"""Downloading MovieLens-1M, offline: a local HTTP server plays GroupLens and serves a small fake ml-1m.zip.
+"""Downloading MovieLens (1M, and 10M/20M/25M below), offline: a local HTTP server plays GroupLens and serves small fake zips.
 
 Every failure must leave the data folder as it was: no .part files, no staging folders, no half ml-1m/."""
 
@@ -191,3 +191,64 @@ def test_extract_refuses_a_non_empty_target(tmp_path):
     (tmp_path / "out" / "keep.txt").write_text("mine")
     with pytest.raises(DataError, match="not an empty folder"):
         extract_zip_safely(archive, tmp_path / "out")
+
+
+# --- ML-10M, ML-20M, ML-25M -------------------------------------------------------------------------------------
+
+HALF_STARS = "userId,movieId,rating,timestamp\n1,10,3.5,1147880044\n1,20,5.0,1147868817\n2,10,0.5,1147868828\n"
+RELEASE_ZIPS = {
+    # name: (zip members, the file that must land in data/<name>/)
+    "ml-10m": ({"ml-10M100K/ratings.dat": b"1::10::3.5::978300760\n2::10::0.5::978301968\n",
+                "ml-10M100K/movies.dat": b"10::Toy Story (1995)::Animation\n"}, "ratings.dat"),
+    "ml-20m": ({"ml-20m/ratings.csv": HALF_STARS.encode(),
+                "ml-20m/movies.csv": b'movieId,title,genres\n10,"Heat, The (1995)",Action\n'}, "ratings.csv"),
+    "ml-25m": ({"ml-25m/ratings.csv": HALF_STARS.encode(), "ml-25m/genome-tags.csv": b"tagId,tag\n1,007\n"},
+               "ratings.csv"),
+}
+
+
+@pytest.fixture
+def releases(grouplens, monkeypatch) -> dict[str, bytes]:
+    """The fake GroupLens also serves a tiny zip per newer release, with the releases' URLs and md5s pointed at it."""
+    zips = {}
+    for name, (members, ratings) in RELEASE_ZIPS.items():
+        zips[name] = make_zip(members)
+        grouplens.files[f"/{name}.zip"] = zips[name]
+        monkeypatch.setitem(download.RELEASES, name, download.Release(
+            f"{grouplens.base}/{name}.zip", hashlib.md5(zips[name]).hexdigest(), ratings))
+    return zips
+
+
+@pytest.mark.parametrize("name", sorted(RELEASE_ZIPS))
+def test_newer_releases_download_verified_and_load_by_name(releases, tmp_path, name):
+    folder = download.download_movielens(name, tmp_path)
+    ratings = RELEASE_ZIPS[name][1]
+    assert folder == tmp_path / name and (folder / ratings).is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+    data = load_dataset(name, data_dir=tmp_path)
+    assert data.name == name and data.rating_scale == (0.5, 5.0) and data.rating_step == 0.5
+
+
+def test_newer_release_checksum_mismatch_leaves_nothing(releases, tmp_path, monkeypatch):
+    monkeypatch.setitem(download.RELEASES, "ml-25m", download.Release(download.RELEASES["ml-25m"].url, "0" * 32,
+                                                                      "ratings.csv"))
+    with pytest.raises(DownloadError, match="md5 checksum mismatch"):
+        download.download_movielens("ml-25m", tmp_path)
+    assert _contents(tmp_path) == []
+
+
+def test_every_release_has_its_published_md5_and_unverified_ones_are_refused(tmp_path, monkeypatch):
+    for name in download.NAMES:
+        assert len(download.release(name).zip_md5) == 32, name
+    monkeypatch.setitem(download.RELEASES, "ml-20m", download.Release("http://127.0.0.1:9/ml-20m.zip", "", "ratings.csv"))
+    with pytest.raises(DownloadError, match="no published checksum"):
+        download.download_movielens("ml-20m", tmp_path)
+    with pytest.raises(DataError, match="unknown MovieLens release"):
+        download.download_movielens("ml-5m", tmp_path)
+    assert _contents(tmp_path) == []
+
+
+def test_cli_downloads_a_chosen_release(releases, tmp_path, capsys):
+    assert cli.main(["download", "--dataset", "ml-25m", "--data-dir", str(tmp_path)]) == 0
+    assert "MovieLens-25M ready in" in capsys.readouterr().out
+    assert (tmp_path / "ml-25m" / "ratings.csv").is_file() and (tmp_path / "ml-25m" / "genome-tags.csv").is_file()

@@ -7,7 +7,7 @@ import torch
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.metrics import evaluate, rmse
 from dmf_core.split import OBSERVED, TEST, split_areas
-from dmf_core.train import TrainingDiverged, fit
+from dmf_core.train import TrainingDiverged, _block_cosines, fit
 
 SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
 
@@ -111,7 +111,7 @@ def test_nan_guard_stops_with_a_clear_message(tiny_data):
 def test_divergence_before_any_epoch_raises(tiny_data):
     split = split_areas(tiny_data)
     with pytest.raises(TrainingDiverged):
-        fit(tiny_data, split, SMALL, quick(lr=float("inf")))
+        fit(tiny_data, split, SMALL, quick(lr=1e30))  # finite (inf is refused up front), but overflows at once
 
 
 def test_time_budget_and_early_stopping(tiny_data):
@@ -144,3 +144,16 @@ def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improv
     assert min(continuous) < min(continuous[-2:])
     # A warm-up epoch is never the selected DMF-D model.
     assert result.best_epoch > warm
+
+
+def test_block_cosines_are_the_same_dense_or_gathered():
+    """Dense blocks take one product U·Vᵀ, sparse ones gather each target's rows: the same numbers either way."""
+    generator = torch.Generator().manual_seed(0)
+    users = torch.nn.functional.normalize(torch.randn(40, 8, generator=generator), dim=1)
+    items = torch.nn.functional.normalize(torch.randn(30, 8, generator=generator), dim=1)
+    gathered = (users[:, None, :] * items[None, :, :]).sum(-1)
+    for share in (0.5, 0.005):  # dense enough for the product, then too sparse for it
+        n = max(1, int(share * 40 * 30))
+        cells = torch.randperm(40 * 30, generator=generator)[:n]
+        rows, cols = cells // 30, cells % 30
+        assert torch.allclose(_block_cosines(users, items, rows, cols), gathered[rows, cols], atol=1e-6)

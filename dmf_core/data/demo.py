@@ -80,6 +80,7 @@ def make_demo(
         items + 1,
         stars,
         name=name,
+        rating_scale=(1.0, 5.0, 1.0),
         titles_by_raw_item={item + 1: title for item, title in enumerate(titles)},
         genres_by_raw_item={item + 1: genre for item, genre in enumerate(genres)},
         source="demo",

@@ -1,9 +1,9 @@
-"""Download MovieLens-1M from GroupLens into data/ml-1m, all or nothing.
+"""Download a MovieLens release (ml-1m, ml-10m, ml-20m, ml-25m) from GroupLens into data/<name>, all or nothing.
 
-The zip streams into a temp file next to the target, is checked against GroupLens' md5, unpacked into a temp
-folder, and its ratings.dat checked against a sha256 before one rename puts data/ml-1m in place. Any failure
-removes the temp files, so a later `load_dataset("ml-1m")` never sees half a download. The command line's
-`python -m dmf_core download` runs it.
+The zip streams into a temp file next to the target, is checked against the md5 GroupLens publishes beside it
+(`<name>.zip.md5`), unpacked into a temp folder (ML-1M's ratings.dat also checked against a sha256) before one
+rename puts data/<name> in place. Any failure removes the temp files, so a later `load_dataset("<name>")` never
+sees half a download. The command line's `python -m dmf_core download [--dataset NAME]` runs it.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import one_line
 from .ratings import DataError
-from .sources import DATA_DIR, Progress, check_zip_members, open_zip, read_zip_member
+from .sources import DATA_DIR, ZIP_ERRORS, Progress, check_zip_members, open_zip
 
 ML1M_URL = "https://files.grouplens.org/datasets/movielens/ml-1m.zip"
 ML1M_ZIP_MD5 = "c4d9eecfca2ab87c1945afe126590906"  # published by GroupLens next to the zip
@@ -29,11 +30,50 @@ TIMEOUT_S = 10.0  # per connect and per read: offline fails at once instead of h
 CHUNK_BYTES = 1 << 20
 
 
+@dataclass(frozen=True)
+class Release:
+    """A MovieLens zip on files.grouplens.org: its URL, the md5 GroupLens publishes in `<name>.zip.md5`, and the
+    ratings file inside (whose folder becomes data/<name>)."""
+
+    url: str
+    zip_md5: str
+    ratings: str
+    ratings_sha256: str = ""
+
+
+# No network here to read the .md5 files themselves: each value is the one GroupLens publishes, as copied into
+# public loaders, e.g. eli-osherovich/papers_with_code, datasets/movielens/dl_config.py (its ml-1m value is ours
+# above), and found identical in several independent loaders (ML10M / ML20M classes of recommendation-dataset
+# packages, ml-25m download scripts quoting `MD5 (ml-25m.zip) = ...` from GroupLens' ml-25m.zip.md5).
+_GROUPLENS = "https://files.grouplens.org/datasets/movielens"
+RELEASES = {
+    "ml-10m": Release(f"{_GROUPLENS}/ml-10m.zip", "ce571fd55effeba0271552578f2648bd", "ratings.dat"),  # ml-10M100K/
+    "ml-20m": Release(f"{_GROUPLENS}/ml-20m.zip", "cd245b17a1ae2cc31bb14903e1204af3", "ratings.csv"),
+    "ml-25m": Release(f"{_GROUPLENS}/ml-25m.zip", "6b51fb2759a8657d3bfcbfc42b592ada", "ratings.csv"),
+}
+NAMES = ("ml-1m", *RELEASES)
+
+
 class DownloadError(DataError):
     """The download failed: network, HTTP status or checksum. One-line message; nothing is left on disk."""
 
 
-def download_ml1m(
+def release(name: str) -> Release:
+    """The release called `name`; ML-1M's from the module constants, read at call time so tests can patch them."""
+    if name == "ml-1m":
+        return Release(ML1M_URL, ML1M_ZIP_MD5, "ratings.dat", ML1M_RATINGS_SHA256)
+    if name not in RELEASES:
+        raise DataError(f"{name!r}: unknown MovieLens release (expected one of {', '.join(NAMES)})")
+    return RELEASES[name]
+
+
+def download_ml1m(data_dir: Path = DATA_DIR, **options) -> Path:
+    """`download_movielens("ml-1m", ...)`: fetch ml-1m.zip and unpack it to data_dir/ml-1m."""
+    return download_movielens("ml-1m", data_dir, **options)
+
+
+def download_movielens(
+    name: str = "ml-1m",
     data_dir: Path = DATA_DIR,
     *,
     progress: Progress | None = None,
@@ -43,34 +83,37 @@ def download_ml1m(
     timeout: float = TIMEOUT_S,
     force: bool = False,
 ) -> Path:
-    """Fetch ml-1m.zip and unpack it to data_dir/ml-1m; returns that folder (at once if it is already there).
+    """Fetch <name>.zip and unpack it to data_dir/<name>; returns that folder (at once if it is already there).
 
-    url / zip_md5 / ratings_sha256 default to the module constants, read at call time so tests can patch them;
-    pass "" as a checksum to skip that check. `progress(done_bytes, total_bytes)` follows the download
-    (total 0 if the server sends no length)."""
-    url = ML1M_URL if url is None else url
-    zip_md5 = ML1M_ZIP_MD5 if zip_md5 is None else zip_md5
-    ratings_sha256 = ML1M_RATINGS_SHA256 if ratings_sha256 is None else ratings_sha256
+    url / zip_md5 / ratings_sha256 default to the release's (`release(name)`); a mirror's URL is still checked
+    against the published md5. Pass "" as a checksum to skip that check; a release without a published md5 is
+    refused unless so told. `progress(done_bytes, total_bytes)` follows the download (total 0 without a length)."""
+    known = release(name)
+    url = known.url if url is None else url
+    if zip_md5 is None and not known.zip_md5:
+        raise DownloadError(f"{name}: no published checksum to verify the download against")
+    zip_md5 = known.zip_md5 if zip_md5 is None else zip_md5
+    ratings_sha256 = known.ratings_sha256 if ratings_sha256 is None else ratings_sha256
     data_dir = Path(data_dir)
-    target = data_dir / "ml-1m"
-    if not force and (target / "ratings.dat").is_file():
+    target = data_dir / name
+    if not force and (target / known.ratings).is_file():
         return target
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         # Temp names start with '.' and live in data_dir itself: same filesystem, so the final rename is atomic.
-        handle, part_name = tempfile.mkstemp(dir=data_dir, prefix=".ml-1m-", suffix=".zip.part")
+        handle, part_name = tempfile.mkstemp(dir=data_dir, prefix=f".{name}-", suffix=".zip.part")
         os.close(handle)
-        staging = Path(tempfile.mkdtemp(dir=data_dir, prefix=".ml-1m-", suffix=".staging"))
+        staging = Path(tempfile.mkdtemp(dir=data_dir, prefix=f".{name}-", suffix=".staging"))
     except OSError as error:
         raise DataError(f"{data_dir}: cannot write to the data folder ({error.strerror or error})") from None
     part = Path(part_name)
     try:
         _fetch(url, part, zip_md5, timeout, progress)
         extract_zip_safely(part, staging / "unpacked")
-        folder = _folder_with_ratings(staging / "unpacked", url)
+        folder = _folder_with_ratings(staging / "unpacked", url, known.ratings)
         if ratings_sha256:
-            _verify(folder / "ratings.dat", "sha256", ratings_sha256)
-        _install(folder, target, staging)
+            _verify(folder / known.ratings, "sha256", ratings_sha256)
+        _install(folder, target, staging, known.ratings)
     finally:
         part.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
@@ -116,15 +159,15 @@ def _verify(path: Path, algorithm: str, expected: str) -> None:
         )
 
 
-def _folder_with_ratings(root: Path, url: str) -> Path:
-    """ml-1m.zip holds ml-1m/ratings.dat; accept ratings.dat at the top too."""
+def _folder_with_ratings(root: Path, url: str, ratings: str) -> Path:
+    """ml-1m.zip holds ml-1m/ratings.dat (ml-10m.zip ml-10M100K/ratings.dat); accept the file at the top too."""
     for candidate in (root, *sorted(p for p in root.iterdir() if p.is_dir())):
-        if (candidate / "ratings.dat").is_file():
+        if (candidate / ratings).is_file():
             return candidate
-    raise DownloadError(f"{url}: the zip has no ratings.dat")
+    raise DownloadError(f"{url}: the zip has no {ratings}")
 
 
-def _install(folder: Path, target: Path, staging: Path) -> None:
+def _install(folder: Path, target: Path, staging: Path, ratings: str) -> None:
     """Move the verified folder to target in one rename. An existing target (force) is swapped out first and put
     back if the rename fails."""
     previous = staging / "previous"
@@ -133,7 +176,7 @@ def _install(folder: Path, target: Path, staging: Path) -> None:
             os.replace(target, previous)
         os.replace(folder, target)
     except OSError as error:
-        if (target / "ratings.dat").is_file():
+        if (target / ratings).is_file():
             return  # another download finished first: keep its equally verified copy
         if previous.exists():
             os.replace(previous, target)
@@ -176,6 +219,10 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, scratch: Pa
         destination.mkdir(parents=True, exist_ok=True)
         return None
     destination.parent.mkdir(parents=True, exist_ok=True)
-    # Read whole members through read_zip_member so CRC errors become DataErrors; ML-1M's largest is 25 MB.
-    destination.write_bytes(read_zip_member(archive, info.filename, str(zip_path)))
+    # Streamed: ML-25M's ratings.csv is 650 MB. The CRC is checked as the member's end is read.
+    try:
+        with archive.open(info) as source, destination.open("wb") as out:
+            shutil.copyfileobj(source, out, CHUNK_BYTES)
+    except ZIP_ERRORS as error:
+        raise DataError(f"{zip_path}: corrupt zip member {info.filename} ({one_line(error)})") from None
     return destination

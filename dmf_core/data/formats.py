@@ -1,8 +1,9 @@
 """File formats: bytes of a ratings file (and its titles file) -> RatingData.
 
-MovieLens-1M `ratings.dat` (`::`), MovieLens-100K `u.data` (tabs), and plain CSV/TSV tables of user, item,
-rating[, timestamp] whose separator and columns are sniffed. `formats.build` parses one file; `pick_ratings_file`
-chooses the ratings file among a folder's or zip's names.
+MovieLens `ratings.dat` (`::`: ML-1M, ML-10M), MovieLens-100K `u.data` (tabs), and plain CSV/TSV tables of user,
+item, rating[, timestamp] whose separator and columns are sniffed (ML-20M/25M's `ratings.csv`, with titles and
+genres from the `movies.csv` beside it). `formats.build` parses one file; `pick_ratings_file` chooses the ratings
+file among a folder's or zip's names.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import PurePosixPath
 import numpy as np
 import pandas as pd
 
-from .ratings import DataError, LineOf, RatingData, from_triples
+from .ratings import MOVIELENS_SCALES, STAR_SCALES, DataError, LineOf, RatingData, ScaleRequest, from_triples
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -137,8 +138,12 @@ def _strip_bom(raw: bytes) -> bytes:
 
 
 def _sniff_table(raw: bytes, source: str) -> _Layout:
-    """Find the separator and header from the first non-blank line; later lines are checked by the parser."""
-    first = next(((n, line) for n, line in enumerate(raw.decode("latin-1").splitlines(), 1) if line.strip()), None)
+    """Find the separator and header from the first non-blank line; later lines are checked by the parser.
+    Only the head is decoded (the whole of a 650 MB ratings.csv took seconds), unless it is all blank."""
+    text = raw[: 1 << 16].decode("latin-1")
+    if len(raw) > 1 << 16 and "\n" not in text.lstrip():  # the first line does not end in the head
+        text = raw.decode("latin-1")
+    first = next(((n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()), None)
     if first is None:
         raise DataError(f"{source}: the file is empty")
     number, line = first
@@ -236,6 +241,27 @@ def parse_ml100k_items(raw: bytes) -> dict[int, str]:
     return _parse_titles(raw, "|")
 
 
+def parse_movies_csv(raw: bytes) -> dict[int, str]:
+    """ML-20M/25M's `movies.csv` (`movieId,title,genres`, titles with commas in quotes) -> {movie id: title}."""
+    return _movies_csv(raw, "title")
+
+
+def parse_movies_csv_genres(raw: bytes) -> dict[int, str]:
+    return _movies_csv(raw, "genres")
+
+
+def _movies_csv(raw: bytes, column: str) -> dict[int, str]:
+    # Decoration, like every titles file: an unreadable one gives no titles rather than failing the load.
+    try:
+        frame = pd.read_csv(io.BytesIO(_strip_bom(raw)), dtype=str, keep_default_na=False, encoding="utf-8",
+                            encoding_errors="replace", engine="c")
+        ids = pd.to_numeric(frame["movieId"], errors="coerce")
+        keep = ids.notna().to_numpy()
+        return dict(zip(ids[keep].astype(np.int64).tolist(), frame[column][keep].tolist(), strict=True))
+    except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return {}
+
+
 def _parse_titles(raw: bytes, sep: str, column: int = 1) -> dict[int, str]:
     # Titles only decorate the UI, so a malformed line is skipped rather than failing the whole load.
     titles: dict[int, str] = {}
@@ -251,12 +277,24 @@ def _parse_titles(raw: bytes, sep: str, column: int = 1) -> dict[int, str]:
 
 FORMATS = {
     # kind: (dataset name, titles file next to the ratings, ratings parser, titles parser)
-    "ml-1m": ("ml-1m", "movies.dat", parse_ml1m_ratings, parse_ml1m_movies),
+    "ml-1m": ("ml-1m", "movies.dat", parse_ml1m_ratings, parse_ml1m_movies),  # ML-10M's ratings.dat too
     "ml-100k": ("ml-100k", "u.item", parse_ml100k_ratings, parse_ml100k_items),
+    "table": ("", "movies.csv", parse_ratings_table, parse_movies_csv),  # named after the file; ML-20M/25M
 }
 # Decoration beside the titles, where a format has it: genres from the titles file, attributes from a users file.
-GENRES = {"ml-1m": parse_ml1m_genres}
+GENRES = {"ml-1m": parse_ml1m_genres, "table": parse_movies_csv_genres}
 USERS = {"ml-1m": ("users.dat", parse_ml1m_users)}
+MOVIELENS = ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-latest-small", "ml-latest")
+_RELEASE_FOLDERS = {"ml-10m100k": "ml-10m"}  # ml-10m.zip unpacks to ml-10M100K/
+
+
+def movielens_name(source: str) -> str | None:
+    """The MovieLens release a path names (its folder or zip: `data/ml-25m/ratings.csv`, `ml-10m.zip:...`)."""
+    for part in reversed(PurePosixPath(source.replace("\\", "/").lower().replace(".zip:", "/")).parts):
+        name = _RELEASE_FOLDERS.get(part, part.removesuffix(".zip"))
+        if name in MOVIELENS:
+            return name
+    return None
 
 
 def kind_of(filename: str) -> str | None:
@@ -280,35 +318,41 @@ def sniff_kind(raw: bytes) -> str:
     return "ml-1m" if b"::" in raw[:200] else "table"
 
 
-def build(kind: str, raw: bytes, source: str, titles_raw: bytes | None, users_raw: bytes | None = None) -> RatingData:
-    """Parse a ratings file's bytes (and its titles and users files', if any) into RatingData."""
-    titles = genres = attributes = None
+def build(
+    kind: str, raw: bytes, source: str, titles_raw: bytes | None, users_raw: bytes | None = None,
+    rating_scale: ScaleRequest | None = None,
+) -> RatingData:
+    """Parse a ratings file's bytes (and its titles and users files', if any) into RatingData. The scale is
+    `rating_scale` or read from the ratings; a MovieLens `::` or u.data file is on whole or half stars."""
     header_line = 0
     if kind == "table":
         raw = _strip_bom(raw)
         layout = _sniff_table(raw, source)
         users, items, ratings = _parse_layout(raw, source, layout)
-        name = PurePosixPath(source.replace("\\", "/")).stem or "ratings"
         header_line = layout.header_line
     else:
-        name, _, parse_ratings, parse_titles = FORMATS[kind]
-        users, items, ratings = parse_ratings(raw, source)
-        if titles_raw is not None:
-            titles = parse_titles(titles_raw)
-            genres = GENRES[kind](titles_raw) if kind in GENRES else None
-        if users_raw is not None and kind in USERS:
-            attributes = USERS[kind][1](users_raw)
+        users, items, ratings = FORMATS[kind][2](raw, source)
+    default_name = FORMATS[kind][0] or PurePosixPath(source.replace("\\", "/")).stem or "ratings"
+    titles = genres = attributes = None
+    if titles_raw is not None:
+        titles = FORMATS[kind][3](titles_raw) or None  # a movies.csv that is not MovieLens' gives no titles
+        genres = (GENRES[kind](titles_raw) or None) if kind in GENRES else None
+    if users_raw is not None and kind in USERS:
+        attributes = USERS[kind][1](users_raw)
     return from_triples(
         users,
         items,
         ratings,
-        name=name,
+        name=movielens_name(source) or default_name,
+        rating_scale=rating_scale,
         titles_by_raw_item=titles,
         source=source,
         line_of=_line_mapper(raw, header_line),
         extra={"format": kind, "source": source},
         genres_by_raw_item=genres,
         attributes_by_raw_user=attributes,
+        scales=STAR_SCALES if kind == "table" else MOVIELENS_SCALES,
+        open_scale=kind == "table",
     )
 
 

@@ -1,7 +1,8 @@
-"""Where ratings come from: a spec string ("demo", "ml-1m", a path), a folder, a zip, or an upload's bytes.
+"""Where ratings come from: a spec string ("demo", "ml-1m", "ml-25m", a path), a folder, a zip, or an upload's bytes.
 
-`load_dataset` picks one from a spec string, `load_upload` from an uploaded file's name and bytes; `find_ml1m` says
-where MovieLens-1M is. The parsing itself is `formats`; the generated demo is `demo`.
+`load_dataset` picks one from a spec string, `load_upload` from an uploaded file's name and bytes; `find_movielens`
+says where a MovieLens release (ml-1m, ml-10m, ml-20m, ml-25m) is. Either takes an explicit rating scale; without
+one the scale is read from the data. The parsing itself is `formats`; the generated demo is `demo`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from pathlib import Path, PurePosixPath
 from ..errors import one_line
 from . import demo
 from .formats import FORMATS, NOT_FOUND, USERS, build, kind_of, pick_ratings_file, sibling, sniff_kind
-from .ratings import DataError, RatingData
+from .ratings import DataError, RatingData, ScaleRequest
 
 Progress = Callable[[int, int], None]  # progress(done_bytes, total_bytes); total is 0 when unknown
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO_ROOT / "data"  # downloads and unpacked copies; git-ignored (the MovieLens licence forbids sharing)
 ML1M_ENV = "DMF_ML1M_DIR"  # where a read-only shared copy of MovieLens-1M lives, if anywhere
-SHARED_ML1M_DIR = REPO_ROOT.parent / "shared" / "data" / "ml-1m"  # the team's shared checkout layout
-MAX_UNPACKED_BYTES = 1 << 31  # ML-1M unpacks to 25 MB; anything near 2 GB is a zip bomb, not ratings
+SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"  # the team's shared checkout layout
+SHARED_ML1M_DIR = SHARED_DATA_DIR / "ml-1m"
+RELEASES = ("ml-1m", "ml-10m", "ml-20m", "ml-25m")  # the MovieLens names `load_dataset` resolves
+RATINGS_FILES = ("ratings.dat", "ratings.csv")  # ML-1M and ML-10M; ML-20M and ML-25M
+MAX_UNPACKED_BYTES = 1 << 31  # ML-25M unpacks to 1.2 GB; far beyond that is a zip bomb, not ratings
 
 # ---------------------------------------------------------------------------------------------------------------
 # folders and files on disk
@@ -38,13 +42,13 @@ def load_ml1m_folder(folder: str | Path) -> RatingData:
     return _load_file(ratings_path, "ml-1m", progress=None)
 
 
-def _load_file(path: Path, kind: str, progress: Progress | None) -> RatingData:
+def _load_file(path: Path, kind: str, progress: Progress | None, scale: ScaleRequest | None = None) -> RatingData:
     if kind == "zip":
-        return _load_zip(io.BytesIO(_read_file(path, progress)), str(path))
+        return _load_zip(io.BytesIO(_read_file(path, progress)), str(path), scale)
     raw = _read_file(path, progress)
     titles_raw = _read_beside(path, FORMATS[kind][1]) if kind in FORMATS else None
     users_raw = _read_beside(path, USERS[kind][0]) if kind in USERS else None
-    return build(kind, raw, str(path), titles_raw, users_raw)
+    return build(kind, raw, str(path), titles_raw, users_raw, scale)
 
 
 def _read_beside(path: Path, filename: str) -> bytes | None:
@@ -110,15 +114,18 @@ def open_zip(file: str | Path | io.BytesIO, source: str) -> zipfile.ZipFile:
         raise DataError(f"{source}: corrupt or not a zip file ({one_line(error)})") from None
 
 
+# BadZipFile covers CRC mismatches; RuntimeError an encrypted member; NotImplementedError odd compression.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
 def read_zip_member(archive: zipfile.ZipFile, name: str, source: str) -> bytes:
     try:
         return archive.read(name)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as error:
-        # BadZipFile covers CRC mismatches; RuntimeError an encrypted member; NotImplementedError odd compression.
+    except (*ZIP_ERRORS, OSError) as error:
         raise DataError(f"{source}: corrupt zip member {name} ({one_line(error)})") from None
 
 
-def _load_zip(file: str | Path | io.BytesIO, source: str) -> RatingData:
+def _load_zip(file: str | Path | io.BytesIO, source: str, scale: ScaleRequest | None = None) -> RatingData:
     """Read the ratings (and titles) straight out of a zip: nothing is unpacked to disk."""
     with open_zip(file, source) as archive:
         check_zip_members(archive, source)
@@ -135,7 +142,7 @@ def _load_zip(file: str | Path | io.BytesIO, source: str) -> RatingData:
 
         titles_raw = beside(FORMATS[kind][1]) if kind in FORMATS else None
         users_raw = beside(USERS[kind][0]) if kind in USERS else None
-    return build(kind, raw, f"{source}:{member}", titles_raw, users_raw)
+    return build(kind, raw, f"{source}:{member}", titles_raw, users_raw, scale)
 
 
 
@@ -154,9 +161,14 @@ def _demo_size(spec: str) -> dict[str, int]:
     return {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings, "name": f"demo-{n_users}x{n_items}x{n_ratings}"}
 
 
-def load_dataset(spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progress | None = None) -> RatingData:
-    """Load ratings from `spec`: "demo" (generated), "ml-1m" (see `find_ml1m`), or a path to a folder, a .zip,
-    a ratings.dat, a u.data, or a .csv/.tsv file. `progress(done_bytes, total_bytes)` follows the file read."""
+def load_dataset(
+    spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progress | None = None,
+    rating_scale: ScaleRequest | None = None,
+) -> RatingData:
+    """Load ratings from `spec`: "demo" (generated), "ml-1m" / "ml-10m" / "ml-20m" / "ml-25m" (see
+    `find_movielens`), or a path to a folder, a .zip, a ratings.dat, a u.data, or a .csv/.tsv file.
+    `progress(done_bytes, total_bytes)` follows the file read. `rating_scale` (low, high[, step]; see
+    `ratings.parse_rating_scale`) overrides the scale read from the data."""
     if isinstance(spec, str) and (spec.strip() == "demo" or spec.strip().startswith("demo:")):
         try:
             data = demo.make_demo(**_demo_size(spec.strip()))
@@ -165,19 +177,19 @@ def load_dataset(spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progr
         if progress is not None:
             progress(1, 1)
         return data
-    if isinstance(spec, str) and spec.strip() == "ml-1m":
-        spec = find_ml1m(data_dir)
+    if isinstance(spec, str) and spec.strip() in RELEASES:
+        spec = find_movielens(spec.strip(), data_dir)
     path = Path(spec).expanduser()
     if not path.exists():
         raise DataError(
-            f"{path}: no such file or folder (expected 'demo', 'ml-1m' or a path to a folder, .zip, ratings.dat, "
-            "u.data, .csv or .tsv file)"
+            f"{path}: no such file or folder (expected 'demo', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m' or a path to "
+            "a folder, .zip, ratings.dat, u.data, .csv or .tsv file)"
         )
     if path.is_dir():
         path, kind = _find_in_folder(path)
     else:
         kind = kind_of(path.name) or sniff_kind(_read_head(path))
-    return _load_file(path, kind, progress)
+    return _load_file(path, kind, progress, rating_scale)
 
 
 def _read_head(path: Path) -> bytes:
@@ -188,38 +200,52 @@ def _read_head(path: Path) -> bytes:
         raise DataError(f"{path}: cannot read the file ({error.strerror or error})") from None
 
 
-def find_ml1m(data_dir: Path = DATA_DIR) -> Path:
-    """Where MovieLens-1M is, in order: the downloaded copy in data_dir/ml-1m, an ml-1m.zip put in data_dir by
-    hand (the offline route), $DMF_ML1M_DIR, then ../shared/data/ml-1m next to the repository.
-    Raises DataError saying how to get it otherwise."""
-    cached = Path(data_dir) / "ml-1m"
-    if (cached / "ratings.dat").is_file():
+def movielens_env(name: str) -> str:
+    """The variable naming an existing copy of a release: DMF_ML1M_DIR, DMF_ML10M_DIR, DMF_ML20M_DIR, DMF_ML25M_DIR."""
+    return f"DMF_{name.replace('-', '').upper()}_DIR"
+
+
+def find_movielens(name: str, data_dir: Path = DATA_DIR) -> Path:
+    """Where the MovieLens release `name` (ml-1m, ml-10m, ml-20m, ml-25m) is, in order: the downloaded copy in
+    data_dir/<name>, a <name>.zip put in data_dir by hand (the offline route), $DMF_<NAME>_DIR, then
+    ../shared/data/<name> next to the repository. Raises DataError saying how to get it otherwise."""
+    cached = Path(data_dir) / name
+    if any((cached / f).is_file() for f in RATINGS_FILES):
         return cached
-    if cached.with_suffix(".zip").is_file():
-        return cached.with_suffix(".zip")
-    configured = os.environ.get(ML1M_ENV)
+    if (Path(data_dir) / f"{name}.zip").is_file():
+        return Path(data_dir) / f"{name}.zip"
+    variable = movielens_env(name)
+    configured = os.environ.get(variable)
     if configured:
         # A set variable that points nowhere is a mistake worth reporting, not something to fall back from.
         path = Path(configured).expanduser()
         if not path.exists():
-            raise DataError(f"{ML1M_ENV}={configured}: no such file or folder")
+            raise DataError(f"{variable}={configured}: no such file or folder")
         return path
-    if (SHARED_ML1M_DIR / "ratings.dat").is_file():
-        return SHARED_ML1M_DIR
+    shared = SHARED_ML1M_DIR if name == "ml-1m" else SHARED_DATA_DIR / name
+    if any((shared / f).is_file() for f in RATINGS_FILES):
+        return shared
+    label = "MovieLens-" + name.removeprefix("ml-").upper()
+    download = "" if name == "ml-1m" else f" --dataset {name}"
     raise DataError(
-        "MovieLens-1M not found: download it with `python -m dmf_core download`, "
-        f"or give the path to its folder or ml-1m.zip (or set {ML1M_ENV})"
+        f"{label} not found: download it with `python -m dmf_core download{download}`, "
+        f"or give the path to its folder or {name}.zip (or set {variable})"
     )
 
 
-def load_upload(name: str, payload: bytes) -> RatingData:
+def find_ml1m(data_dir: Path = DATA_DIR) -> Path:
+    """`find_movielens("ml-1m")`: data_dir/ml-1m, data_dir/ml-1m.zip, $DMF_ML1M_DIR, ../shared/data/ml-1m."""
+    return find_movielens("ml-1m", data_dir)
+
+
+def load_upload(name: str, payload: bytes, rating_scale: ScaleRequest | None = None) -> RatingData:
     """Load an uploaded file (zip, ratings.dat, u.data, csv/tsv) from its name and bytes; nothing touches disk."""
     source = PurePosixPath(name.replace("\\", "/")).name or "upload"
     if not payload:
         raise DataError(f"{source}: the file is empty")
     kind = kind_of(source) or sniff_kind(payload)
     if kind == "zip":
-        return _load_zip(io.BytesIO(payload), source)
-    return build(kind, payload, source, titles_raw=None)
+        return _load_zip(io.BytesIO(payload), source, rating_scale)
+    return build(kind, payload, source, titles_raw=None, rating_scale=rating_scale)
 
 

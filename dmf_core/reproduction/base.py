@@ -63,7 +63,8 @@ class Model(ABC):
         served = np.isin(split.area, [AREAS.index(a) for a in self.serves])
         selected = (split.role == role) & served
         users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
-        return {**score(self.predict(users, items), true, split.area[selected], data.rating_scale),
+        return {**score(self.predict(users, items), true, split.area[selected], data.rating_scale,
+                         data.rating_step),
                 "serves": list(self.serves)}
 
 

@@ -188,6 +188,10 @@ def reproduce_table(
 # CLI
 
 
+MAX_SEEDS = 100  # a reproduction of more seeds is a mistyped number, not an experiment
+MAX_THREADS = 1024
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "reproduce",
@@ -205,20 +209,29 @@ def add_parser(subparsers: Any) -> None:
                         "results/tmp/<quick-><data>/ otherwise)")
     parser.add_argument("--device", default="auto", help="device for DMF / DMF-D (baselines run on the CPU)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice, one per core)")
+    parser.add_argument("--check", action="store_true", help="check the flags and the data, print the plan, and stop")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.seeds is not None and args.seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    # Every flag is checked before anything loads or trains.
+    if args.seeds is not None and not 1 <= args.seeds <= MAX_SEEDS:
+        raise ValueError(f"--seeds must be in 1..{MAX_SEEDS}, got {args.seeds}")
+    if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
+        raise ValueError(f"--threads must be in 1..{MAX_THREADS}, got {args.threads}")
+    pick_device(args.device)
     plan = QUICK_PLAN if args.quick else FULL_PLAN
     data = load_dataset(args.data)
     out_dir = Path(args.out) if args.out else default_out(data.name, args.quick)
     tables = TABLES if args.table == "all" else (int(args.table),)
+    if args.check:
+        seeds = args.seeds or plan.seeds
+        minutes = sum(plan.planned_seconds(table, seeds) for table in tables) / 60
+        print(f"flags OK: plan {plan.name}, {seeds} seed(s), tables {', '.join(map(str, tables))} on {data.name} "
+              f"({data.n_ratings:,} ratings), about {minutes:.0f} min of training, into {out_dir}")
+        return 0
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     command = "python -m dmf_core " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["reproduce"] else ""
     started = time.perf_counter()
     for table in tables:

@@ -20,7 +20,7 @@ def sidebar_text(at) -> str:
 def test_demo_statistics_charts_and_areas(open_page):
     at = open_page("data")
     assert metrics(at) == {"users (rows)": "1,500", "items (columns)": "1,000", "ratings": "100,002",
-                           "sparsity": "93.33%"}
+                           "sparsity": "93.33%", "rating scale": "1–5"}
     titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(at)]
     assert "Rating histogram" in titles
     assert any(t.startswith("Users: median") for t in titles) and any(t.startswith("Items: median") for t in titles)
@@ -69,7 +69,7 @@ def test_bad_uploads_get_one_line_and_keep_the_current_data(open_page):
     at = open_page("data")
     cases = [
         ("notes.csv", b"hello world\nthis is not a rating table\n", "Could not read notes.csv"),
-        ("ratings.csv", b"user,item,rating\n1,1,4\n1,2,9\n", "outside the scale"),
+        ("ratings.dat", b"1::1::4::0\n1::2::9::0\n", "outside the scale"),  # as a table, 4 and 9 read as 1..10
         ("ml-1m.zip", b"PK\x03\x04 definitely not a zip", "Could not read ml-1m.zip"),
         ("empty.csv", b"", "Could not read empty.csv"),
     ]
