@@ -5,7 +5,8 @@ sizes, scale, its step (absent in older checkpoints: 1), fingerprint), state_dic
 stop_reason, best_epoch. No pickled classes, so a checkpoint from anywhere loads safely, and a GPU checkpoint loads
 on a CPU.
 
-A run writes one after every epoch with `in_progress: True` and what an exact resume needs (`progress_state`:
+A run writes one after every epoch (every few when writing would cost more than `runs.CHECKPOINT_SHARE` of its
+training time) with `in_progress: True` and what an exact resume needs (`progress_state`:
 the last epoch's weights, the best weights so far and the early-stopping state); its final checkpoint holds the
 selected (best) weights. `--resume` takes the configs and the split from the checkpoint and refuses data whose
 fingerprint differs.

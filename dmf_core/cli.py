@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     train.add_argument("--max-seconds", type=float, help="stop training after this many seconds (time budget)")
     train.add_argument("--out", help=f"output folder (default {DEFAULT_OUT}; with --resume, the checkpoint's folder). "
-                       "A checkpoint is written there after every epoch, so a crashed run can be resumed")
+                       "A checkpoint is written there after every epoch (every few on large data), so a crashed run can be resumed")
     train.add_argument("--hidden", type=_hidden, help=f"layer sizes per branch, e.g. 512,256 (default "
                        f"{','.join(map(str, DEFAULTS_MODEL.hidden))}); the last is the latent dimension")
     train.add_argument("--activation", choices=["relu", "tanh", "elu", "sigmoid", "selu", "gelu"])
@@ -290,8 +290,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out or DEFAULT_OUT)
     _refuse_interrupted(out)
     data = load_dataset(args.data or "demo", rating_scale=args.rating_scale)
-    split = check_run(data, split_config, model_config, train_config)
-    if args.check:
+    if args.check:  # otherwise train_run checks them, once
+        split = check_run(data, split_config, model_config, train_config)
         as_trained, derived = derive(train_config, DataShape.of(split))
         decided = "; ".join(f"{name} = {getattr(as_trained, name)} ({rule})" for name, rule in derived.items())
         print(f"settings OK for {data.name} ({data.n_ratings:,} ratings) on {pick_device(train_config.device)}"

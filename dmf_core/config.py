@@ -7,8 +7,9 @@ the app expose. `authors_preset()` gives the settings of the authors' public Ten
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field, fields, replace
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
 InputEncoding = Literal["rating", "centered+implicit"]
@@ -20,18 +21,18 @@ MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take this range
 
 
 def check_numbers(config: Any) -> None:
-    """Every numeric setting must be a real, finite number of the right kind: a one-line message names the field.
-    Run first by each config's `validate`, so the range checks after it compare numbers, never NaN or text."""
+    """Every numeric setting must be a real, finite number of the kind its annotation says (`int`, `float`, either
+    optional): a one-line message names the field. Run first by each config's `validate`, so the range checks after
+    it compare numbers, never NaN or text."""
+    hints = get_type_hints(type(config))
     for spec in fields(config):
-        default = spec.default if spec.default is not MISSING else None
+        hint = hints[spec.name]
+        kinds = set(get_args(hint)) if get_origin(hint) in (Union, UnionType) else {hint}  # int | None -> int
         value = getattr(config, spec.name)
-        if value is None or isinstance(default, bool) or not isinstance(default, (int, float)):
-            if spec.name in ("max_seconds", "warmup_epochs", "block_users", "block_items") and value is not None:
-                default = 0.0 if spec.name == "max_seconds" else 0
-            else:
-                continue
-        whole = isinstance(default, int)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)):
+        if value is None or not kinds & {int, float}:
+            continue
+        whole = float not in kinds
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
             kind = "a whole number" if whole else "a number"
             raise ValueError(f"{spec.name.replace('_', ' ')} must be {kind}, got {value!r}")
         if not math.isfinite(value):

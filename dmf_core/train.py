@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,9 +41,9 @@ from .stopping import EarlyStopping
 
 StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
 EpochCallback = Callable[[dict[str, Any]], None]
-# Called after every finished epoch with what a resumed run needs (`checkpoint.progress_state`); runs.train_run
-# writes it.
-CheckpointCallback = Callable[[dict[str, Any]], None]
+# Called after every finished epoch with a function that returns what a resumed run needs
+# (`checkpoint.progress_state`): the caller (runs.train_run) decides whether to pay for copying and writing it.
+CheckpointCallback = Callable[[Callable[[], dict[str, Any]]], None]
 # Extra per-epoch measurement (benchmarks track test RMSE over time with it); its time is not counted as training.
 Monitor = Callable[[DMF, MatrixInputs], dict[str, Any]]
 
@@ -123,7 +124,7 @@ def fit(
 ) -> TrainResult:
     """Train and return the best model by validation RMSE (area I). `resume` is a checkpoint dict from
     `checkpoint.load`; training continues from its epoch with its weights, optimizer state and history. From an
-    interrupted run's checkpoint (written after every epoch through `on_checkpoint`) it continues exactly where the
+    interrupted run's checkpoint (offered after every epoch through `on_checkpoint`) it continues exactly where the
     run left off: every epoch reseeds its random numbers from (seed, epoch), so the resumed run is the same run."""
     train_config.validate()
     model_config.validate()
@@ -289,7 +290,7 @@ def fit(
         if interrupted:
             break
         if on_checkpoint is not None:
-            on_checkpoint(ckpt.progress_state(model, optimizer, history, stopper, warm_up, quantizer_start))
+            on_checkpoint(partial(ckpt.progress_state, model, optimizer, history, stopper, warm_up, quantizer_start))
         if stopper.should_stop:
             stop_reason = "early_stopping"
             message = f"no better validation RMSE for {train_config.patience} epochs"

@@ -79,7 +79,8 @@ def resume(folder: str, spec: str, label: str) -> None:
 
 # This session's runs come from the registry by owner token, which the URL keeps: a reload still shows them, and
 # may still stop them.
-mine = registry.snapshots(owner=state.owner())
+everyone = registry.snapshots()  # copied once per page run: histories can be long
+mine = [s for s in everyone if s.owner == state.owner()]
 my_active = [s for s in mine if s.active]
 full = len(my_active) >= registry.max_active_per_owner
 
@@ -95,7 +96,8 @@ if st.session_state.get(START_ERROR):
     st.error(st.session_state.pop(START_ERROR))
 
 interrupted = recovery.interrupted_runs(state.runs_root())
-interrupted = [run for run in interrupted if not any(s.job_id == run.run_id and s.active for s in registry.snapshots())]
+being_resumed = {s.job_id for s in everyone if s.active}
+interrupted = [run for run in interrupted if run.run_id not in being_resumed]
 if interrupted:
     with st.expander(f"{len(interrupted)} interrupted run(s): resume from the last saved epoch", expanded=True):
         st.caption("A crash, a kill or a server restart ended these mid-way. Every epoch was checkpointed, so a "
@@ -112,7 +114,7 @@ st.subheader("Progress")
 # Runs of other sessions: watchable, not stoppable (except by the server's operator). The one being watched stays
 # listed after it ends, so its outcome is shown rather than the panel vanishing.
 watching = st.session_state.get(WATCH)
-others = [s for s in registry.snapshots() if s.owner != state.owner() and (s.active or s.job_id == watching)]
+others = [s for s in everyone if s.owner != state.owner() and (s.active or s.job_id == watching)]
 if mine:
     live.job_panel((my_active or mine)[0].job_id)
 elif not others:

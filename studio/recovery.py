@@ -38,7 +38,7 @@ class Interrupted:
         epochs = (record.get("config") or {}).get("train", {}).get("epochs", "?")
         why = f"; {record['message']}" if record.get("message") else ""
         return (f"{self.run_id}{label}: {str(record.get('model', '?')).upper()} on {record.get('dataset', '?')}, "
-                f"{record.get('epochs_done', 0)} of {epochs} epochs saved{why}")
+                f"{record.get('epochs_done', 0)} of {epochs} epochs done{why}")
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:

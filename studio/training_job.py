@@ -2,7 +2,7 @@
 the CLI, so a run made in the app looks the same on disk. Pages read `JobSnapshot` copies of its progress.
 
 Its folder's `run.json` records the job for the app (status, owner-free metadata, the server's process id and the
-epochs done); `checkpoint.pt` is rewritten after every epoch. So a run that a crash or a server restart ends is
+epochs done); `checkpoint.pt` is rewritten after every epoch (or every few, see `runs.CHECKPOINT_SHARE`). So a run that a crash or a server restart ends is
 found at the next start (`studio.recovery`) and resumed from its last epoch (`resume=` its checkpoint)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dmf_core.config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from dmf_core.data import RatingData
 from dmf_core.errors import one_line
 from dmf_core.files import write_json
-from dmf_core.runs import RUN_FILE, interrupted_checkpoint, resume_run, train_run
+from dmf_core.runs import CHECKPOINT_FILE, RUN_FILE, resume_run, train_run
 from studio.jobs import ACTIVE_STATUSES, FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STOPPED, Job, TrainingSlot
 
 
@@ -171,7 +171,8 @@ class TrainingJob(Job):
             self._finish(STOPPED, message="stopped before it started", keep=False)
 
     def _fail(self, error: str) -> None:
-        if self.resume is not None or interrupted_checkpoint(self.out_dir) is not None:
+        # This job's own folder: a checkpoint without metrics.json is one of its epochs (no need to load it).
+        if self.resume is not None or (self.out_dir / CHECKPOINT_FILE).is_file():
             # Epochs were saved: keep them, resumable, with the error that ended the run.
             self._finish(INTERRUPTED, error=error, message="failed after a saved epoch; resumable")
         else:

@@ -57,3 +57,25 @@ def test_checkpoint_rejects_data_of_another_shape(tiny_data, tmp_path):
     other = low_rank_ratings(40, 30, 0.3, seed=1)
     with pytest.raises(ckpt.CheckpointError, match="trained on"):
         evaluate_checkpoint(ckpt.load(tmp_path / "checkpoint.pt"), other, "cpu")
+
+
+def test_checkpoints_of_a_run_in_progress_cost_at_most_their_share_of_training(tiny_data, tmp_path, monkeypatch):
+    """Every epoch is checkpointed while writing is cheap against the training time; when it is not, only as often as
+    CHECKPOINT_SHARE of the training time allows. Both ends are forced here with extreme shares."""
+    import dmf_core.runs as runs
+
+    saved: list[bool] = []
+    real_save = ckpt.save
+    monkeypatch.setattr(ckpt, "save", lambda checkpoint, path: saved.append(checkpoint["in_progress"])
+                        or real_save(checkpoint, path))
+    config = TrainConfig(epochs=3, patience=0, lr=1e-2, block_users=64, block_items=64)
+    model = ModelConfig(hidden=(16, 8), dropout=0.1)
+    monkeypatch.setattr(runs, "CHECKPOINT_SHARE", 1e9)
+    train_run(tiny_data, SplitConfig(), model, config, tmp_path / "cheap")
+    assert saved == [True, True, True, False]  # every epoch, then the final (selected) checkpoint
+
+    saved.clear()
+    monkeypatch.setattr(runs, "CHECKPOINT_SHARE", 1e-9)
+    train_run(tiny_data, SplitConfig(), model, config, tmp_path / "dear")
+    assert saved == [True, False]
+    assert ckpt.load(tmp_path / "dear" / "checkpoint.pt")["in_progress"] is False

@@ -81,7 +81,7 @@ def test_a_server_killed_mid_run_shows_it_interrupted_and_resumes_it(page: Page,
     try:
         open_page(page, f"{url}/Train")
         expect(page.get_by_text(re.compile(r"1 interrupted run\(s\)"))).to_be_visible()
-        expect(page.get_by_text(re.compile(r"of 30 epochs saved"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"of 30 epochs done"))).to_be_visible()
         page.get_by_role("button", name="Resume").click()
         wait_for_app(page)
         expect(page.get_by_text("Finished:")).to_be_visible(timeout=300_000)
