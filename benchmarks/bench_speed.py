@@ -49,7 +49,7 @@ from dmf_core.data import DataError, load_dataset  # noqa: E402
 from dmf_core.device import describe_device, pick_device  # noqa: E402
 from dmf_core.inputs import MatrixInputs, scale_ratings, unscale_ratings  # noqa: E402
 from dmf_core.metrics import rmse  # noqa: E402
-from dmf_core.model import DMF  # noqa: E402
+from dmf_core.model import DMFNet  # noqa: E402
 from dmf_core.predict import Predictor  # noqa: E402
 from dmf_core.split import OBSERVED, TEST, VAL, AreaSplit, split_areas  # noqa: E402
 from dmf_core.train import fit  # noqa: E402
@@ -65,7 +65,7 @@ def test_area_i(split: AreaSplit, data: Any) -> tuple[np.ndarray, np.ndarray, np
 def run_ours(data: Any, split: AreaSplit, budget: float, device: str) -> dict[str, Any]:
     users, items, true = test_area_i(split, data)
 
-    def monitor(model: DMF, inputs: MatrixInputs) -> dict[str, Any]:
+    def monitor(model: DMFNet, inputs: MatrixInputs) -> dict[str, Any]:
         return {"test_rmse_I": rmse(Predictor.build(model, inputs).continuous(users, items), true)}
 
     config = TrainConfig(epochs=10_000, max_seconds=budget, patience=0, device=device)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import torch
 
 from .data import RatingData
-from .model import DMF
+from .model import DMFNet
 from .predict import Predictor
 from .split import VAL, AreaSplit
 
 
 @torch.no_grad()
-def calibrate(model: DMF, predictor: Predictor, data: RatingData, split: AreaSplit) -> dict[str, float]:
+def calibrate(model: DMFNet, predictor: Predictor, data: RatingData, split: AreaSplit) -> dict[str, float]:
     """How far to trust the cosine of users and items the branches never trained on (bias+cosine output only).
 
     ρ_users is the least-squares weight of the cosine term on area II's *validation* ratings (new users × seen

@@ -23,7 +23,7 @@ from .config import ModelConfig, SplitConfig, TrainConfig, from_dict, to_dict
 from .data import RatingData, dataset_fingerprint
 from .errors import one_line
 from .files import atomic_write
-from .model import DMF
+from .model import DMFNet
 from .stopping import EarlyStopping
 
 FORMAT_VERSION = 1
@@ -137,10 +137,10 @@ def stored_scale(checkpoint: dict[str, Any]) -> tuple[float, ...]:
     return (low, high) if step is None else (low, high, float(step))
 
 
-def restore_model(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> DMF:
+def restore_model(checkpoint: dict[str, Any], device: str | torch.device = "cpu") -> DMFNet:
     model_config, train_config, _ = configs(checkpoint)
     info = checkpoint["dataset"]
-    model = DMF(
+    model = DMFNet(
         info["n_users"],
         info["n_items"],
         model_config,
@@ -157,7 +157,7 @@ def _cpu(state: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | Non
     return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
 
 
-def progress_state(model: DMF, optimizer: torch.optim.Optimizer, history: list[dict[str, Any]],
+def progress_state(model: DMFNet, optimizer: torch.optim.Optimizer, history: list[dict[str, Any]],
                    stopper: EarlyStopping, warm_up: EarlyStopping, quantizer_start: int | None) -> dict[str, Any]:
     """Everything an interrupted run needs to go on as if it never stopped: this epoch's weights and optimizer state,
     the history, the early-stopping rule's state with the best weights so far, and DMF-D's warm-up state."""

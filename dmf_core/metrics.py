@@ -11,7 +11,7 @@ import numpy as np
 from .biases import Biases, fit_biases
 from .data import RatingData
 from .inputs import MatrixInputs
-from .model import DMF
+from .model import DMFNet
 from .predict import Predictor
 from .split import AREAS, TEST, AreaSplit
 
@@ -88,7 +88,7 @@ def baseline_scores(data: RatingData, split: AreaSplit, biases: Biases | None = 
 
 
 def evaluate(
-    model: DMF,
+    model: DMFNet,
     data: RatingData,
     split: AreaSplit,
     inputs: MatrixInputs,

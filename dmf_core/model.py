@@ -152,7 +152,7 @@ class Outside(NamedTuple):
     weight: torch.Tensor
 
 
-class DMF(nn.Module):
+class DMFNet(nn.Module):
     """Deep matrix factorisation. `discrete=True` adds DMF-D's learned-boundary quantizer on top of the cosine."""
 
     def __init__(

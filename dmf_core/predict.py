@@ -9,21 +9,21 @@ import numpy as np
 import torch
 
 from .inputs import MatrixInputs, SparseRows
-from .model import DMF, Outside
+from .model import DMFNet, Outside
 
 
 @dataclass
 class Predictor:
     """Latent factors for every user and item of a dataset, computed once; predictions are dot products."""
 
-    model: DMF
+    model: DMFNet
     user_factors: torch.Tensor
     item_factors: torch.Tensor
     # Biases and weights of the rows of `user_factors` when they are not the model's own users.
     outside: Outside | None = None
 
     @classmethod
-    def build(cls, model: DMF, inputs: MatrixInputs) -> Predictor:
+    def build(cls, model: DMFNet, inputs: MatrixInputs) -> Predictor:
         was_training = model.training
         model.eval()
         users = model.embed_all(inputs.user_rows, users=True)

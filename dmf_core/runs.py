@@ -26,7 +26,7 @@ from .device import pick_device
 from .files import write_json
 from .inputs import MatrixInputs
 from .metrics import baseline_scores, evaluate
-from .model import DMF
+from .model import DMFNet
 from .predict import Predictor
 from .split import OBSERVED, VAL, AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
@@ -38,7 +38,7 @@ CHECKPOINT_SHARE = 0.05  # of training time, at most, spent writing the checkpoi
 
 
 def build_metrics(
-    model: DMF,
+    model: DMFNet,
     data: RatingData,
     split: AreaSplit,
     inputs: MatrixInputs,
@@ -257,7 +257,7 @@ def resume_run(
 
 def restore_run(
     checkpoint: dict[str, Any], data: RatingData, device: str | torch.device = "cpu"
-) -> tuple[DMF, AreaSplit, MatrixInputs]:
+) -> tuple[DMFNet, AreaSplit, MatrixInputs]:
     """A saved model with the split it was trained on (rebuilt from the stored seed and fractions) and its inputs."""
     ckpt.check_matches(checkpoint, data)
     _, _, split_config = ckpt.configs(checkpoint)

@@ -33,7 +33,7 @@ from .derive import DataShape, derive
 from .device import pick_device
 from .inputs import MatrixInputs, SparseBatch, unscale_ratings
 from .metrics import per_area, rmse
-from .model import DMF
+from .model import DMFNet
 from .predict import Predictor
 from .quantizer import lambda_after
 from .split import VAL, AreaSplit
@@ -45,7 +45,7 @@ EpochCallback = Callable[[dict[str, Any]], None]
 # (`checkpoint.progress_state`): the caller (runs.train_run) decides whether to pay for copying and writing it.
 CheckpointCallback = Callable[[Callable[[], dict[str, Any]]], None]
 # Extra per-epoch measurement (benchmarks track test RMSE over time with it); its time is not counted as training.
-Monitor = Callable[[DMF, MatrixInputs], dict[str, Any]]
+Monitor = Callable[[DMFNet, MatrixInputs], dict[str, Any]]
 
 
 AUTO_WARMUP_PATIENCE = 6  # with patience 0 (no early stopping), how long an automatic warm-up waits
@@ -57,7 +57,7 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainResult:
-    model: DMF
+    model: DMFNet
     inputs: MatrixInputs
     history: list[dict[str, Any]]
     stop_reason: str  # completed | early_stopping | time_budget | stopped | diverged
@@ -79,8 +79,8 @@ class TrainResult:
         return min(values) if values else None
 
 
-def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMF:
-    return DMF(
+def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
+    return DMFNet(
         data.n_users,
         data.n_items,
         model_config,
@@ -96,7 +96,7 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % (2**32))
 
 
-def _adam(model: DMF, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+def _adam(model: DMFNet, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     # The fused kernel cuts the optimizer step ~4x on CPU: the first layers' tables are most of the parameters.
     fused = device.type in ("cpu", "cuda")
     return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
@@ -351,7 +351,7 @@ def _kept(batch: SparseBatch, hidden: torch.Tensor | None, dropout: float) -> Sp
 
 
 def _train_step(
-    model: DMF,
+    model: DMFNet,
     optimizer: torch.optim.Optimizer,
     user_chunk: torch.Tensor,
     user_batch: SparseBatch,

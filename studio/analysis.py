@@ -19,7 +19,7 @@ from dmf_core import paper
 from dmf_core.data import RatingData
 from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings, single_row
 from dmf_core.metrics import mae, rmse, round_to_scale
-from dmf_core.model import DMF
+from dmf_core.model import DMFNet
 from dmf_core.predict import Predictor
 from dmf_core.quantizer import rating_levels
 from dmf_core.runs import restore_run
@@ -37,7 +37,7 @@ PAPER_TABLE1: dict[str, dict[str, float]] = {
 class RunAnalysis:
     """A saved model put back together with its data and split, plus its test-set predictions."""
 
-    model: DMF
+    model: DMFNet
     data: RatingData
     split: AreaSplit
     inputs: MatrixInputs

@@ -5,7 +5,7 @@ import torch
 from dmf_core.biases import fit_biases
 from dmf_core.config import ModelConfig
 from dmf_core.inputs import MatrixInputs, SparseRows, single_row
-from dmf_core.model import DMF, BitDropout, sparse_linear
+from dmf_core.model import BitDropout, DMFNet, sparse_linear
 from dmf_core.predict import Predictor
 from dmf_core.split import split_areas
 
@@ -22,7 +22,7 @@ def dense(rows: SparseRows) -> torch.Tensor:
 def test_sparse_first_layer_equals_dense_matmul(tiny_data, encoding, normalize):
     split = split_areas(tiny_data)
     inputs = MatrixInputs.from_split(tiny_data, split)
-    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), input_encoding=encoding,
+    model = DMFNet(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), input_encoding=encoding,
                                                                   normalize_input=normalize))
     layer = model.user_branch.first
     rows = torch.tensor([0, 5, 7, 33])
@@ -50,7 +50,7 @@ def _present_mask(rows: SparseRows, selected: torch.Tensor) -> torch.Tensor:
 def test_cosine_output_lies_in_the_rating_scale(tiny_data):
     split = split_areas(tiny_data)
     inputs = MatrixInputs.from_split(tiny_data, split)
-    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
+    model = DMFNet(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
     predictor = Predictor.build(model, inputs)
     assert torch.allclose(predictor.user_factors.norm(dim=1), torch.ones(tiny_data.n_users), atol=1e-5)
     users = np.repeat(np.arange(tiny_data.n_users), tiny_data.n_items)
@@ -65,7 +65,7 @@ def test_new_user_row_gives_the_same_scores_as_the_matrix_row(tiny_data, output)
     the fitted one (fit_biases ends with a user pass on exactly those ratings)."""
     split = split_areas(tiny_data)
     inputs = MatrixInputs.from_split(tiny_data, split)
-    model = DMF(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), output=output)).eval()
+    model = DMFNet(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), output=output)).eval()
     model.set_biases(fit_biases(tiny_data, split))
     predictor = Predictor.build(model, inputs)
     user = int(np.flatnonzero(~split.new_user)[4])
