@@ -6,9 +6,9 @@ stop_reason, best_epoch. No pickled classes, so a checkpoint from anywhere loads
 on a CPU.
 
 A run writes one after every epoch (every few when writing would cost more than `runs.CHECKPOINT_SHARE` of its
-training time) with `in_progress: True` and what an exact resume needs (`progress_state`:
-the last epoch's weights, the best weights so far and the early-stopping state); its final checkpoint holds the
-selected (best) weights. `--resume` takes the configs and the split from the checkpoint and refuses data whose
+training time) with `in_progress: True` and what an exact resume needs (`progress_fields`: the last epoch's weights
+and optimizer state, and under `loop` the state of the loop's parts: the selection with the best weights so far, the
+phases, the clock); its final checkpoint holds the selected weights, and cannot be resumed. `--resume` takes the configs and the split from the checkpoint and refuses data whose
 fingerprint differs.
 """
 
@@ -24,7 +24,6 @@ from .data import RatingData, dataset_fingerprint
 from .errors import one_line
 from .files import atomic_write
 from .model import DMFNet
-from .stopping import EarlyStopping
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "kind", "model_config", "train_config", "split_config", "dataset", "state_dict")
@@ -153,22 +152,33 @@ def restore_model(checkpoint: dict[str, Any], device: str | torch.device = "cpu"
     return model.to(device).eval()
 
 
-def _cpu(state: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
-    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
-
-
-def progress_state(model: DMFNet, optimizer: torch.optim.Optimizer, history: list[dict[str, Any]],
-                   stopper: EarlyStopping, warm_up: EarlyStopping, quantizer_start: int | None) -> dict[str, Any]:
-    """Everything an interrupted run needs to go on as if it never stopped: this epoch's weights and optimizer state,
-    the history, the early-stopping rule's state with the best weights so far, and DMF-D's warm-up state."""
+def progress_fields(loop_state: dict[str, Any]) -> dict[str, Any]:
+    """A running loop's state (`Loop.state_dict`) as checkpoint fields: the epoch's weights and optimizer state under
+    the usual keys, and the rest (scheduler, selection with the best weights so far, phases, clock, epoch) under
+    `loop`, so that `loop_state` gives it back whole."""
+    task = loop_state["task"]
+    rest = {k: v for k, v in loop_state.items() if k not in ("task", "history")}
     return {
-        "state_dict": _cpu(model.state_dict()),
-        "optimizer_state": optimizer.state_dict(),
-        "history": list(history),
-        "stopping": stopper.state(),
-        "best_state_dict": _cpu(stopper.best_state),
-        "best_epoch": stopper.best_epoch,
-        "warm_up": warm_up.state(),
-        "warm_state_dict": _cpu(warm_up.best_state),
-        "quantizer_start": quantizer_start,
+        "state_dict": task["model"],
+        "optimizer_state": task["optimizer"],
+        "history": list(loop_state["history"]),
+        "best_epoch": loop_state["selection"]["best_epoch"],
+        "loop": {**rest, "scheduler": task["scheduler"]},
     }
+
+
+def loop_state(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """The loop state an interrupted run's checkpoint holds, for `train.fit(resume=...)`. A finished run, or an
+    interrupted one from before the loop's state was stored, cannot be resumed exactly: a one-line CheckpointError."""
+    if not checkpoint.get("in_progress"):
+        raise CheckpointError(
+            f"this run finished ({checkpoint.get('stop_reason') or 'completed'}, {len(checkpoint.get('history', []))} "
+            "epochs) and holds only its selected weights, so it cannot go on exactly: train a new run instead")
+    if "loop" not in checkpoint:
+        raise CheckpointError("this interrupted run was saved by an older DMF Studio without its loop state, so it "
+                              "cannot be resumed exactly: train it again")
+    loop = dict(checkpoint["loop"])
+    scheduler = loop.pop("scheduler")
+    return {**loop, "history": list(checkpoint["history"]),
+            "task": {"model": checkpoint["state_dict"], "optimizer": checkpoint["optimizer_state"],
+                     "scheduler": scheduler}}

@@ -232,7 +232,13 @@ def format_areas(metrics: dict[str, Any]) -> str:
             base = baseline.get(area)
             lines.append(f"{area:<5} {row['n']:>7}  {row['rmse']:.4f} {row['mae']:.4f}"
                          + (f"   | {base['rmse']:.4f}" if base else ""))
-    if "discrete" in metrics:
+    quantizer = metrics.get("quantizer") or {}
+    if quantizer and not quantizer.get("trained"):
+        lines.append(f"DMF-D: {quantizer['note']}")
+    elif quantizer:
+        lines.append(f"DMF-D: {quantizer['epochs']} quantizer epoch(s) after {quantizer['warmup_epochs']} warm-up "
+                     f"epoch(s), λ reached {quantizer['lambda']:.4g}")
+    if metrics.get("discrete"):
         lines.append("discrete (DMF-D, hard Q_b)   RMSE    MAE    acc   | rounded: RMSE    MAE    acc")
         for area, row in metrics["discrete"].items():
             rounded = metrics["rounded"][area]
@@ -271,8 +277,10 @@ def _refuse_interrupted(out: Path) -> None:
 
 
 def _report(metrics: dict[str, Any], data: Any, out: Path, result: Any) -> int:
+    val = metrics["val_rmse"]
     print(f"{metrics['model']} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
-          f"on {metrics['device']} ({metrics['stop_reason']}); best validation RMSE {metrics['val_rmse']:.4f}")
+          f"on {metrics['device']} ({metrics['stop_reason']}); selected epoch {metrics['best_epoch']}: "
+          + (f"{metrics['val_rmse_kind']} validation RMSE {val:.4f}" if val is not None else "no validation RMSE"))
     if data_decided(metrics):
         print(data_decided(metrics))
     print(format_areas(metrics))
@@ -306,12 +314,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     path = _checkpoint_path(args.resume)
     checkpoint = ckpt.load(path)
+    ckpt.loop_state(checkpoint)  # a finished run, or one that cannot be resumed exactly, is refused in one line
     data = load_dataset(_data_of(checkpoint, args.data),
                         rating_scale=args.rating_scale or ckpt.stored_scale(checkpoint))
     out = Path(args.out) if args.out else path.parent
     epochs = args.epochs or checkpoint["train_config"]["epochs"]
-    state = "interrupted" if checkpoint.get("in_progress") else "finished"
-    print(f"resuming the {state} run {path} after epoch {len(checkpoint['history'])} of {epochs}: its settings and "
+    print(f"resuming the interrupted run {path} after epoch {len(checkpoint['history'])} of {epochs}: its settings and "
           "split come from the checkpoint", file=sys.stderr)
     if args.check:
         ckpt.check_matches(checkpoint, data, str(path))

@@ -1,17 +1,16 @@
-"""How long a training epoch will take, measured before training starts (the Train page shows it beside Start).
+"""How long a training epoch will take, measured before training starts (the Train page shows it beside Start), and
+the check that a DMF-D run's time budget leaves room for its quantizer.
 
-A throwaway model with the run's settings takes a few real training steps on the chosen device (the same
-`_train_step` that `fit` runs, on blocks cut by the same rule); the mean step time, times the steps an epoch has,
-plus the gathers of the epoch's sparse batches and one validation pass (the Predictor build and the scoring of the
-validation ratings that end every epoch), is the estimate. Nothing of the caller's is touched: the model is new, and
-the random number generators are restored afterwards.
+A throwaway model with the run's settings takes a few real training steps of the same task the loop runs
+(`train.BlockTask`, on blocks cut by the same rule, with its own generators: nothing of the caller's or of another
+run's randomness is touched); the time to the first step (the epoch's gathers), plus the mean step time after it
+times the other steps of an epoch, plus one validation pass, is the estimate. The first step of a model also
+allocates the optimizer's state, which is small beside the gathers it is counted with.
 
-The first step of a model allocates the optimizer's state and warms caches, so it is run but not counted. Steps
-differ little in cost (the chunks are even), so a few of them give the epoch within tens of percent when the machine
-is steady (measured: 0.8-1.3× the epoch on the demo data, 1.2× on ML-1M); on a machine shared with other processes
-the estimate is only as steady as the machine. The call takes about 0.5 s on the demo data and 2 s on ML-1M (a
-third of an epoch) on a 2-core CPU, plus, the first time in a process, torch's one-off imports when the first
-optimizer is built (a few seconds, which the first `fit` would otherwise pay).
+Steps differ little in cost (the chunks are even), so a few of them give the epoch within tens of percent when the
+machine is steady; on a machine shared with other processes the estimate is only as steady as the machine
+(`benchmarks/bench_estimate.py` compares it with real epochs). The call takes about 0.5 s on the demo data and 2 s on
+ML-1M (a third of an epoch) on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -21,17 +20,17 @@ import time
 import numpy as np
 import torch
 
+from .biases import fit_biases
 from .config import ModelConfig, TrainConfig
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
 from .inputs import MatrixInputs
-from .metrics import per_area
-from .predict import Predictor
-from .split import VAL, AreaSplit
-from .train import _adam, _chunks, _train_step, build_model
+from .phases import WARMUP_SHARE
+from .split import AreaSplit
+from .train import BlockTask, build_model
 
-MIN_STEPS = 3  # timed steps at least (after the uncounted first one)
+MIN_STEPS = 3  # timed steps at least (after the first one, which also pays the epoch's gathers)
 MIN_SECONDS = 0.3  # ...and more, up to an epoch's worth, until this much time is measured
 
 
@@ -49,55 +48,49 @@ def estimate_epoch_seconds(
     model_config.validate()
     config, _ = derive(train_config, DataShape.of(split))
     device = pick_device(config.device)
-    cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.manual_seed(config.seed)
-        model = build_model(data, model_config, config).to(device)
-        model.train()
-        inputs = MatrixInputs.from_split(data, split, device)
-        optimizer = _adam(model, config, device)
-        seen_users = torch.as_tensor(np.flatnonzero(~split.new_user), device=device)
-        seen_items = torch.as_tensor(np.flatnonzero(~split.new_item), device=device)
-        user_chunks = _chunks(seen_users[torch.randperm(len(seen_users)).to(device)], config.block_users)
-        item_chunks = _chunks(seen_items[torch.randperm(len(seen_items)).to(device)], config.block_items)
-        steps_per_epoch = len(user_chunks) * len(item_chunks)
-        if steps_per_epoch == 0:
-            return 0.0
+    model = build_model(data, model_config, config)
+    model.set_biases(fit_biases(data, split))
+    model = model.to(device)
+    task = BlockTask(model, MatrixInputs.from_split(data, split, device), data, split, config, device)
+    task.reseed(config.seed)
+    marks: list[float] = []
+    total: list[int] = [0]
 
-        # An epoch gathers every user chunk's rows once and every item chunk's columns once.
+    def after_step(loss: float | None, step: int, steps: int) -> tuple[str, str] | None:
         _sync(device)
-        started = time.perf_counter()
-        item_batches = {0: inputs.item_cols.gather(item_chunks[0])}
-        user_batches = {0: inputs.user_rows.gather(user_chunks[0])}
-        _sync(device)
-        gather_seconds = (time.perf_counter() - started) * (len(user_chunks) + len(item_chunks)) / 2
+        marks.append(time.perf_counter())
+        total[0] = steps
+        timed = np.diff(marks[1:]) if len(marks) > 2 else np.zeros(0)
+        enough = len(timed) >= MIN_STEPS and timed.sum() >= MIN_SECONDS
+        return ("stopped", "estimated") if enough else None
 
-        timed: list[float] = []
-        blocks = [(u, i) for u in range(len(user_chunks)) for i in range(len(item_chunks))]
-        for count, (u, i) in enumerate(blocks):
-            if len(timed) >= MIN_STEPS and sum(timed) >= MIN_SECONDS:
-                break
-            if u not in user_batches:
-                user_batches = {u: inputs.user_rows.gather(user_chunks[u])}
-            if i not in item_batches:
-                item_batches[i] = inputs.item_cols.gather(item_chunks[i])
-            in_block_user = torch.zeros(data.n_users, dtype=torch.bool, device=device)
-            in_block_user[user_chunks[u]] = True
-            _sync(device)
-            started = time.perf_counter()
-            _train_step(model, optimizer, user_chunks[u], user_batches[u], in_block_user, item_chunks[i],
-                        item_batches[i], config, None)
-            _sync(device)
-            if count:  # the first step allocates the optimizer's state: not counted
-                timed.append(time.perf_counter() - started)
-        step_seconds = float(np.mean(timed)) if timed else 0.0
-
-        val = split.role == VAL
-        started = time.perf_counter()
-        predictor = Predictor.build(model, inputs)
-        per_area(predictor.continuous(data.users[val], data.items[val]), data.ratings[val], split.area[val])
-        validation_seconds = time.perf_counter() - started
-    return steps_per_epoch * step_seconds + gather_seconds + validation_seconds
+    _sync(device)
+    started = time.perf_counter()
+    task.train_epoch(None, after_step)
+    if not marks:
+        return 0.0
+    first = marks[0] - started  # the epoch's gathers and its first step
+    later = np.diff(marks)
+    step_seconds = float(later.mean()) if len(later) else first
+    validation_started = time.perf_counter()
+    task.validate(None)
+    validation_seconds = time.perf_counter() - validation_started
+    return first + step_seconds * max(0, total[0] - 1) + validation_seconds
 
 
-__all__ = ["estimate_epoch_seconds"]
+def check_quantizer_budget(data: RatingData, split: AreaSplit, model_config: ModelConfig,
+                           train_config: TrainConfig) -> None:
+    """A DMF-D run with a time budget must have time for a warm-up epoch and a quantizer epoch; else a one-line
+    ValueError says how much it needs (the warm-up gets at most WARMUP_SHARE of the budget, `phases.py`)."""
+    if train_config.model != "dmf-d" or train_config.max_seconds is None:
+        return
+    epoch = estimate_epoch_seconds(data, split, model_config, train_config)
+    needed = 2 * epoch if train_config.quantizer.warmup_epochs != 0 else epoch
+    if train_config.max_seconds < needed:
+        raise ValueError(
+            f"a time budget of {train_config.max_seconds:g} s is too short for DMF-D to train its quantizer: an epoch "
+            f"takes about {epoch:.1f} s here, and the warm-up takes up to {WARMUP_SHARE:.0%} of the budget; give "
+            f"--max-seconds {max(1, round(needed * 1.5))} or more, or train --model dmf")
+
+
+__all__ = ["estimate_epoch_seconds", "check_quantizer_budget"]

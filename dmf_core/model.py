@@ -66,7 +66,8 @@ class SparseInput(nn.Module):
     column contributes W_value[j]·r_ij + W_rated[j], so a rating of 3 (0 after centring) is still seen."""
 
     def __init__(
-        self, n_cols: int, out_features: int, encoding: str, normalize: bool, rating_scale: tuple[float, float]
+        self, n_cols: int, out_features: int, encoding: str, normalize: bool, rating_scale: tuple[float, float],
+        generator: torch.Generator | None = None,
     ):
         super().__init__()
         self.n_cols = n_cols
@@ -76,7 +77,7 @@ class SparseInput(nn.Module):
         channels = 2 if encoding == "centered+implicit" else 1
         self.bag = nn.EmbeddingBag(channels * n_cols, out_features, mode="sum")
         self.bias = nn.Parameter(torch.zeros(out_features))
-        nn.init.xavier_uniform_(self.bag.weight)
+        nn.init.xavier_uniform_(self.bag.weight, generator=generator)
 
     def forward(self, batch: SparseBatch) -> torch.Tensor:
         values = batch.values
@@ -101,12 +102,21 @@ class BitDropout(nn.Dropout):
     (torch's Bernoulli draws one per entry, 8% of a training epoch on ML-1M). `p` is rounded to a multiple of
     1/65536 and the kept entries are scaled by the rounded value, so the expectation is exact."""
 
+    # The run's generator for the masks (set by `DMFNet.use_generator`); None: torch's global one.
+    generator: torch.Generator | None = None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0 or x.device.type != "cpu":
-            return super().forward(x)
+        if not self.training or self.p == 0:
+            return x
+        if x.device.type != "cpu":
+            if self.generator is None:
+                return super().forward(x)
+            keep = torch.rand(x.shape, device=x.device, generator=self.generator) >= self.p
+            return x * keep.to(x.dtype) / (1 - self.p)
         threshold = round(self.p * 65536)  # an entry is kept when its 16 bits, read as 0..65535, reach this
         n = x.numel()
-        bits = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64).view(torch.int16)[:n]
+        bits = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64,
+                             generator=self.generator).view(torch.int16)[:n]
         mask = (bits >= threshold - 32768).to(x.dtype).mul_(65536 / (65536 - threshold))
         return x * mask.view_as(x)
 
@@ -115,10 +125,12 @@ class Branch(nn.Module):
     """h_X or h_Y: sparse first layer, then FC layers; BN and activation after each, dropout after hidden ones.
     As in the authors' code the last layer keeps batch norm but has no activation or dropout."""
 
-    def __init__(self, n_cols: int, config: ModelConfig, rating_scale: tuple[float, float] = (1.0, 5.0)):
+    def __init__(self, n_cols: int, config: ModelConfig, rating_scale: tuple[float, float] = (1.0, 5.0),
+                 generator: torch.Generator | None = None):
         super().__init__()
         sizes = list(config.hidden)
-        self.first = SparseInput(n_cols, sizes[0], config.input_encoding, config.normalize_input, rating_scale)
+        self.first = SparseInput(n_cols, sizes[0], config.input_encoding, config.normalize_input, rating_scale,
+                                 generator)
         blocks: list[nn.Module] = []
         for index, size in enumerate(sizes):
             last = index == len(sizes) - 1
@@ -135,7 +147,7 @@ class Branch(nn.Module):
         self.layers = nn.ModuleList(blocks)
         for module in self.modules():
             if isinstance(module, nn.Linear):
-                nn.init.xavier_uniform_(module.weight)
+                nn.init.xavier_uniform_(module.weight, generator=generator)
                 nn.init.zeros_(module.bias)
 
     def forward(self, batch: SparseBatch) -> torch.Tensor:
@@ -164,7 +176,9 @@ class DMFNet(nn.Module):
         discrete: bool = False,
         learn_boundaries: bool = True,
         rating_step: float = 1.0,
+        generator: torch.Generator | None = None,
     ):
+        """`generator` draws the initial weights (the run's own; None: torch's global generator)."""
         super().__init__()
         config.validate()
         self.config = config
@@ -172,8 +186,8 @@ class DMFNet(nn.Module):
         self.n_items = n_items
         self.rating_scale = rating_scale
         self.rating_step = rating_step  # DMF-D's levels are low, low + step, ..., high
-        self.user_branch = Branch(n_items, config, rating_scale)  # a user's row spans the items
-        self.item_branch = Branch(n_users, config, rating_scale)  # an item's column spans the users
+        self.user_branch = Branch(n_items, config, rating_scale, generator)  # a user's row spans the items
+        self.item_branch = Branch(n_users, config, rating_scale, generator)  # an item's column spans the users
         self.quantizer = Quantizer(rating_scale, learn_boundaries, rating_step) if discrete else None
         if config.output == "bias+cosine":
             # Fixed, not learned: set from the training ratings by `set_biases` before training; saved with the
@@ -186,6 +200,12 @@ class DMFNet(nn.Module):
             self.register_buffer("user_weight", torch.ones(n_users))
             self.register_buffer("item_weight", torch.ones(n_items))
             self.register_buffer("new_user_weight", torch.ones(()))
+
+    def use_generator(self, generator: torch.Generator | None) -> None:
+        """Draw the dropout masks from `generator` (a training run's own, on the model's device)."""
+        for module in self.modules():
+            if isinstance(module, BitDropout):
+                module.generator = generator
 
     @property
     def discrete(self) -> bool:

@@ -23,10 +23,12 @@ from .config import ModelConfig, SplitConfig, TrainConfig, replace, to_dict
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
+from .estimate import check_quantizer_budget
 from .files import write_json
 from .inputs import MatrixInputs
 from .metrics import baseline_scores, evaluate
 from .model import DMFNet
+from .phases import quantizer_summary
 from .predict import Predictor
 from .split import OBSERVED, VAL, AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
@@ -55,10 +57,19 @@ def build_metrics(
     calibration: dict[str, float] | None = None,
     biases: Biases | None = None,
     predictor: Predictor | None = None,
+    selected: tuple[float | None, str] | None = None,
+    quantizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record."""
+    """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record.
+    `selected` is the selected epoch's (validation RMSE, its kind); `quantizer` DMF-D's `phases.quantizer_summary`.
+    A DMF-D run whose quantizer never trained reports no discrete (DMF-D) scores: what it returns is plain DMF."""
     scores = evaluate(model, data, split, inputs, predictor=predictor)
-    val_values = [h["val_rmse"] for h in history if h.get("val_rmse") is not None]
+    if selected is None:  # an older checkpoint re-scored: its selected epoch's record
+        chosen = [h for h in history if h.get("epoch") == best_epoch]
+        kind = "discrete" if model.quantizer is not None else "continuous"
+        selected = (chosen[0].get("val_rmse") if chosen else None, kind)
+    if model.quantizer is not None and quantizer is None:
+        quantizer = quantizer_summary(history, None)
     metrics: dict[str, Any] = {
         "model": train_config.model,
         "dataset": data.name,
@@ -68,7 +79,8 @@ def build_metrics(
         "train_seconds": train_seconds,
         "stop_reason": stop_reason,
         "message": message,
-        "val_rmse": min(val_values) if val_values else None,
+        "val_rmse": selected[0],  # the selected epoch's, never another epoch's
+        "val_rmse_kind": selected[1],  # "discrete" (DMF-D's hard Q_b) or "continuous"
         "areas": scores["areas"],
         "overall": scores["overall"],
         "rounded": scores["rounded"],
@@ -87,12 +99,15 @@ def build_metrics(
         # bias+cosine: weights of the cosine for users / items never trained on, fitted on validation (calibration.calibrate)
         "calibration": dict(calibration or {}),
     }
-    if model.quantizer is not None:
-        metrics["discrete"] = scores["discrete"]
-        metrics["discrete_overall"] = scores["discrete_overall"]
-        metrics["boundaries"] = model.quantizer.boundaries.detach().cpu().tolist()
-        lambdas = [h["lambda"] for h in history if h.get("lambda") is not None]
-        metrics["lambda"] = lambdas[-1] if lambdas else None
+    if quantizer is not None:
+        metrics["quantizer"] = quantizer
+        metrics["lambda"] = quantizer["lambda"]  # the λ reached (null: the quantizer never trained)
+        if quantizer["trained"]:
+            metrics["discrete"] = scores["discrete"]
+            metrics["discrete_overall"] = scores["discrete_overall"]
+            metrics["boundaries"] = model.quantizer.boundaries.detach().cpu().tolist()
+        else:
+            metrics["message"] = "; ".join(part for part in (message, quantizer["note"]) if part)
     return metrics
 
 
@@ -127,6 +142,8 @@ def result_metrics(result: TrainResult, data: RatingData, split: AreaSplit, mode
         stop_reason=result.stop_reason,
         best_epoch=result.best_epoch,
         message=result.message,
+        selected=(result.val_rmse, result.val_rmse_kind),
+        quantizer=result.quantizer,
     )
 
 
@@ -146,6 +163,7 @@ def check_run(data: RatingData, split_config: SplitConfig, model_config: ModelCo
         raise ValueError("the split leaves no observed ratings to train on: lower the validation and test shares")
     if not (split.role == VAL).any():
         raise ValueError("the split leaves no validation ratings to select the model on: raise the validation share")
+    check_quantizer_budget(data, split, model_config, train_config)
     return split
 
 
@@ -175,14 +193,14 @@ def train_run(
 
         written = {"at": 0.0, "cost": 0.0}
 
-        def on_checkpoint(progress_state: Callable[[], dict[str, Any]]) -> None:
+        def on_checkpoint(loop_state: Callable[[], dict[str, Any]]) -> None:
             # After every epoch, unless writing costs more than CHECKPOINT_SHARE of the training time since the
             # last write: then as often as that share allows (ML-1M on 2 CPU cores: 0.5 s for 123 MB after a
             # 3.7 s epoch, so every third epoch). A resumed run is exact either way; it only redoes those epochs.
             started = time.perf_counter()
             if written["cost"] and started - written["at"] < written["cost"] / CHECKPOINT_SHARE:
                 return
-            progress = progress_state()
+            progress = ckpt.progress_fields(loop_state())
             ckpt.save(ckpt.make_checkpoint(
                 progress["state_dict"], model_config, as_trained, split_config, dataset, progress["history"],
                 optimizer_state=progress["optimizer_state"], best_epoch=progress["best_epoch"], progress=progress,
@@ -198,7 +216,7 @@ def train_run(
         on_step=on_step,
         on_epoch=on_epoch,
         stop_event=stop_event,
-        resume=resume,
+        resume=None if resume is None else ckpt.loop_state(resume),
         on_checkpoint=on_checkpoint,
     )
     metrics = result_metrics(result, data, split, model_config)
@@ -215,6 +233,10 @@ def train_run(
             stop_reason=result.stop_reason,
             best_epoch=result.best_epoch,
         )
+        # What was selected, so that `evaluate` reports the same: the selected epoch's validation RMSE and its kind,
+        # and DMF-D's quantizer summary.
+        checkpoint["selected"] = {"val_rmse": result.val_rmse, "kind": result.val_rmse_kind}
+        checkpoint["quantizer"] = result.quantizer
         ckpt.save(checkpoint, out / CHECKPOINT_FILE)
         write_json(metrics, out / METRICS_FILE)
     return metrics, result
@@ -244,8 +266,10 @@ def resume_run(
     on_epoch: EpochCallback | None = None,
     stop_event: threading.Event | None = None,
 ) -> tuple[dict[str, Any], TrainResult]:
-    """Go on with a saved run: its configs and split come from the checkpoint (the data must match its
-    fingerprint); only the epoch cap, the time budget (counted over the whole run) and the device may change."""
+    """Go on with an interrupted run: its configs and split come from the checkpoint (the data must match its
+    fingerprint); only the epoch cap, the time budget (counted over the whole run) and the device may change. A
+    finished run is refused (its checkpoint holds only the selected weights): a one-line CheckpointError."""
+    ckpt.loop_state(checkpoint)  # refuses what cannot be resumed exactly, before anything else
     ckpt.check_matches(checkpoint, data)
     model_config, train_config, split_config = ckpt.configs(checkpoint)
     changes = {"epochs": epochs, "max_seconds": max_seconds, "device": device}
@@ -283,6 +307,8 @@ def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: st
         train_seconds=float(checkpoint["history"][-1]["elapsed"]) if checkpoint.get("history") else 0.0,
         stop_reason=str(checkpoint.get("stop_reason", "")),
         best_epoch=int(checkpoint.get("best_epoch", 0)),
+        selected=(chosen["val_rmse"], chosen["kind"]) if (chosen := checkpoint.get("selected")) else None,
+        quantizer=checkpoint.get("quantizer"),
     )
 
 

@@ -1,4 +1,4 @@
-"""The training loop: `fit()` trains DMF or DMF-D on the observed area-I ratings of a split.
+"""Training DMF and DMF-D: `fit()` runs the one loop (`loop.py`) over `BlockTask`, DMF's epoch of blocks.
 
 A step takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and columns and
 regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own ratings are
@@ -6,25 +6,26 @@ removed from the inputs, so the network is never shown the entry it must predict
 every observed rating and the targets (validation / test) are never among them, so training matches test.
 
 Callers watch through `on_step` / `on_epoch` callbacks and stop it with a `threading.Event`, honoured within one
-step. Early stopping on validation RMSE, a time budget and a NaN guard end a run early; the model returned is the
-one with the best validation RMSE.
+step. Early stopping on validation RMSE, a time budget and a divergence guard end a run early; the model returned is
+the selected one (best validation RMSE; for DMF-D the discrete validation RMSE of a quantizer epoch).
+
+Each run owns its randomness: the initialisation draws from a generator seeded with the run's seed, and the shuffles,
+input dropout and dropout masks from the task's own generators, reseeded from (seed, epoch) every epoch. Nothing
+reads torch's global generator, so runs, estimates and pages running beside each other in threads never change a
+run's numbers, and a resumed run draws exactly what an uninterrupted one would.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import checkpoint as ckpt
 from .biases import Biases, fit_biases
 from .calibration import calibrate
 from .config import ModelConfig, TrainConfig
@@ -32,27 +33,23 @@ from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
 from .inputs import MatrixInputs, SparseBatch, unscale_ratings
+from .loop import AfterStep, Callbacks, CheckpointCallback, EpochCallback, Loop, StepCallback, Validation
 from .metrics import per_area, rmse
 from .model import DMFNet
+from .phases import make_phases, quantizer_summary
 from .predict import Predictor
-from .quantizer import lambda_after
 from .split import VAL, AreaSplit
-from .stopping import EarlyStopping
+from .stopping import EarlyStopping, StopFlag, TimeBudget
 
-StepCallback = Callable[[int, int], None]  # (step within epoch, steps per epoch)
-EpochCallback = Callable[[dict[str, Any]], None]
-# Called after every finished epoch with a function that returns what a resumed run needs
-# (`checkpoint.progress_state`): the caller (runs.train_run) decides whether to pay for copying and writing it.
-CheckpointCallback = Callable[[Callable[[], dict[str, Any]]], None]
+__all__ = ["fit", "TrainResult", "TrainingDiverged", "BlockTask", "build_model", "StepCallback", "EpochCallback",
+           "CheckpointCallback"]
+
 # Extra per-epoch measurement (benchmarks track test RMSE over time with it); its time is not counted as training.
 Monitor = Callable[[DMFNet, MatrixInputs], dict[str, Any]]
 
 
-AUTO_WARMUP_PATIENCE = 6  # with patience 0 (no early stopping), how long an automatic warm-up waits
-
-
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite before any epoch finished."""
+    """The loss became NaN or infinite before any epoch could be selected."""
 
 
 @dataclass
@@ -64,7 +61,7 @@ class TrainResult:
     epochs_run: int
     train_seconds: float
     device: str
-    best_epoch: int
+    best_epoch: int  # the selected epoch (1-based)
     optimizer_state: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     train_config: TrainConfig | None = None  # as trained: derived settings filled in
@@ -72,14 +69,17 @@ class TrainResult:
     calibration: dict[str, float] = field(default_factory=dict)  # see `calibrate`
     biases: Biases | None = None  # global mean + biases of this split, fitted before training
     predictor: Predictor | None = None  # the returned model's factors for every user and item
+    val_rmse: float | None = None  # the selected epoch's validation RMSE (area I)
+    val_rmse_kind: str = "continuous"  # "discrete" for DMF-D: its hard-quantized output
+    quantizer: dict[str, Any] | None = None  # DMF-D: phases.quantizer_summary
 
     @property
     def best_val_rmse(self) -> float | None:
-        values = [h["val_rmse"] for h in self.history if h.get("val_rmse") is not None]
-        return min(values) if values else None
+        return self.val_rmse
 
 
 def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
+    """The network with its initial weights drawn from a generator seeded with the run's seed."""
     return DMFNet(
         data.n_users,
         data.n_items,
@@ -88,12 +88,8 @@ def build_model(data: RatingData, model_config: ModelConfig, train_config: Train
         discrete=train_config.model == "dmf-d",
         learn_boundaries=train_config.quantizer.learn_boundaries,
         rating_step=data.rating_step,
+        generator=torch.Generator().manual_seed(train_config.seed),
     )
-
-
-def seed_everything(seed: int) -> None:
-    torch.manual_seed(seed)
-    np.random.seed(seed % (2**32))
 
 
 def _adam(model: DMFNet, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
@@ -109,6 +105,115 @@ def _chunks(order: torch.Tensor, size: int) -> list[torch.Tensor]:
     return list(torch.tensor_split(order, max(1, min(math.ceil(n / size), n // 2)))) if n else []
 
 
+def _cpu_copy(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
+
+
+class BlockTask:
+    """DMF's epoch: every block of (seen users × seen items) once, in an order drawn from the run's generator; and
+    its validation on the validation ratings (discrete for DMF-D, which is selected on what it is for)."""
+
+    def __init__(self, model: DMFNet, inputs: MatrixInputs, data: RatingData, split: AreaSplit,
+                 config: TrainConfig, device: torch.device):
+        self.module = model
+        self.inputs = inputs
+        self.config = config
+        self.device = device
+        self.n_users = data.n_users
+        self.optimizer = _adam(model, config, device)
+        self.scheduler = torch.optim.lr_scheduler.ExponentialLR(self.optimizer, gamma=config.lr_decay)
+        self.shuffles = torch.Generator().manual_seed(config.seed)  # block orders, on the CPU
+        self.noise = torch.Generator(device).manual_seed(config.seed)  # input dropout and dropout masks
+        model.use_generator(self.noise)
+        self.seen_users = torch.as_tensor(np.flatnonzero(~split.new_user), device=device)
+        self.seen_items = torch.as_tensor(np.flatnonzero(~split.new_item), device=device)
+        val = split.role == VAL
+        self.val_users, self.val_items, self.val_true = data.users[val], data.items[val], data.ratings[val]
+        self.val_area = split.area[val]
+
+    def reseed(self, seed: int) -> None:
+        self.shuffles.manual_seed(seed)
+        self.noise.manual_seed(seed)
+
+    def blocks(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """This epoch's user chunks and item chunks (each a random partition of the seen rows)."""
+        users = self.seen_users[torch.randperm(len(self.seen_users), generator=self.shuffles).to(self.device)]
+        items = self.seen_items[torch.randperm(len(self.seen_items), generator=self.shuffles).to(self.device)]
+        return _chunks(users, self.config.block_users), _chunks(items, self.config.block_items)
+
+    def train_epoch(self, lam: float | None, after_step: AfterStep) -> tuple[list[float], tuple[str, str] | None]:
+        self.module.train()
+        user_chunks, item_chunks = self.blocks()
+        item_batches = [self.inputs.item_cols.gather(chunk) for chunk in item_chunks]  # reused by every user chunk
+        steps, step, losses = len(user_chunks) * len(item_chunks), 0, []
+        for user_chunk in user_chunks:
+            user_batch = self.inputs.user_rows.gather(user_chunk)
+            in_block_user = torch.zeros(self.n_users, dtype=torch.bool, device=self.device)
+            in_block_user[user_chunk] = True
+            for index in torch.randperm(len(item_chunks), generator=self.shuffles).tolist():
+                loss = self.step(user_chunk, user_batch, in_block_user, item_chunks[index], item_batches[index], lam)
+                step += 1
+                if loss is not None and math.isfinite(loss):
+                    losses.append(loss)
+                if (ended := after_step(loss, step, steps)) is not None:
+                    return losses, ended
+        return losses, None
+
+    def step(self, user_chunk: torch.Tensor, user_batch: SparseBatch, in_block_user: torch.Tensor,
+             item_chunk: torch.Tensor, item_batch: SparseBatch, lam: float | None) -> float | None:
+        return _train_step(self.module, self.optimizer, user_chunk, user_batch, in_block_user, item_chunk,
+                           item_batch, self.config, lam, self.noise)
+
+    def validate(self, lam: float | None) -> Validation:
+        model = self.module
+        predictor = Predictor.build(model, self.inputs)
+        continuous = predictor.continuous(self.val_users, self.val_items)
+        if not np.isfinite(continuous).all():
+            return Validation({}, None, finite=False)
+        predicted = predictor.discrete(continuous) if model.discrete else continuous
+        areas = per_area(predicted, self.val_true, self.val_area)
+        area_i = self.val_area == 0 if (self.val_area == 0).any() else np.ones(len(self.val_area), dtype=bool)
+        val_rmse = areas["I"]["rmse"] if areas["I"] else rmse(predicted, self.val_true)
+        record = {
+            "val_rmse": val_rmse,
+            "val_areas": {k: (v["rmse"] if v else None) for k, v in areas.items()},
+            "val_rmse_continuous": rmse(continuous, self.val_true),
+            "boundaries": model.quantizer.boundaries.detach().cpu().tolist() if model.quantizer else None,
+        }
+        return Validation(record, val_rmse, continuous=rmse(continuous[area_i], self.val_true[area_i]))
+
+    def end_epoch(self) -> None:
+        self.scheduler.step()
+
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": _cpu_copy(self.module.state_dict()), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+
+
+def make_loop(task: BlockTask, config: TrainConfig, callbacks: Callbacks,
+              stop_event: threading.Event | None = None) -> Loop:
+    """The loop of one DMF or DMF-D run with its phases and stoppers."""
+    return Loop(
+        task,
+        epochs=config.epochs,
+        seed=config.seed,
+        phases=make_phases(task.module.discrete, config.quantizer, config.epochs, config.max_seconds,
+                           config.patience),
+        selection=EarlyStopping(config.patience),
+        budget=TimeBudget(config.max_seconds),
+        stop_flag=StopFlag(stop_event),
+        callbacks=callbacks,
+    )
+
+
 def fit(
     data: RatingData,
     split: AreaSplit,
@@ -122,205 +227,52 @@ def fit(
     monitor: Monitor | None = None,
     on_checkpoint: CheckpointCallback | None = None,
 ) -> TrainResult:
-    """Train and return the best model by validation RMSE (area I). `resume` is a checkpoint dict from
-    `checkpoint.load`; training continues from its epoch with its weights, optimizer state and history. From an
-    interrupted run's checkpoint (offered after every epoch through `on_checkpoint`) it continues exactly where the
-    run left off: every epoch reseeds its random numbers from (seed, epoch), so the resumed run is the same run."""
+    """Train and return the selected model. `resume` is the loop state of an interrupted run (`Loop.state_dict`,
+    as `checkpoint.loop_state` reads it back from a checkpoint): the run goes on exactly where it left off."""
     train_config.validate()
     model_config.validate()
     train_config, derived = derive(train_config, DataShape.of(split))
     device = pick_device(train_config.device)
-    seed_everything(train_config.seed)
-    generator = torch.Generator().manual_seed(train_config.seed)
-
     # Fitted once: the bias+cosine output adds them, and the run's metrics show them as the baseline beside it.
     biases = fit_biases(data, split)
     model = build_model(data, model_config, train_config)
     model.set_biases(biases)
     model = model.to(device)
     inputs = MatrixInputs.from_split(data, split, device)
-    optimizer = _adam(model, train_config, device)
-    history: list[dict[str, Any]] = []
-    start_epoch = 0
+    task = BlockTask(model, inputs, data, split, train_config, device)
+    callbacks = Callbacks(on_step, on_epoch, on_checkpoint, None if monitor is None else lambda: monitor(model, inputs))
+    loop = make_loop(task, train_config, callbacks, stop_event)
     if resume is not None:
-        model.load_state_dict(resume["state_dict"])
-        if resume.get("optimizer_state"):
-            optimizer.load_state_dict(resume["optimizer_state"])
-        history = list(resume.get("history", []))
-        start_epoch = len(history)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=train_config.lr_decay)
-    for group in optimizer.param_groups:
-        group["lr"] = train_config.lr * train_config.lr_decay**start_epoch
-
-    seen_users = torch.as_tensor(np.flatnonzero(~split.new_user), device=device)
-    seen_items = torch.as_tensor(np.flatnonzero(~split.new_item), device=device)
-    val_selected = split.role == VAL
-    val_data = (data.users[val_selected], data.items[val_selected], data.ratings[val_selected])
-    val_area = split.area[val_selected]
-
-    # A resumed checkpoint holds the best weights so far; warm-up epochs of DMF-D never count as its best.
-    eligible = [h for h in history if h.get("val_rmse") is not None and not (model.discrete and h["lambda"] is None)]
-    best_rmse = min((h["val_rmse"] for h in eligible), default=math.inf)
-    stopper = EarlyStopping(
-        train_config.patience,
-        best=best_rmse,
-        best_epoch=max((h["epoch"] for h in eligible if h["val_rmse"] == best_rmse), default=0),
-        best_state=copy.deepcopy(model.state_dict()) if eligible else None,
-    )
-    interrupted_run = resume is not None and resume.get("in_progress")
-    if interrupted_run:  # its weights are the last epoch's; the best ones so far are stored beside them
-        stopper = EarlyStopping.resumed(train_config.patience, resume["stopping"], resume.get("best_state_dict"))
-    stop_reason = "completed"
-    message = ""
-    started = time.perf_counter()
-    previous_seconds = history[-1]["elapsed"] if history else 0.0
-    # DMF-D's warm-up: a fixed number of epochs, or (None) plain DMF until its validation RMSE stops improving, from
-    # whose best weights the quantizer then starts.
-    quantizer = train_config.quantizer
-    quantizer_start = quantizer.warmup_epochs
-    if quantizer_start is None:
-        started_at = [h["epoch"] - 1 for h in history if h.get("lambda") is not None]
-        quantizer_start = started_at[0] if started_at else None
-    warm_up = EarlyStopping(train_config.patience or AUTO_WARMUP_PATIENCE)  # plain DMF's, for the automatic start
-    if interrupted_run:
-        warm_up = EarlyStopping.resumed(warm_up.patience, resume["warm_up"], resume.get("warm_state_dict"))
-        quantizer_start = resume.get("quantizer_start")
-
-    for epoch in range(start_epoch, train_config.epochs):
-        epoch_started = time.perf_counter()
-        # Each epoch's shuffles and dropout masks depend on (seed, epoch) only, so a run resumed at this epoch draws
-        # the same numbers as one that never stopped.
-        generator.manual_seed(train_config.seed + epoch)
-        torch.manual_seed(train_config.seed + epoch)
-        lam = None
-        if model.discrete and quantizer_start is not None and epoch >= quantizer_start:
-            lam = lambda_after(epoch - quantizer_start, quantizer)
-        model.train()
-        losses: list[float] = []
-        user_chunks = _chunks(seen_users[torch.randperm(len(seen_users), generator=generator).to(device)],
-                              train_config.block_users)
-        item_order = seen_items[torch.randperm(len(seen_items), generator=generator).to(device)]
-        item_chunks = _chunks(item_order, train_config.block_items)
-        item_batches = [inputs.item_cols.gather(chunk) for chunk in item_chunks]  # reused by every user chunk
-        steps = len(user_chunks) * len(item_chunks)
-        step = 0
-        interrupted = False
-        for user_chunk in user_chunks:
-            user_batch = inputs.user_rows.gather(user_chunk)
-            in_block_user = torch.zeros(data.n_users, dtype=torch.bool, device=device)
-            in_block_user[user_chunk] = True
-            for item_index in torch.randperm(len(item_chunks), generator=generator).tolist():
-                loss = _train_step(model, optimizer, user_chunk, user_batch, in_block_user, item_chunks[item_index],
-                                   item_batches[item_index], train_config, lam)
-                step += 1
-                if loss is not None:
-                    if not math.isfinite(loss):
-                        interrupted, stop_reason = True, "diverged"
-                        message = (f"training diverged at epoch {epoch + 1}, step {step}: loss is {loss}; "
-                                   "try a lower learning rate")
-                        break
-                    losses.append(loss)
-                if on_step is not None:
-                    on_step(step, steps)
-                if stop_event is not None and stop_event.is_set():
-                    interrupted, stop_reason, message = True, "stopped", "stopped by request"
-                    break
-                elapsed = previous_seconds + time.perf_counter() - started
-                if train_config.max_seconds is not None and elapsed >= train_config.max_seconds:
-                    interrupted, stop_reason = True, "time_budget"
-                    message = f"time budget of {train_config.max_seconds:g} s reached"
-                    break
-            if interrupted:
-                break
-
-        if stop_reason == "diverged":
-            break
-        if not losses:
-            break
-        predictor = Predictor.build(model, inputs)
-        val_continuous = predictor.continuous(val_data[0], val_data[1])
-        if not np.isfinite(val_continuous).all():  # finite losses, but weights that overflowed (a huge lr, say)
-            stop_reason = "diverged"
-            message = f"training diverged at epoch {epoch + 1}: the outputs are not finite; try a lower learning rate"
-            break
-        # DMF-D is selected on what it is for: its hard-quantized output.
-        val_pred = predictor.discrete(val_continuous) if model.discrete else val_continuous
-        val_areas = per_area(val_pred, val_data[2], val_area)
-        val_rmse = val_areas["I"]["rmse"] if val_areas["I"] else rmse(val_pred, val_data[2])
-        elapsed = previous_seconds + time.perf_counter() - started
-        epoch_seconds = time.perf_counter() - epoch_started
-        remaining = train_config.epochs - epoch - 1
-        eta = remaining * epoch_seconds
-        if train_config.max_seconds is not None:
-            eta = min(eta, max(0.0, train_config.max_seconds - elapsed))
-        report: dict[str, Any] = {
-            "epoch": epoch + 1,
-            "train_loss": float(np.mean(losses)),
-            "val_rmse": val_rmse,
-            "val_areas": {k: (v["rmse"] if v else None) for k, v in val_areas.items()},
-            "val_rmse_continuous": rmse(val_continuous, val_data[2]),
-            "lr": optimizer.param_groups[0]["lr"],
-            "lambda": lam if model.discrete else None,
-            "boundaries": model.quantizer.boundaries.detach().cpu().tolist() if model.quantizer else None,
-            "elapsed": elapsed,
-            "epoch_seconds": epoch_seconds,
-            "eta_seconds": eta,
-            "partial": interrupted,
-        }
-        if monitor is not None:
-            monitor_started = time.perf_counter()
-            report["monitor"] = monitor(model, inputs)
-            started += time.perf_counter() - monitor_started
-        history.append(report)
-        quantizer_warming_up = model.discrete and lam is None
-        if quantizer_warming_up:
-            # A warm-up epoch is plain DMF + rounding, not DMF-D: never select it, never stop during it.
-            stopper.hold()
-            if quantizer.warmup_epochs is None:
-                area_i = val_area == 0 if (val_area == 0).any() else np.ones(len(val_area), dtype=bool)
-                warm_up.update(epoch + 1, rmse(val_continuous[area_i], val_data[2][area_i]), model)  # on area I
-                if warm_up.should_stop:
-                    warm_up.restore(model)
-                    quantizer_start = epoch + 1
-        else:
-            stopper.update(epoch + 1, val_rmse, model)
-        if on_epoch is not None:
-            on_epoch(report)
-        scheduler.step()
-        if interrupted:
-            break
-        if on_checkpoint is not None:
-            on_checkpoint(partial(ckpt.progress_state, model, optimizer, history, stopper, warm_up, quantizer_start))
-        if stopper.should_stop:
-            stop_reason = "early_stopping"
-            message = f"no better validation RMSE for {train_config.patience} epochs"
-            break
-
-    if stop_reason == "diverged" and stopper.best_state is None:
-        raise TrainingDiverged(message)  # no epoch worth keeping (none yet, or only DMF-D's warm-up)
-    stopper.restore(model)
+        loop.load_state_dict(resume)
+    outcome = loop.run()
+    result = TrainResult(model=model, inputs=inputs, history=loop.history, stop_reason=outcome.stop_reason,
+                         epochs_run=len(loop.history), train_seconds=loop.budget.elapsed, device=str(device),
+                         best_epoch=0, optimizer_state=task.optimizer.state_dict(), message=outcome.message,
+                         train_config=train_config, derived=derived, biases=biases)
+    _select(loop, result)
     model.eval()
     # The selected model's factors, embedded once: the calibration and the run's test scores both read them (the
     # cosine weights are applied at prediction time, so fitting them leaves the factors valid).
-    predictor = Predictor.build(model, inputs)
-    calibration = calibrate(model, predictor, data, split)
-    return TrainResult(
-        model=model,
-        inputs=inputs,
-        history=history,
-        stop_reason=stop_reason,
-        epochs_run=len(history),
-        train_seconds=previous_seconds + time.perf_counter() - started,
-        device=str(device),
-        best_epoch=stopper.best_epoch,
-        optimizer_state=optimizer.state_dict(),
-        message=message,
-        train_config=train_config,
-        derived=derived,
-        calibration=calibration,
-        biases=biases,
-        predictor=predictor,
-    )
+    result.predictor = Predictor.build(model, inputs)
+    result.calibration = calibrate(model, result.predictor, data, split)
+    return result
+
+
+def _select(loop: Loop, result: TrainResult) -> None:
+    """Load the selected weights into the model and record what was selected. A DMF-D run that never reached its
+    quantizer returns plain DMF's best warm-up epoch, reported as such (continuous validation RMSE)."""
+    model, selection = loop.task.module, loop.selection
+    warm_up = getattr(loop.phases, "warm_up", None)
+    if not selection.selected and warm_up is not None and warm_up.selected:
+        selection = warm_up
+    if not selection.selected and result.stop_reason == "diverged":
+        raise TrainingDiverged(result.message)  # no epoch worth keeping
+    selection.restore(model)
+    result.best_epoch = selection.best_epoch
+    result.val_rmse = selection.best_rmse
+    result.val_rmse_kind = "discrete" if model.discrete and selection is loop.selection else "continuous"
+    if model.discrete:
+        result.quantizer = quantizer_summary(loop.history, loop.phases)
 
 
 # A block's cosines as one product U·Vᵀ when at least 1 cell in DENSE_BLOCK_DENSITY is a target (and the product
@@ -340,12 +292,13 @@ def _block_cosines(user_factors: torch.Tensor, item_factors: torch.Tensor, rows:
     return (user_factors[rows] * item_factors[cols]).sum(-1)
 
 
-def _kept(batch: SparseBatch, hidden: torch.Tensor | None, dropout: float) -> SparseBatch:
+def _kept(batch: SparseBatch, hidden: torch.Tensor | None, dropout: float,
+          generator: torch.Generator | None = None) -> SparseBatch:
     """A step's input entries: all but the `hidden` ones (the block's own targets), each kept with probability
-    1 - `dropout` (input dropout); selected in one pass."""
+    1 - `dropout` (input dropout, drawn from the run's `generator`); selected in one pass."""
     keep = None if hidden is None else ~hidden
     if dropout > 0:
-        drawn = torch.rand(len(batch.indices), device=batch.indices.device) >= dropout
+        drawn = torch.rand(len(batch.indices), device=batch.indices.device, generator=generator) >= dropout
         keep = drawn if keep is None else keep & drawn
     return batch if keep is None else batch.keep(keep)
 
@@ -360,6 +313,7 @@ def _train_step(
     item_batch: SparseBatch,
     config: TrainConfig,
     lam: float | None,
+    generator: torch.Generator | None = None,
 ) -> float | None:
     device = item_chunk.device
     in_block_item = torch.zeros(model.n_items, dtype=torch.bool, device=device)
@@ -373,9 +327,9 @@ def _train_step(
     target_cols = item_position[user_batch.indices[target_sel]]
     targets = user_batch.values[target_sel]
 
-    user_in = _kept(user_batch, target_sel if config.mask_targets else None, config.input_dropout)
+    user_in = _kept(user_batch, target_sel if config.mask_targets else None, config.input_dropout, generator)
     item_in = _kept(item_batch, in_block_user[item_batch.indices] if config.mask_targets else None,
-                    config.input_dropout)
+                    config.input_dropout, generator)
     user_factors = model.embed_users(user_in)
     item_factors = model.embed_items(item_in)
     cosine = _block_cosines(user_factors, item_factors, target_rows, target_cols)

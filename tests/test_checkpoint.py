@@ -3,11 +3,12 @@ import pytest
 import torch
 
 from dmf_core import checkpoint as ckpt
+from dmf_core import runs
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.inputs import MatrixInputs
 from dmf_core.predict import Predictor
-from dmf_core.runs import evaluate_checkpoint, train_run
-from dmf_core.split import split_areas
+from dmf_core.runs import evaluate_checkpoint, resume_run, train_run
+from dmf_core.split import TEST, split_areas
 from tests.conftest import low_rank_ratings
 
 SMALL = ModelConfig(hidden=(32, 16))
@@ -31,12 +32,49 @@ def test_checkpoint_round_trip_gives_identical_predictions(tiny_data, tmp_path, 
     assert again["areas"]["I"]["rmse"] == pytest.approx(metrics["areas"]["I"]["rmse"], rel=1e-6)
 
 
-def test_resume_continues_from_the_saved_epoch(tiny_data, tmp_path):
+def test_a_finished_run_is_not_resumed(tiny_data, tmp_path):
+    """A finished run's checkpoint holds its selected weights, not its last epoch's: going on from it would pair
+    them with the last epoch's optimizer state, so it is refused in one line."""
     train_run(tiny_data, SplitConfig(), SMALL, QUICK, tmp_path)
-    resumed_config = TrainConfig(**{**QUICK.__dict__, "epochs": 4})
-    metrics, _ = train_run(tiny_data, SplitConfig(), SMALL, resumed_config, tmp_path / "more",
-                           resume=ckpt.load(tmp_path / "checkpoint.pt"))
-    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3, 4]
+    with pytest.raises(ckpt.CheckpointError, match="this run finished") as refused:
+        resume_run(ckpt.load(tmp_path / "checkpoint.pt"), tiny_data, tmp_path / "more", epochs=4)
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "more").exists()
+
+
+class Crash(Exception):
+    """Stands for a killed process: raised from a callback, it ends the run where a kill would."""
+
+
+@pytest.mark.parametrize(("kind", "crash_after"), [("dmf", 3), ("dmf-d", 2), ("dmf-d", 5)])
+def test_a_resumed_run_predicts_exactly_what_the_uninterrupted_run_predicts(tiny_data, tmp_path, one_thread, kind,
+                                                                             crash_after, monkeypatch):
+    """Crashed after an epoch (for DMF-D inside the warm-up, then inside the quantizer phase) and resumed from the
+    checkpoint it left, a run ends with the same selection, history and predictions, to the last bit."""
+    monkeypatch.setattr(runs, "CHECKPOINT_SHARE", 1e9)  # a checkpoint after every epoch, however cheap the epochs
+    config = TrainConfig(**{**QUICK.__dict__, "model": kind, "epochs": 8, "patience": 3, "lr": 2e-2})
+    split_config = SplitConfig(new_user_frac=0.1, new_item_frac=0.1)
+    whole, whole_result = train_run(tiny_data, split_config, SMALL, config, tmp_path / "whole")
+
+    def crash(record):
+        if record["epoch"] == crash_after + 1:
+            raise Crash
+
+    with pytest.raises(Crash):
+        train_run(tiny_data, split_config, SMALL, config, tmp_path / "crashed", on_epoch=crash)
+    checkpoint = ckpt.load(tmp_path / "crashed" / "checkpoint.pt")
+    assert checkpoint["in_progress"] and len(checkpoint["history"]) == crash_after
+    resumed, resumed_result = resume_run(checkpoint, tiny_data, tmp_path / "crashed")
+
+    assert resumed["best_epoch"] == whole["best_epoch"] and resumed["val_rmse"] == whole["val_rmse"]
+    drop = ("elapsed", "epoch_seconds", "eta_seconds")
+    assert [{k: v for k, v in h.items() if k not in drop} for h in resumed["history"]] == \
+        [{k: v for k, v in h.items() if k not in drop} for h in whole["history"]]
+    test = split_areas(tiny_data, split_config).role == TEST
+    users, items = tiny_data.users[test], tiny_data.items[test]
+    assert np.array_equal(resumed_result.predictor.continuous(users, items),
+                          whole_result.predictor.continuous(users, items))
+    assert resumed.get("quantizer") == whole.get("quantizer")
 
 
 def test_corrupt_and_foreign_files_give_one_line_errors(tmp_path):

@@ -3,42 +3,54 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
-import torch
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.data.demo import make_demo
 from dmf_core.estimate import estimate_epoch_seconds
+from dmf_core.runs import check_run
 from dmf_core.split import split_areas
 from dmf_core.train import fit
 
 
-@pytest.fixture(scope="module")
-def demo():
-    data = make_demo(0)
-    return data, split_areas(data, SplitConfig())
-
-
-def test_estimate_is_within_a_factor_of_three_of_a_measured_epoch(demo, one_thread):
-    """The estimate times real steps, so on a steady machine it lands within tens of percent of the epoch (measured
-    here: 0.8-1.3x on the demo data, 1.2x on ML-1M). A factor of 3 either way leaves room for a machine shared with other processes, whose load can
-    change between the estimate and the epoch; measured back to back, with the median of three epochs."""
-    data, split = demo
-    config = TrainConfig(epochs=3, patience=0, device="cpu")
-    estimate = estimate_epoch_seconds(data, split, ModelConfig(), config)
-    assert math.isfinite(estimate) and estimate > 0
-    epochs = sorted(h["epoch_seconds"] for h in fit(data, split, ModelConfig(), config).history)
-    assert epochs[1] / 3 <= estimate <= epochs[1] * 3, (estimate, epochs)
-
-
-def test_estimate_leaves_the_random_state_alone_and_refuses_bad_settings(tiny_data):
+def test_estimate_beside_a_run_leaves_its_figures_unchanged(tiny_data, one_thread):
+    """The Train page estimates the next run's epoch on its own thread while a job trains on another: the estimate
+    draws from its own generators, so the run's figures are those of a run with nothing beside it."""
     split = split_areas(tiny_data)
-    config = TrainConfig(block_users=32, block_items=32, device="cpu")
-    torch.manual_seed(3)
-    expected = torch.rand(3)
-    torch.manual_seed(3)
-    assert estimate_epoch_seconds(tiny_data, split, ModelConfig(hidden=(16, 8)), config) > 0
-    assert torch.equal(torch.rand(3), expected)
-    with pytest.raises(ValueError):
-        estimate_epoch_seconds(tiny_data, split, ModelConfig(), TrainConfig(lr=-1.0))
+    config = TrainConfig(epochs=3, block_users=32, block_items=32, device="cpu", patience=0)
+    alone = fit(tiny_data, split, ModelConfig(hidden=(16, 8)), config)
+    estimates: list[float] = []
+
+    def estimate_repeatedly(stop: threading.Event) -> None:
+        while not stop.is_set():
+            estimates.append(estimate_epoch_seconds(tiny_data, split, ModelConfig(hidden=(16, 8)), config))
+
+    stop = threading.Event()
+    beside = threading.Thread(target=estimate_repeatedly, args=(stop,))
+    beside.start()
+    try:
+        together = fit(tiny_data, split, ModelConfig(hidden=(16, 8)), config)
+    finally:
+        stop.set()
+        beside.join()
+    assert estimates and all(math.isfinite(e) and e > 0 for e in estimates)
+    assert [h["train_loss"] for h in together.history] == [h["train_loss"] for h in alone.history]
+    assert [h["val_rmse"] for h in together.history] == [h["val_rmse"] for h in alone.history]
+
+
+def test_estimate_refuses_bad_settings(tiny_data):
+    with pytest.raises(ValueError, match="learning rate"):
+        estimate_epoch_seconds(tiny_data, split_areas(tiny_data), ModelConfig(), TrainConfig(lr=-1.0))
+
+
+def test_a_dmf_d_budget_too_short_for_its_quantizer_is_refused_up_front(tiny_data, tmp_path):
+    """A budget shorter than a warm-up epoch and a quantizer epoch is refused in one line before anything trains;
+    one long enough is accepted."""
+    config = TrainConfig(model="dmf-d", max_seconds=1e-3, block_users=32, block_items=32, device="cpu")
+    with pytest.raises(ValueError, match="too short for DMF-D to train its quantizer") as refused:
+        check_run(tiny_data, SplitConfig(), ModelConfig(hidden=(16, 8)), config)
+    assert "\n" not in str(refused.value) and "--max-seconds" in str(refused.value)
+    assert not any(tmp_path.iterdir())
+    check_run(tiny_data, SplitConfig(), ModelConfig(hidden=(16, 8)), TrainConfig(**{**config.__dict__,
+                                                                                  "max_seconds": 600.0}))

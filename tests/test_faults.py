@@ -81,9 +81,16 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
     assert interrupted_checkpoint(folder) is None  # finished: nothing left to resume
 
 
-def test_resume_refuses_other_ratings_with_one_line(tmp_path, uninterrupted):
+def test_resume_refuses_other_ratings_and_finished_runs_with_one_line(tmp_path, uninterrupted):
     folder = tmp_path / "run"
-    assert train(*ARGS, "--epochs", "1", "--out", str(folder)).returncode == 0
-    other = train("--resume", str(folder), "--data", "demo:1500x1000x90000")
+    kill_after(folder, epochs=1)
+    other = train("--resume", str(folder), "--data", "demo:1500x1000x90000")  # the demo's shape, other ratings
     assert other.returncode == 2 and "Traceback" not in other.stderr
-    assert "error:" in other.stderr and ("fingerprint" in other.stderr or "users" in other.stderr)
+    assert "error:" in other.stderr and "fingerprint" in other.stderr
+    # A finished run holds its selected weights, not its last epoch's: it cannot go on exactly, and says so.
+    done = tmp_path / "done"
+    assert train(*ARGS, "--epochs", "1", "--out", str(done)).returncode == 0
+    again = train("--resume", str(done))
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert [line for line in again.stderr.splitlines() if line.strip()] == [
+        line for line in again.stderr.splitlines() if "this run finished" in line]

@@ -12,7 +12,9 @@ import pytest
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
+from dmf_core.estimate import estimate_epoch_seconds
 from dmf_core.runs import RUN_FILE, list_runs
+from dmf_core.split import split_areas
 from studio.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingSlot
 from studio.registry import JobRegistry, new_run_folder
 
@@ -200,3 +202,37 @@ def test_training_slot_gives_up_when_cancelled():
     assert not slot.acquire("b", cancelled, poll=0.01)
     assert slot.position("b") is None
     slot.release("a")
+
+
+def test_app_runs_with_one_seed_are_identical_whatever_runs_beside_them(tmp_path, demo):
+    """Two app jobs with the same settings, one training alone and one while another job (another seed) trains at
+    the same time and the Train page's estimate runs on a third thread, give identical figures: each run draws
+    only from its own generators."""
+    settings = {"epochs": 3, "seed": 11, "input_dropout": 0.25}
+    alone = JobRegistry(tmp_path / "alone").submit("alice", demo, SplitConfig(seed=4), TINY_MODEL,
+                                                   tiny_train(**settings))
+    assert alone.join(300) and alone.snapshot().status == FINISHED
+
+    busy = JobRegistry(tmp_path / "busy", exclusive=False)
+    stop = threading.Event()
+
+    def estimate_repeatedly() -> None:
+        split = split_areas(demo, SplitConfig(seed=4))
+        while not stop.is_set():
+            estimate_epoch_seconds(demo, split, TINY_MODEL, tiny_train(**settings))
+
+    estimating = threading.Thread(target=estimate_repeatedly)
+    estimating.start()
+    try:
+        other = busy.submit("bob", demo, SplitConfig(seed=4), TINY_MODEL, tiny_train(epochs=3, seed=12))
+        same = busy.submit("carol", demo, SplitConfig(seed=4), TINY_MODEL, tiny_train(**settings))
+        assert same.join(300) and other.join(300)
+    finally:
+        stop.set()
+        estimating.join()
+    first, second = alone.snapshot().metrics, same.snapshot().metrics
+    assert same.snapshot().status == FINISHED and second is not None and first is not None
+    assert [h["train_loss"] for h in second["history"]] == [h["train_loss"] for h in first["history"]]
+    assert second["val_rmse"] == first["val_rmse"]
+    assert second["areas"] == first["areas"]
+    assert other.snapshot().metrics["areas"] != first["areas"]  # another seed: other numbers

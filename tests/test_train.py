@@ -132,18 +132,51 @@ def test_absurd_training_settings_are_rejected(tiny_data, kwargs):
 
 def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improving(tiny_data, one_thread):
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
-    config = quick(model="dmf-d", epochs=40, patience=2, lr=2e-2,
+    config = quick(model="dmf-d", epochs=120, patience=2, lr=2e-2,
                    quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None))
     result = fit(tiny_data, split, SMALL, config)
     lambdas = [h["lambda"] for h in result.history]
     warm = lambdas.index(2.0)
-    assert warm >= 3 and all(lam is None for lam in lambdas[:warm])
+    assert 3 <= warm < 60 and all(lam is None for lam in lambdas[:warm])  # before the cap of half the epochs
+    assert [h["phase"] for h in result.history] == ["warm-up"] * warm + ["quantizer"] * (len(lambdas) - warm)
     assert lambdas[warm:warm + 3] == pytest.approx([2.0, 4.0, 8.0][: len(lambdas) - warm])
-    # The warm-up ended because the continuous validation RMSE stopped improving for `patience` epochs.
+    # The warm-up ended because the continuous validation RMSE of area I stopped improving for `patience` epochs.
+    assert result.quantizer["warmup_ended_by"].startswith("plain DMF's validation RMSE stopped improving")
     continuous = [h["val_rmse_continuous"] for h in result.history[:warm]]
     assert min(continuous) < min(continuous[-2:])
-    # A warm-up epoch is never the selected DMF-D model.
+    # A warm-up epoch is never the selected DMF-D model, and what is reported is the selected epoch's discrete RMSE.
     assert result.best_epoch > warm
+    assert result.val_rmse == result.history[result.best_epoch - 1]["val_rmse"]
+    assert result.val_rmse_kind == "discrete"
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 4, 9])
+def test_dmf_d_warm_up_takes_at_most_half_of_the_epoch_cap(tiny_data, one_thread, epochs):
+    """However short the epoch cap, a DMF-D run trains its quantizer: the warm-up gets at most half of the epochs."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=epochs, lr=2e-2)  # automatic warm-up, which on its own would run longer
+    result = fit(tiny_data, split, SMALL, config)
+    phases = [h["phase"] for h in result.history]
+    assert phases == ["warm-up"] * (epochs // 2) + ["quantizer"] * (epochs - epochs // 2)
+    assert result.quantizer["trained"] and result.quantizer["epochs"] == epochs - epochs // 2
+    assert result.quantizer["lambda"] == result.history[-1]["lambda"] is not None
+    assert result.best_epoch > epochs // 2
+
+
+def test_dmf_d_that_never_reaches_its_quantizer_reports_plain_dmf_as_such(tiny_data, one_thread):
+    """Stopped during the warm-up: the run returns plain DMF's best warm-up epoch, says so, and reports no DMF-D
+    figure (no discrete validation RMSE, no quantizer epochs, no λ)."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    stop = threading.Event()
+    result = fit(tiny_data, split, SMALL, quick(model="dmf-d", epochs=10), stop_event=stop,
+                 on_epoch=lambda record: stop.set() if record["epoch"] == 2 else None)
+    assert [h["phase"] for h in result.history] == ["warm-up", "warm-up", "warm-up"]
+    assert result.quantizer["trained"] is False and result.quantizer["epochs"] == 0
+    assert result.quantizer["lambda"] is None and "quantizer never trained" in result.quantizer["note"]
+    assert result.val_rmse_kind == "continuous"
+    # With no new rows every validation rating is in area I: the selection is plain DMF's continuous RMSE there.
+    chosen = result.history[result.best_epoch - 1]
+    assert result.val_rmse == chosen["val_rmse_continuous"] == min(h["val_rmse_continuous"] for h in result.history)
 
 
 def test_block_cosines_are_the_same_dense_or_gathered():

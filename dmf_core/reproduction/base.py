@@ -1,11 +1,11 @@
 """The one interface of every model the reproduction runs (DMF, DMF-D and the baselines), and what the baselines
-share: the epoch loop with early stopping on validation, batched prediction, and batch sizes that follow the data."""
+share: their epochs as a task of the engine's one loop (early stopping on validation, time budget, stop flag),
+batched prediction, and batch sizes that follow the data."""
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +16,11 @@ import torch
 from torch import nn
 
 from ..data import RatingData
+from ..loop import AfterStep, Callbacks, Loop, Validation
 from ..metrics import score
+from ..phases import Continuous
 from ..split import AREAS, TEST, VAL, AreaSplit
-from ..stopping import EarlyStopping
+from ..stopping import EarlyStopping, StopFlag, TimeBudget
 
 EpochCallback = Callable[[dict[str, Any]], None]
 StepCallback = Callable[[int, int], None]
@@ -69,7 +71,8 @@ class Model(ABC):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The baselines' minibatch loop, with the engine's early stopping on validation RMSE (area I)
+# The baselines train through the engine's one loop (`loop.py`): an epoch of minibatches is one step to the loop, so
+# the stop flag, the time budget and the divergence guard are checked between epochs (baseline epochs are ~1 s)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,43 @@ class LoopConfig:
     patience: int
     max_seconds: float | None
     seed: int
+
+
+class EpochTask:
+    """A baseline's epoch as the loop's task: `epoch_fn(generator)` trains one epoch and returns its loss; `val_fn`
+    the validation RMSE of area I. The shuffle generator is the run's own, reseeded every epoch."""
+
+    def __init__(self, module: nn.Module, epoch_fn: Callable[[torch.Generator], float],
+                 val_fn: Callable[[], float | None], seed: int):
+        self.module = module
+        self.epoch_fn = epoch_fn
+        self.val_fn = val_fn
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def reseed(self, seed: int) -> None:
+        self.generator.manual_seed(seed)
+
+    def train_epoch(self, lam: float | None, after_step: AfterStep) -> tuple[list[float], tuple[str, str] | None]:
+        self.module.train()
+        loss = self.epoch_fn(self.generator)
+        self.module.eval()
+        return ([loss] if math.isfinite(loss) else []), after_step(loss, 1, 1)
+
+    def validate(self, lam: float | None) -> Validation:
+        val_rmse = self.val_fn()
+        return Validation({"val_rmse": val_rmse}, val_rmse, finite=val_rmse is None or math.isfinite(val_rmse))
+
+    def end_epoch(self) -> None:
+        """The baselines step their own schedulers inside `epoch_fn`."""
+
+    def lr(self) -> float | None:
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"model": self.module.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.module.load_state_dict(state["model"])
 
 
 def train_loop(
@@ -89,41 +129,16 @@ def train_loop(
     stop_event: threading.Event | None = None,
 ) -> FitInfo:
     """Run epochs until `epochs`, `patience` epochs without a better validation RMSE, `max_seconds` or a stop
-    request; then restore the best weights. The checks sit between epochs: baseline epochs are ~1 s."""
-    generator = torch.Generator().manual_seed(loop.seed)
-    info = FitInfo()
-    stopper = EarlyStopping(loop.patience)
-    started = time.perf_counter()
-    for epoch in range(1, loop.epochs + 1):
-        module.train()
-        loss = epoch_fn(generator)
-        module.eval()
-        val_rmse = val_fn()
-        elapsed = time.perf_counter() - started
-        report = {"epoch": epoch, "epochs": loop.epochs, "train_loss": loss, "val_rmse": val_rmse, "elapsed": elapsed}
-        info.history.append(report)
-        info.epochs_run = epoch
-        if on_epoch is not None:
-            on_epoch(report)
-        if not math.isfinite(loss):
-            info.stop_reason = "diverged"
-            break
-        stopper.update(epoch, val_rmse, module)
-        if stopper.should_stop:
-            info.stop_reason = "early_stopping"
-            break
-        if loop.max_seconds is not None and elapsed >= loop.max_seconds:
-            info.stop_reason = "time_budget"
-            break
-        if stop_event is not None and stop_event.is_set():
-            info.stop_reason = "stopped"
-            break
-    stopper.restore(module)
+    request; then restore the best weights."""
+    runner = Loop(EpochTask(module, epoch_fn, val_fn, loop.seed), epochs=loop.epochs, seed=loop.seed,
+                  phases=Continuous(), selection=EarlyStopping(loop.patience), budget=TimeBudget(loop.max_seconds),
+                  stop_flag=StopFlag(stop_event), callbacks=Callbacks(on_epoch=on_epoch))
+    outcome = runner.run()
+    runner.selection.restore(module)
     module.eval()
-    info.best_epoch = stopper.best_epoch
-    info.best_val_rmse = stopper.best_rmse
-    info.seconds = time.perf_counter() - started
-    return info
+    return FitInfo(epochs_run=len(runner.history), best_epoch=runner.selection.best_epoch,
+                   best_val_rmse=runner.selection.best_rmse, seconds=runner.budget.elapsed,
+                   stop_reason=outcome.stop_reason, history=runner.history)
 
 
 @torch.no_grad()
