@@ -1,13 +1,14 @@
 """The choices behind the defaults, compared on *validation* ratings only (demo data, seeds 0-2), so that no
 default is picked on test scores: bias+cosine vs the paper's cosine, input dropout 0.25 vs 0, the cosine weight
 for new rows (fitted on one half of the validation ratings, scored on the other), the quick preset's learning
-rate, DMF-D's automatic vs fixed 8-epoch warm-up, and 4 / 5 / 6 / 9 chunks a side for the blocks; on ML-1M
+rate, DMF-D's automatic vs fixed 8-epoch warm-up and the warm-up's share of a short epoch cap, and 4 / 5 / 6 / 9 chunks a side for the blocks; on ML-1M
 (seed 0, no new rows and the default 10% new users and items) 4 / 5 / 6 chunks a side, by validation RMSE per
 second of training and at convergence.
 
-    python benchmarks/bench_choices.py dmf     # and: quick, dmfd, blocks   (a few minutes each on 2 cores)
+    python benchmarks/bench_choices.py dmf     # and: quick, dmfd, blocks, warmup-share   (a few minutes each on 2 cores)
     python benchmarks/bench_choices.py blocks-ml1m                          (about 15 minutes on 2 cores)
-Output of the committed runs: benchmarks/results/choices-validation.log, choices-blocks-ml1m.log.
+Output of the committed runs: benchmarks/results/choices-validation.log, choices-blocks-ml1m.log,
+choices-warmup-share.log.
 """
 import os
 import sys
@@ -96,6 +97,18 @@ for seed in (0, 1, 2):
             r = fit(data, split, ModelConfig(), tc)
             print(seed, f"{k} chunks a side", "val I/II/III/IV (selected epoch, before calibration)", val_areas(r),
                   f"{r.train_seconds:.0f} s", flush=True)
+    elif part == "warmup-share" and seed < 2:
+        # DMF-D's warm-up gets at most phases.WARMUP_SHARE of the epoch cap: compared at caps where it binds.
+        from dmf_core import phases
+
+        split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
+        for cap in (8, 16):
+            for share in (0.25, 0.5, 0.75):
+                phases.WARMUP_SHARE = share
+                r = fit(data, split, ModelConfig(), TrainConfig(model="dmf-d", seed=seed, epochs=cap))
+                print(seed, f"cap {cap} epochs, warm-up share {share}: warm-up {r.quantizer['warmup_epochs']} epochs "
+                      f"({r.quantizer['warmup_ended_by']}), discrete val RMSE of the selected epoch "
+                      f"{r.val_rmse:.4f} ({r.val_rmse_kind})", flush=True)
     elif part == "dmfd":
         split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
         for label, w in (("auto warm-up", None), ("8 epochs", 8)):

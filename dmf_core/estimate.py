@@ -1,10 +1,11 @@
 """How long a training epoch will take, measured before training starts (the Train page shows it beside Start), and
 the check that a DMF-D run's time budget leaves room for its quantizer.
 
-A throwaway model with the run's settings takes a few real training steps of the same task the loop runs
-(`train.BlockTask`, on blocks cut by the same rule, with its own generators: nothing of the caller's or of another
-run's randomness is touched); the time to the first step (the epoch's gathers), plus the mean step time after it
-times the other steps of an epoch, plus one validation pass, is the estimate. The first step of a model also
+A throwaway model with the run's settings runs the training loop itself (`loop.Loop` over `train.BlockTask`, on
+blocks cut by the same rule, with its own generators: nothing of the caller's or of another run's randomness is
+touched) for a few steps of its first epoch, which its stop flag then ends; the time to the first step (the epoch's
+gathers), plus the mean step time after it times the other steps of an epoch, plus the epoch's end (validation and
+selection), is the estimate. The first step of a model also
 allocates the optimizer's state, which is small beside the gathers it is counted with.
 
 Steps differ little in cost (the chunks are even), so a few of them give the epoch within tens of percent when the
@@ -15,20 +16,22 @@ ML-1M (a third of an epoch) on a 2-core CPU.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 import torch
 
 from .biases import fit_biases
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, replace
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
 from .inputs import MatrixInputs
+from .loop import Callbacks
 from .phases import WARMUP_SHARE
 from .split import AreaSplit
-from .train import BlockTask, build_model
+from .train import BlockTask, build_model, make_loop
 
 MIN_STEPS = 3  # timed steps at least (after the first one, which also pays the epoch's gathers)
 MIN_SECONDS = 0.3  # ...and more, up to an epoch's worth, until this much time is measured
@@ -52,30 +55,30 @@ def estimate_epoch_seconds(
     model.set_biases(fit_biases(data, split))
     model = model.to(device)
     task = BlockTask(model, MatrixInputs.from_split(data, split, device), data, split, config, device)
-    task.reseed(config.seed)
     marks: list[float] = []
-    total: list[int] = [0]
+    steps_per_epoch = [0]
+    enough = threading.Event()  # the loop's stop flag: set once enough steps are timed
 
-    def after_step(loss: float | None, step: int, steps: int) -> tuple[str, str] | None:
+    def on_step(step: int, steps: int) -> None:
         _sync(device)
         marks.append(time.perf_counter())
-        total[0] = steps
-        timed = np.diff(marks[1:]) if len(marks) > 2 else np.zeros(0)
-        enough = len(timed) >= MIN_STEPS and timed.sum() >= MIN_SECONDS
-        return ("stopped", "estimated") if enough else None
+        steps_per_epoch[0] = steps
+        timed = np.diff(marks)
+        if len(timed) >= MIN_STEPS and timed.sum() >= MIN_SECONDS:
+            enough.set()
 
+    # The loop itself, for one (partial) epoch: the same steps, validation and selection as a real run.
+    loop = make_loop(task, replace(config, epochs=1), Callbacks(on_step=on_step), enough)
     _sync(device)
     started = time.perf_counter()
-    task.train_epoch(None, after_step)
+    loop.run()
+    ended = time.perf_counter()
     if not marks:
         return 0.0
     first = marks[0] - started  # the epoch's gathers and its first step
     later = np.diff(marks)
     step_seconds = float(later.mean()) if len(later) else first
-    validation_started = time.perf_counter()
-    task.validate(None)
-    validation_seconds = time.perf_counter() - validation_started
-    return first + step_seconds * max(0, total[0] - 1) + validation_seconds
+    return first + step_seconds * max(0, steps_per_epoch[0] - 1) + (ended - marks[-1])  # + validation
 
 
 def check_quantizer_budget(data: RatingData, split: AreaSplit, model_config: ModelConfig,

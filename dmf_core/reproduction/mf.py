@@ -30,7 +30,7 @@ class MFConfig:
 
 
 class _MFModule(nn.Module):
-    def __init__(self, n_users: int, n_items: int, dim: int, mu: float):
+    def __init__(self, n_users: int, n_items: int, dim: int, mu: float, generator: torch.Generator | None = None):
         super().__init__()
         self.mu = mu
         self.user_factors = nn.Embedding(n_users, dim)
@@ -38,7 +38,7 @@ class _MFModule(nn.Module):
         self.user_bias = nn.Embedding(n_users, 1)
         self.item_bias = nn.Embedding(n_items, 1)
         for table in (self.user_factors, self.item_factors):
-            nn.init.normal_(table.weight, std=0.01)
+            nn.init.normal_(table.weight, std=0.01, generator=generator)
         for table in (self.user_bias, self.item_bias):
             nn.init.zeros_(table.weight)
 
@@ -62,13 +62,13 @@ class BiasedMF(Model):
     def fit(self, data: RatingData, split: AreaSplit, on_epoch: EpochCallback | None = None, *,
             on_step: StepCallback | None = None, stop_event: threading.Event | None = None) -> FitInfo:
         cfg = self.config
-        torch.manual_seed(cfg.seed)
         self.scale = data.rating_scale
         train = split.train_mask()
         users = torch.as_tensor(data.users[train])
         items = torch.as_tensor(data.items[train])
         ratings = torch.as_tensor(data.ratings[train])
-        module = _MFModule(data.n_users, data.n_items, cfg.dim, float(ratings.mean()))
+        module = _MFModule(data.n_users, data.n_items, cfg.dim, float(ratings.mean()),
+                           torch.Generator().manual_seed(cfg.seed))  # the run's own: no global random state
         self.module = module
         optimizer = torch.optim.Adam(module.parameters(), lr=cfg.lr)
         val_u, val_i, val_r = val_pairs(data, split)
