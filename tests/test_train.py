@@ -6,6 +6,7 @@ import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.metrics import evaluate, rmse
+from dmf_core.phases import WARMUP_SHARE
 from dmf_core.split import OBSERVED, TEST, split_areas
 from dmf_core.train import TrainingDiverged, _block_cosines, fit
 
@@ -132,12 +133,12 @@ def test_absurd_training_settings_are_rejected(tiny_data, kwargs):
 
 def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improving(tiny_data, one_thread):
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
-    config = quick(model="dmf-d", epochs=120, patience=2, lr=2e-2,
+    config = quick(model="dmf-d", epochs=160, patience=2, lr=2e-2,
                    quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None))
     result = fit(tiny_data, split, SMALL, config)
     lambdas = [h["lambda"] for h in result.history]
     warm = lambdas.index(2.0)
-    assert 3 <= warm < 60 and all(lam is None for lam in lambdas[:warm])  # before the cap of half the epochs
+    assert 3 <= warm < 120 and all(lam is None for lam in lambdas[:warm])  # before the cap of 3/4 of the epochs
     assert [h["phase"] for h in result.history] == ["warm-up"] * warm + ["quantizer"] * (len(lambdas) - warm)
     assert lambdas[warm:warm + 3] == pytest.approx([2.0, 4.0, 8.0][: len(lambdas) - warm])
     # The warm-up ended because the continuous validation RMSE of area I stopped improving for `patience` epochs.
@@ -151,16 +152,18 @@ def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improv
 
 
 @pytest.mark.parametrize("epochs", [1, 2, 4, 9])
-def test_dmf_d_warm_up_takes_at_most_half_of_the_epoch_cap(tiny_data, one_thread, epochs):
-    """However short the epoch cap, a DMF-D run trains its quantizer: the warm-up gets at most half of the epochs."""
+def test_dmf_d_warm_up_takes_at_most_its_share_of_the_epoch_cap(tiny_data, one_thread, epochs):
+    """However short the epoch cap, a DMF-D run trains its quantizer: the warm-up gets at most WARMUP_SHARE of the
+    epochs (rounded down), the quantizer the rest."""
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
     config = quick(model="dmf-d", epochs=epochs, lr=2e-2)  # automatic warm-up, which on its own would run longer
     result = fit(tiny_data, split, SMALL, config)
-    phases = [h["phase"] for h in result.history]
-    assert phases == ["warm-up"] * (epochs // 2) + ["quantizer"] * (epochs - epochs // 2)
-    assert result.quantizer["trained"] and result.quantizer["epochs"] == epochs - epochs // 2
+    warm = {1: 0, 2: 1, 4: 3, 9: 6}[epochs]  # floor(0.75 × epochs)
+    assert WARMUP_SHARE == 0.75
+    assert [h["phase"] for h in result.history] == ["warm-up"] * warm + ["quantizer"] * (epochs - warm)
+    assert result.quantizer["trained"] and result.quantizer["epochs"] == epochs - warm
     assert result.quantizer["lambda"] == result.history[-1]["lambda"] is not None
-    assert result.best_epoch > epochs // 2
+    assert result.best_epoch > warm
 
 
 def test_dmf_d_that_never_reaches_its_quantizer_reports_plain_dmf_as_such(tiny_data, one_thread):
