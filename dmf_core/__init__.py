@@ -10,3 +10,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+from .api import DMF  # noqa: E402  (after the wait policy, which must precede torch)
+
+__all__ = ["DMF"]

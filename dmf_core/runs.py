@@ -27,6 +27,7 @@ from .files import write_json
 from .inputs import MatrixInputs
 from .metrics import baseline_scores, evaluate
 from .model import DMFNet
+from .observed import library_state
 from .predict import Predictor
 from .split import OBSERVED, VAL, AreaSplit, split_areas
 from .train import EpochCallback, StepCallback, TrainResult, fit
@@ -215,6 +216,8 @@ def train_run(
             stop_reason=result.stop_reason,
             best_epoch=result.best_epoch,
         )
+        # The inputs and validation scores, so that the library (`DMF.load`) predicts without the data.
+        checkpoint.update(library_state(data, split, result.model, result.inputs, result.predictor))
         ckpt.save(checkpoint, out / CHECKPOINT_FILE)
         write_json(metrics, out / METRICS_FILE)
     return metrics, result
