@@ -1,4 +1,5 @@
-"""Command line: `python -m dmf_core {train,evaluate,download,info} ...`. Run with --help for every flag.
+"""Command line: `python -m dmf_core {train,evaluate,info,download,reproduce,recommend,predict} ...`; run with
+--help for every flag.
 
 Errors print one line (`error: ...`) to stderr and exit non-zero: 2 for bad input, 1 for a failed run.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checkpoint as ckpt
+from .cli_library import add_parsers as add_library_parsers
 from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, parse_hidden
 from .data import load_dataset, parse_rating_scale
 from .data.download import NAMES, download_movielens
@@ -176,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--force", action="store_true", help="download again even if data/<name> exists")
     download.add_argument("--url", default=None, help="a mirror of the zip (the checksums still apply)")
 
+    add_library_parsers(sub)  # registers "recommend" and "predict", each with its `handler`
     add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
     return parser
 
