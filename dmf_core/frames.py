@@ -61,12 +61,13 @@ def columns_of(table: Any, columns: Sequence[str] | None, default: Sequence[str]
 
 
 def _plain_ids(values: np.ndarray) -> np.ndarray:
-    """Object columns of whole numbers (a table built from tuples) as int64, so they match integer ids."""
+    """Object columns of whole numbers (a table built from tuples) as int64, so they match integer ids; mixed ones
+    (a new user named by text beside numeric ids) stay as they are, each value matched as itself."""
     try:
         numbers = values.astype(np.int64)
     except (TypeError, ValueError):
-        return values.astype(str)
-    return numbers if (numbers == values).all() else values.astype(str)
+        return values
+    return numbers if (numbers == values).all() else values
 
 
 def first_repeat(users: np.ndarray, items: np.ndarray) -> tuple[Any, Any] | None:
