@@ -22,7 +22,7 @@ from . import checkpoint as ckpt
 from .context import ContextScorer, check_ratings, rows_of, score_new_user
 from .data import RatingData, from_triples, load_dataset
 from .device import pick_device
-from .frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat
+from .frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat, lookup
 from .metrics import round_to_scale
 from .model import DMFNet
 from .observed import Observed, area_frame, data_reference, library_state
@@ -118,8 +118,8 @@ class DMF:
         their input rows / columns, with no retraining. `discrete`: DMF-D's hard quantizer, or DMF rounded."""
         observed = self._fitted()
         raw_users, raw_items = columns_of(pairs, columns, PAIR_COLUMNS, "pairs")
-        users = self._users.get_indexer(raw_users)
-        items = self._items.get_indexer(raw_items)
+        users = lookup(self._users, raw_users)
+        items = lookup(self._items, raw_items)
         if context is None:
             _known(users, raw_users, "user")
             _known(items, raw_items, "item")
@@ -142,7 +142,7 @@ class DMF:
         if repeat is not None:
             raise ValueError(f"context: user {repeat[0]!r} rates item {repeat[1]!r} more than once")
         check_ratings(c_ratings, data.rating_scale, "context: rating")
-        known_u, known_i = self._users.get_indexer(c_users), self._items.get_indexer(c_items)
+        known_u, known_i = lookup(self._users, c_users), lookup(self._items, c_items)
         new_users, new_items = pd.Index(pd.unique(c_users[known_u < 0])), pd.Index(pd.unique(c_items[known_i < 0]))
         device = self.predictor_.user_factors.device
         # A new user's row: their ratings of items the model trained on; a new item's column: its ratings by users
@@ -178,7 +178,7 @@ class DMF:
                 raise ValueError("ratings: no ratings given: rate at least one item")
             ratings = pd.DataFrame({"item": list(ratings), "rating": list(ratings.values())})
         raw_items, values = columns_of(ratings, None, ("item", "rating"), "ratings")
-        items = self._items.get_indexer(raw_items)
+        items = lookup(self._items, raw_items)
         _known(items, raw_items, "item", hint="")
         scored = score_new_user(self.predictor_, observed.split.new_item, items.tolist(), values.tolist(),
                                 data.rating_scale)

@@ -78,3 +78,20 @@ def first_repeat(users: np.ndarray, items: np.ndarray) -> tuple[Any, Any] | None
         return None
     row = int(np.flatnonzero(repeated)[0])
     return users[row], items[row]
+
+
+def lookup(index: pd.Index, raw: np.ndarray) -> np.ndarray:
+    """Positions of `raw` ids in `index` (-1 where absent). Ids read from text ("42" from a CSV whose column also
+    holds names) match whole-number ids, and whole numbers match ids that are text, as a person would expect."""
+    found = np.asarray(index.get_indexer(raw))
+    missing = found < 0
+    if not missing.any():
+        return found
+    if index.dtype.kind in "iu" and raw.dtype.kind in "OU":
+        numbers = pd.to_numeric(pd.Series(raw[missing]), errors="coerce").to_numpy()
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers))
+        retry = np.flatnonzero(missing)[whole]
+        found[retry] = index.get_indexer(numbers[whole].astype(np.int64))
+    elif index.dtype.kind == "O" and raw.dtype.kind in "iuO":
+        found[missing] = index.get_indexer(np.asarray([str(value) for value in raw[missing]], dtype=object))
+    return found
