@@ -115,7 +115,10 @@ class DMF:
                 discrete: bool = False) -> np.ndarray:
         """Predicted ratings for `pairs` (a DataFrame with user, item columns of the data's own ids, or rows of
         (user, item)). `context`: ratings (user, item, rating) of users and/or items the model never saw, read as
-        their input rows / columns, with no retraining. `discrete`: DMF-D's hard quantizer, or DMF rounded."""
+        their input rows / columns, with no retraining: a new user's ratings of items the model trained on form
+        their row, a new item's ratings by users it trained on its column (so a new user × new item pair is scored
+        from both); ratings between users and items the model knows are not needed and are left out.
+        `discrete`: DMF-D's hard quantizer, or DMF rounded to the scale's levels."""
         observed = self._fitted()
         raw_users, raw_items = columns_of(pairs, columns, PAIR_COLUMNS, "pairs")
         users = lookup(self._users, raw_users)
@@ -207,7 +210,7 @@ class DMF:
     def load(cls, path: str | Path, data: Any = None, device: str = "cpu") -> DMF:
         """A saved model: `DMF.save`'s file, or a checkpoint.pt (or its run folder) written by `train` or the app.
         A checkpoint from before the inputs were stored needs its ratings: `data` (a RatingData or a --data spec),
-        else the built-in data it names ("demo", "ml-1m", ...)."""
+        else the built-in data it names ("demo", "ml-1m", ...); `data` is not read when the checkpoint carries them."""
         path = Path(path)
         if path.is_dir():
             path = path / CHECKPOINT_FILE
@@ -220,7 +223,7 @@ class DMF:
                         new_users=split_config.new_user_frac, new_items=split_config.new_item_frac,
                         val_frac=split_config.val_frac, test_frac=split_config.test_frac, quiet=True)
         estimator._configs = (split_config, model_config, train_config)
-        if observed is None or "val_scores" not in checkpoint:
+        if observed is None:
             spec = data if data is not None else data_reference(checkpoint)
             if spec is None:
                 raise ValueError(f"{path} was saved without its inputs: give its ratings with DMF.load(path, data=...)")
