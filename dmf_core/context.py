@@ -135,12 +135,14 @@ class ContextScorer:
                    torch.cat(user_weight), torch.cat(item_weight))
 
     @torch.no_grad()
-    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int = 1 << 12) -> np.ndarray:
-        """Ratings for (users[k], items[k]) over the extended indices, as `DMFNet.rating` computes them."""
+    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None) -> np.ndarray:
+        """Ratings for (users[k], items[k]) over the extended indices, as `DMFNet.rating` computes them (chunks as
+        `Predictor.continuous` takes them: small on a CPU, to stay in cache)."""
         model = self.model
         low, high = model.rating_scale
         out = np.empty(len(users), dtype=np.float32)
         device = self.user_factors.device
+        chunk = chunk or (1 << 12 if device.type == "cpu" else 1 << 18)
         for start in range(0, len(users), chunk):
             u = torch.as_tensor(users[start : start + chunk], device=device)
             i = torch.as_tensor(items[start : start + chunk], device=device)
