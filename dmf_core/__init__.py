@@ -1,5 +1,8 @@
 """dmf_core: Deep Matrix Factorisation (DMF) and its discrete variant DMF-D, after Nguyen, Tsiligianni and
-Deligiannis, "Matrix Factorization via Deep Learning". Importable and testable without Streamlit."""
+Deligiannis, "Matrix Factorization via Deep Learning". Importable and testable without Streamlit.
+
+`from dmf_core import DMF` is the library: fit, predict (users and items never trained on included, from their
+ratings as `context=`), recommend, save and load (`dmf_core/api.py`)."""
 
 import os
 
@@ -10,3 +13,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+from .api import DMF  # noqa: E402  (after the wait policy, which must precede torch)
+
+__all__ = ["DMF"]

@@ -1,4 +1,5 @@
-"""Command line: `python -m dmf_core {train,evaluate,download,info} ...`. Run with --help for every flag.
+"""Command line: `python -m dmf_core {train,evaluate,info,download,reproduce,recommend,predict} ...`; run with
+--help for every flag.
 
 Errors print one line (`error: ...`) to stderr and exit non-zero: 2 for bad input, 1 for a failed run.
 """
@@ -13,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from . import checkpoint as ckpt
-from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
-from .data import RELEASES, load_dataset, parse_rating_scale
+from .cli_library import add_parsers as add_library_parsers
+from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, parse_hidden
+from .data import load_dataset, parse_rating_scale
 from .data.download import NAMES, download_movielens
 from .derive import DataShape, derive
 from .device import pick_device
 from .errors import one_line
 from .files import write_json
+from .observed import data_reference
 from .progress import ProgressBar
 from .reproduction.runner import add_parser as add_reproduce_parser
 from .runs import (
@@ -32,6 +35,7 @@ from .runs import (
     resume_run,
     train_run,
 )
+from .settings import AUTO, FLAGS, configs_from_flags
 from .split import split_areas
 
 DEFAULTS_MODEL = ModelConfig()
@@ -46,9 +50,6 @@ def _hidden(text: str) -> tuple[int, ...]:
         return parse_hidden(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-AUTO = "auto"
 
 
 def _warmup(text: str) -> int | str:
@@ -111,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--new-items", type=_fraction, default=DEFAULTS_SPLIT.new_item_frac,
                        help=f"fraction of items held out as new, areas III/IV (default {DEFAULTS_SPLIT.new_item_frac}); "
                        "0 and 0 give the paper's Table 2 protocol")
+    train.add_argument("--val-frac", type=_fraction, default=DEFAULTS_SPLIT.val_frac,
+                       help=f"share of the ratings kept for validation, to select the model on (default "
+                       f"{DEFAULTS_SPLIT.val_frac})")
+    train.add_argument("--test-frac", type=_fraction, default=DEFAULTS_SPLIT.test_frac,
+                       help=f"share of the ratings kept for the test scores (default {DEFAULTS_SPLIT.test_frac}); "
+                       "the rest is observed: training targets and model inputs")
     train.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
     train.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     train.add_argument("--max-seconds", type=float, help="stop training after this many seconds (time budget)")
@@ -171,54 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--force", action="store_true", help="download again even if data/<name> exists")
     download.add_argument("--url", default=None, help="a mirror of the zip (the checksums still apply)")
 
+    add_library_parsers(sub)  # registers "recommend" and "predict", each with its `handler`
     add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
     return parser
 
 
 def _configs_from_args(args: argparse.Namespace) -> tuple[SplitConfig, ModelConfig, TrainConfig]:
-    model_config, train_config = (ModelConfig(), TrainConfig())
-    if args.preset == "authors":
-        model_config, train_config = authors_preset()
-    model_overrides = {
-        "hidden": args.hidden,
-        "activation": args.activation,
-        "dropout": args.dropout,
-        "output": args.output,
-    }
-    model_config = replace(model_config, **{k: v for k, v in model_overrides.items() if v is not None})
-    quant_overrides = {
-        "lambda_start": args.lambda_start,
-        "lambda_growth": args.lambda_growth,
-        "lambda_max": args.lambda_max,
-        "schedule": args.lambda_schedule,
-        "gamma2": args.gamma2,
-        "warmup_epochs": args.warmup_epochs,
-    }
-    quantizer = replace(train_config.quantizer, **{k: v for k, v in quant_overrides.items() if v is not None})
-    if args.warmup_epochs == AUTO:
-        quantizer = replace(quantizer, warmup_epochs=None)
-    train_overrides = {
-        "epochs": args.epochs,
-        "lr": args.lr,
-        "weight_decay": args.weight_decay,
-        "block_users": args.block_users,
-        "block_items": args.block_items,
-        "input_dropout": args.input_dropout,
-        "patience": args.patience,
-    }
-    train_config = replace(
-        train_config,
-        model=args.model,
-        seed=args.seed,
-        device=args.device,
-        max_seconds=args.max_seconds,
-        quantizer=quantizer,
-        **{k: v for k, v in train_overrides.items() if v is not None},
-    )
-    split_config = SplitConfig(new_user_frac=args.new_users, new_item_frac=args.new_items, seed=args.seed)
-    for config in (split_config, model_config, train_config):
-        config.validate()
-    return split_config, model_config, train_config
+    return configs_from_flags(**{k: v for k, v in vars(args).items() if k in FLAGS})
 
 
 def format_areas(metrics: dict[str, Any]) -> str:
@@ -257,14 +223,10 @@ def _checkpoint_path(run: str) -> Path:
 
 def _data_of(checkpoint: dict[str, Any], given: str | None) -> str:
     """--data for a resumed run: as given, else the built-in data the checkpoint names."""
-    if given:
-        return given
-    name = str(checkpoint["dataset"]["name"])
-    if name == "demo" or name in RELEASES:
-        return name
-    if name.startswith("demo-"):  # demo:UxIxR is named demo-UxIxR
-        return "demo:" + name.removeprefix("demo-")
-    raise ValueError(f"the checkpoint was trained on {name!r}: give its ratings with --data")
+    reference = given or data_reference(checkpoint)
+    if reference is None:
+        raise ValueError(f"the checkpoint was trained on {checkpoint['dataset']['name']!r}: give its ratings with --data")
+    return reference
 
 
 def _refuse_interrupted(out: Path) -> None:

@@ -28,6 +28,7 @@ from .files import write_json
 from .inputs import MatrixInputs
 from .metrics import baseline_scores, evaluate
 from .model import DMFNet
+from .observed import library_state
 from .phases import quantizer_summary
 from .predict import Predictor
 from .split import OBSERVED, VAL, AreaSplit, split_areas
@@ -222,24 +223,25 @@ def train_run(
     metrics = result_metrics(result, data, split, model_config)
     if out_dir is not None:
         out = Path(out_dir)
-        checkpoint = ckpt.make_checkpoint(
-            result.model.state_dict(),
-            model_config,
-            result.train_config or as_trained,
-            split_config,
-            dataset,
-            result.history,
-            optimizer_state=result.optimizer_state,
-            stop_reason=result.stop_reason,
-            best_epoch=result.best_epoch,
-        )
-        # What was selected, so that `evaluate` reports the same: the selected epoch's validation RMSE and its kind,
-        # and DMF-D's quantizer summary.
-        checkpoint["selected"] = {"val_rmse": result.val_rmse, "kind": result.val_rmse_kind}
-        checkpoint["quantizer"] = result.quantizer
+        checkpoint = final_checkpoint(result, data, split, model_config, split_config, dataset)
         ckpt.save(checkpoint, out / CHECKPOINT_FILE)
         write_json(metrics, out / METRICS_FILE)
     return metrics, result
+
+
+def final_checkpoint(result: TrainResult, data: RatingData, split: AreaSplit, model_config: ModelConfig,
+                     split_config: SplitConfig, dataset: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A finished run's checkpoint: the selected weights, with what was selected (so that `evaluate` reports the
+    same), DMF-D's quantizer summary, and the inputs and validation scores (so that `DMF.load` predicts without the
+    data). The one format of `train --out`, the app's runs and `DMF.save`."""
+    checkpoint = ckpt.make_checkpoint(
+        result.model.state_dict(), model_config, result.train_config or TrainConfig(), split_config,
+        dataset or ckpt.dataset_info(data), result.history, optimizer_state=result.optimizer_state,
+        stop_reason=result.stop_reason, best_epoch=result.best_epoch)
+    checkpoint["selected"] = {"val_rmse": result.val_rmse, "kind": result.val_rmse_kind}
+    checkpoint["quantizer"] = result.quantizer
+    checkpoint.update(library_state(data, split, result.model, result.inputs, result.predictor))
+    return checkpoint
 
 
 def interrupted_checkpoint(folder: str | Path) -> dict[str, Any] | None:

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dmf_core import paper
+from dmf_core import context, paper
 from dmf_core.data import RatingData
-from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings, single_row
+from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings
 from dmf_core.metrics import mae, rmse, round_to_scale
 from dmf_core.model import DMFNet
 from dmf_core.predict import Predictor
@@ -180,29 +180,15 @@ class NewUserResult:
 
 def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserResult:
     """Predict every item for a person the model has never seen, from their ratings alone (area II; area IV
-    for items that were held out of training). One forward pass, no retraining.
+    for items that were held out of training). One forward pass, no retraining (`dmf_core.context.score_new_user`,
+    which `DMF.recommend` uses too).
 
     Raises ValueError for an unknown item, a rating off the scale or a repeated item."""
-    data = analysis.data
-    low, high = data.rating_scale
-    if len(items) != len(ratings):
-        raise ValueError("items and ratings must have the same length")
-    if len(set(items)) != len(items):
-        raise ValueError("each movie can be rated only once")
-    for item, value in zip(items, ratings, strict=True):
-        if not 0 <= int(item) < data.n_items:
-            raise ValueError(f"unknown item index {item}")
-        if not np.isfinite(value) or not low <= float(value) <= high:
-            raise ValueError(f"rating {value:g} is outside the scale {low:g}..{high:g}")
-    pairs = [(int(i), float(r)) for i, r in zip(items, ratings, strict=True)]
-    used = [i for i, _ in pairs if not analysis.split.new_item[i]]
-    ignored = [i for i, _ in pairs if analysis.split.new_item[i]]
-    used_ratings = [r for i, r in pairs if not analysis.split.new_item[i]]
-    row = single_row(used, used_ratings, data.n_items, data.rating_scale)
-    factor = analysis.predictor.new_user_factor(row)
-    scores = analysis.predictor.new_user_scores(row, factor)
-    discrete = analysis.predictor.discrete(scores) if analysis.discrete else None
-    return NewUserResult(scores=scores, discrete=discrete, used=used, ignored=ignored, factor=factor[0].cpu().numpy())
+    scored = context.score_new_user(analysis.predictor, analysis.split.new_item, items, ratings,
+                                    analysis.data.rating_scale)
+    discrete = analysis.predictor.discrete(scored.scores) if analysis.discrete else None
+    return NewUserResult(scores=scored.scores, discrete=discrete, used=scored.used, ignored=scored.ignored,
+                         factor=scored.factor[0].cpu().numpy())
 
 
 def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10,

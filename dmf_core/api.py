@@ -1,0 +1,247 @@
+"""The library: `DMF`, an estimator a notebook can call, over the same machinery as `python -m dmf_core train`.
+
+    model = DMF(max_seconds=60, seed=0)          # every `train` flag as a keyword, with the same defaults
+    model.fit(ratings)                           # a DataFrame (user, item, rating), a RatingData or a --data spec
+    model.predict(pairs)                         # the data's own ids -> numpy array of ratings
+    model.predict(pairs, context=known)          # users and/or items fit never saw, from their ratings; no retraining
+    model.recommend({item: rating}, k=10)        # one new person -> DataFrame item, score (+ title), best first
+    model.save(path); DMF.load(path)             # the checkpoint format of `train`; opens `train`'s and the app's
+
+Bad input is a one-line ValueError naming the problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import checkpoint as ckpt
+from .context import ContextScorer, check_ratings, rows_of, score_new_user
+from .data import RatingData, from_triples, load_dataset
+from .device import pick_device
+from .frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat, lookup
+from .metrics import round_to_scale
+from .model import DMFNet
+from .observed import Observed, area_frame, data_reference, library_state
+from .predict import Predictor
+from .progress import ProgressBar
+from .runs import CHECKPOINT_FILE, final_checkpoint, train_run
+from .settings import FLAGS, configs_from_flags, scale_request
+from .split import split_areas
+
+
+class DMF:
+    """Deep matrix factorisation (DMF, or DMF-D with `model="dmf-d"`) as an estimator.
+
+    Keywords are the `train` command's flags (`python -m dmf_core train --help`), with `-` written `_`: model,
+    preset, epochs, new_users, new_items, val_frac, test_frac, seed, device, max_seconds, hidden, activation,
+    dropout, lr, weight_decay, block_users, block_items, input_dropout, output, patience, lambda_start,
+    lambda_growth, lambda_max, lambda_schedule, warmup_epochs, gamma2, rating_scale, quiet; and `out`, a folder
+    to write the run to as `train --out` does. Settings left out take `train`'s defaults, derived ones included.
+
+    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area),
+    `metrics_` (what `train` writes to metrics.json; after `load`, None), `model_` (the network)."""
+
+    def __init__(self, **flags: Any) -> None:
+        self._configs = configs_from_flags(**flags)  # a bad setting fails here, not after loading the data
+        unknown = set(flags) - set(FLAGS) - {"out"}
+        if unknown:
+            raise ValueError(f"unknown setting {sorted(unknown)[0]!r}")
+        self._flags = {**FLAGS, "out": None, **flags}
+        self._scale = scale_request(self._flags["rating_scale"])
+        self.model_: DMFNet | None = None
+        self.history_: pd.DataFrame | None = None
+        self.scores_: pd.DataFrame | None = None
+        self.metrics_: dict[str, Any] | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """The settings as given (every flag, defaults included)."""
+        return dict(self._flags)
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{k}={v!r}" for k, v in self._flags.items() if v != FLAGS.get(k))
+        return f"DMF({given})"
+
+    # -------------------------------------------------------------------------------------------------- training
+
+    def fit(self, ratings: Any, columns: tuple[str, str, str] | None = None) -> DMF:
+        """Train on `ratings`: a DataFrame with user, item, rating columns (other names: `columns=(u, i, r)`), a
+        `RatingData`, or anything `--data` accepts ("demo", "ml-1m", a path). Returns the model."""
+        data = self._data(ratings, columns)
+        split_config, model_config, train_config = self._configs
+        bar = None if self._flags["quiet"] else ProgressBar(train_config.epochs)
+        metrics, result = train_run(data, split_config, model_config, train_config, self._flags["out"],
+                                    on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None)
+        split = split_areas(data, split_config)  # train_run's split: the same seed and fractions
+        checkpoint = final_checkpoint(result, data, split, model_config, split_config)
+        predictor = result.predictor or Predictor.build(result.model, result.inputs)
+        self._set(checkpoint, result.model, Observed.from_run(data, split), predictor)
+        self.metrics_ = metrics
+        return self
+
+    def _data(self, ratings: Any, columns: tuple[str, str, str] | None) -> RatingData:
+        if isinstance(ratings, RatingData):
+            return ratings
+        if isinstance(ratings, (str, Path)):
+            return load_dataset(ratings, rating_scale=self._scale)
+        users, items, values = columns_of(ratings, columns, RATING_COLUMNS, "ratings")
+        return from_triples(users, items, values, name="ratings", source="ratings", rating_scale=self._scale)
+
+    def _set(self, checkpoint: dict[str, Any], model: DMFNet, observed: Observed, predictor: Predictor) -> None:
+        self.checkpoint_ = checkpoint
+        self.model_ = model
+        self.observed_ = observed
+        self.predictor_ = predictor
+        self._users = observed.user_index()
+        self._items = observed.item_index()
+        self.history_ = pd.DataFrame(checkpoint.get("history") or [])
+        self.scores_ = area_frame(checkpoint.get("val_scores"))
+
+    def _fitted(self) -> Observed:
+        if self.model_ is None:
+            raise ValueError("this DMF is not fitted yet: call fit(ratings) or DMF.load(path) first")
+        return self.observed_
+
+    # ------------------------------------------------------------------------------------------------ prediction
+
+    def predict(self, pairs: Any, context: Any = None, *, columns: tuple[str, str] | None = None,
+                discrete: bool = False) -> np.ndarray:
+        """Predicted ratings for `pairs` (a DataFrame with user, item columns of the data's own ids, or rows of
+        (user, item)). `context`: ratings (user, item, rating) of users and/or items the model never saw, read as
+        their input rows / columns, with no retraining: a new user's ratings of items the model trained on form
+        their row, a new item's ratings by users it trained on its column (so a new user × new item pair is scored
+        from both); ratings between users and items the model knows are not needed and are left out.
+        `discrete`: DMF-D's hard quantizer, or DMF rounded to the scale's levels."""
+        observed = self._fitted()
+        raw_users, raw_items = columns_of(pairs, columns, PAIR_COLUMNS, "pairs")
+        users = lookup(self._users, raw_users)
+        items = lookup(self._items, raw_items)
+        if context is None:
+            _known(users, raw_users, "user")
+            _known(items, raw_items, "item")
+            pred = self.predictor_.continuous(users, items)
+        else:
+            scorer, users, items = self._with_context(context, raw_users, raw_items, users, items)
+            pred = scorer.continuous(users, items)
+        if not discrete:
+            return pred
+        if self.model_.discrete:
+            return self.predictor_.discrete(pred)
+        return round_to_scale(pred, observed.data.rating_scale, observed.data.rating_step)
+
+    def _with_context(self, context: Any, raw_users: np.ndarray, raw_items: np.ndarray, users: np.ndarray,
+                      items: np.ndarray) -> tuple[ContextScorer, np.ndarray, np.ndarray]:
+        observed = self._fitted()
+        data, split = observed.data, observed.split
+        c_users, c_items, c_ratings = columns_of(context, None, RATING_COLUMNS, "context")
+        repeat = first_repeat(c_users, c_items)
+        if repeat is not None:
+            raise ValueError(f"context: user {repeat[0]!r} rates item {repeat[1]!r} more than once")
+        check_ratings(c_ratings, data.rating_scale, "context: rating")
+        known_u, known_i = lookup(self._users, c_users), lookup(self._items, c_items)
+        new_users, new_items = pd.Index(pd.unique(c_users[known_u < 0])), pd.Index(pd.unique(c_items[known_i < 0]))
+        device = self.predictor_.user_factors.device
+        # A new user's row: their ratings of items the model trained on; a new item's column: its ratings by users
+        # the model trained on (as `split` builds the inputs of held-out users and items).
+        in_row = (known_u < 0) & (known_i >= 0) & ~split.new_item[np.maximum(known_i, 0)]
+        in_col = (known_i < 0) & (known_u >= 0) & ~split.new_user[np.maximum(known_u, 0)]
+        user_rows = rows_of(new_users.get_indexer(c_users[in_row]), known_i[in_row], c_ratings[in_row],
+                            len(new_users), data.n_items, data.rating_scale, device)
+        item_cols = rows_of(new_items.get_indexer(c_items[in_col]), known_u[in_col], c_ratings[in_col],
+                            len(new_items), data.n_users, data.rating_scale, device)
+        scorer = ContextScorer.build(self.predictor_, split.new_item, user_rows, item_cols)
+        users, items = users.copy(), items.copy()
+        for index, raw, new, offset, what in ((users, raw_users, new_users, data.n_users, "user"),
+                                              (items, raw_items, new_items, data.n_items, "item")):
+            missing = index < 0
+            extra = new.get_indexer(raw[missing])
+            _known(extra, raw[missing], what, in_context=True)
+            index[missing] = offset + extra
+        return scorer, users, items
+
+    def recommend(self, ratings: Any, k: int = 10) -> pd.DataFrame:
+        """The `k` items with the highest predicted rating for one new person given their ratings (`{item:
+        rating}` with the data's item ids, or a DataFrame / Series of item, rating), rated items left out. Returns
+        a DataFrame with columns item, score (and title where the data has titles), best first."""
+        observed = self._fitted()
+        data = observed.data
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a whole number >= 1, got {k!r}")
+        if isinstance(ratings, pd.Series):
+            ratings = ratings.to_dict()
+        if isinstance(ratings, dict):
+            if not ratings:
+                raise ValueError("ratings: no ratings given: rate at least one item")
+            ratings = pd.DataFrame({"item": list(ratings), "rating": list(ratings.values())})
+        raw_items, values = columns_of(ratings, None, ("item", "rating"), "ratings")
+        items = lookup(self._items, raw_items)
+        _known(items, raw_items, "item", hint="")
+        scored = score_new_user(self.predictor_, observed.split.new_item, items.tolist(), values.tolist(),
+                                data.rating_scale)
+        candidates = np.ones(data.n_items, dtype=bool)
+        candidates[items] = False
+        index = np.flatnonzero(candidates)
+        chosen = index[np.lexsort((-observed.popularity[index], -scored.scores[index]))[:k]]
+        frame = pd.DataFrame({"item": data.item_ids[chosen], "score": scored.scores[chosen].astype(np.float64)})
+        if data.item_titles is not None:
+            frame["title"] = [data.item_titles[i] for i in chosen]
+        return frame
+
+    # ------------------------------------------------------------------------------------------------ save, load
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model as `train` writes checkpoint.pt (into `path`, a file, or `path/checkpoint.pt` for a
+        folder), with the inputs it predicts from; returns the file written."""
+        self._fitted()
+        path = Path(path)
+        if path.is_dir() or not path.suffix:
+            path = path / CHECKPOINT_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return ckpt.save(self.checkpoint_, path)
+
+    @classmethod
+    def load(cls, path: str | Path, data: Any = None, device: str = "cpu") -> DMF:
+        """A saved model: `DMF.save`'s file, or a checkpoint.pt (or its run folder) written by `train` or the app.
+        A checkpoint from before the inputs were stored needs its ratings: `data` (a RatingData or a --data spec),
+        else the built-in data it names ("demo", "ml-1m", ...); `data` is not read when the checkpoint carries them."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / CHECKPOINT_FILE
+        checkpoint = ckpt.load(path)
+        torch_device = pick_device(device)
+        model = ckpt.restore_model(checkpoint, torch_device)
+        observed = Observed.from_checkpoint(checkpoint)
+        model_config, train_config, split_config = ckpt.configs(checkpoint)
+        estimator = cls(model=train_config.model, seed=train_config.seed, device=device,
+                        new_users=split_config.new_user_frac, new_items=split_config.new_item_frac,
+                        val_frac=split_config.val_frac, test_frac=split_config.test_frac, quiet=True)
+        estimator._configs = (split_config, model_config, train_config)
+        if observed is None:
+            spec = data if data is not None else data_reference(checkpoint)
+            if spec is None:
+                raise ValueError(f"{path} was saved without its inputs: give its ratings with DMF.load(path, data=...)")
+            ratings = spec if isinstance(spec, RatingData) else load_dataset(spec, rating_scale=ckpt.stored_scale(checkpoint))
+            ckpt.check_matches(checkpoint, ratings, str(path))
+            split = split_areas(ratings, split_config)
+            observed = Observed.from_run(ratings, split)
+            checkpoint = {**checkpoint, **library_state(ratings, split, model, observed.inputs(torch_device))}
+        predictor = Predictor.build(model, observed.inputs(torch_device))
+        estimator._set(checkpoint, model, observed, predictor)
+        return estimator
+
+
+def _known(index: np.ndarray, raw: np.ndarray, what: str, in_context: bool = False, hint: str | None = None) -> None:
+    """A one-line ValueError naming the first id that `index` could not place (-1)."""
+    if (index >= 0).all():
+        return
+    value = raw[int(np.flatnonzero(index < 0)[0])]
+    value = value.item() if isinstance(value, np.generic) else value
+    if in_context:
+        raise ValueError(f"{what} {value!r} is not known to the model, nor rated in context=: add its ratings to "
+                         "context")
+    if hint is None:
+        hint = f": give its ratings with predict(..., context=ratings) to score a new {what}"
+    raise ValueError(f"{what} {value!r} is not known to the model{hint}")

@@ -1,0 +1,116 @@
+"""The `train` command's flags as settings: one mapping from flag values to the three configs, shared by the command
+line (`train`) and the library (`DMF(**flags)`), so both start from the same defaults and the same rules.
+
+`FLAGS` names every training flag with its default; a flag left at None takes the config's own default (or the
+authors' preset's, with `preset="authors"`), and settings derived from the data stay derived (`derive.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import ModelConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
+from .data import parse_rating_scale
+
+AUTO = "auto"
+_SPLIT = SplitConfig()
+
+# flag (as a Python keyword) -> default, in the order of `python -m dmf_core train --help`.
+FLAGS: dict[str, Any] = {
+    "model": "dmf",
+    "preset": "default",
+    "epochs": None,
+    "new_users": _SPLIT.new_user_frac,
+    "new_items": _SPLIT.new_item_frac,
+    "val_frac": _SPLIT.val_frac,
+    "test_frac": _SPLIT.test_frac,
+    "seed": 0,
+    "device": "auto",
+    "max_seconds": None,
+    "hidden": None,
+    "activation": None,
+    "dropout": None,
+    "lr": None,
+    "weight_decay": None,
+    "block_users": None,
+    "block_items": None,
+    "input_dropout": None,
+    "output": None,
+    "patience": None,
+    "lambda_start": None,
+    "lambda_growth": None,
+    "lambda_max": None,
+    "lambda_schedule": None,
+    "warmup_epochs": None,
+    "gamma2": None,
+    "rating_scale": None,
+    "quiet": False,
+}
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainConfig]:
+    """(split, model, train) configs from `train` flags (keywords of FLAGS; others are ignored), each checked: a bad
+    value is a one-line ValueError naming it."""
+    unknown = set(flags) - set(FLAGS) - {"data", "out", "resume", "check", "command", "handler"}
+    if unknown:
+        raise ValueError(f"unknown setting {sorted(unknown)[0]!r}: the settings are the train command's flags "
+                         f"({', '.join(FLAGS)})")
+    values = {**FLAGS, **flags}
+    if values["preset"] not in ("default", "authors"):
+        raise ValueError(f"preset must be 'default' or 'authors', got {values['preset']!r}")
+    model_config, train_config = (ModelConfig(), TrainConfig())
+    if values["preset"] == "authors":
+        model_config, train_config = authors_preset()
+    hidden = values["hidden"]
+    if isinstance(hidden, str):
+        hidden = parse_hidden(hidden)
+    elif hidden is not None:
+        hidden = tuple(hidden)
+    model_config = replace(model_config, **_given({"hidden": hidden, "activation": values["activation"],
+                                                  "dropout": values["dropout"], "output": values["output"]}))
+    warmup = values["warmup_epochs"]
+    quantizer = replace(train_config.quantizer, **_given({
+        "lambda_start": values["lambda_start"],
+        "lambda_growth": values["lambda_growth"],
+        "lambda_max": values["lambda_max"],
+        "schedule": values["lambda_schedule"],
+        "gamma2": values["gamma2"],
+        "warmup_epochs": None if warmup == AUTO else warmup,
+    }))
+    if warmup == AUTO:
+        quantizer = replace(quantizer, warmup_epochs=None)
+    train_config = replace(
+        train_config,
+        model=values["model"],
+        seed=values["seed"],
+        device=values["device"],
+        max_seconds=values["max_seconds"],
+        quantizer=quantizer,
+        **_given({
+            "epochs": values["epochs"],
+            "lr": values["lr"],
+            "weight_decay": values["weight_decay"],
+            "block_users": values["block_users"],
+            "block_items": values["block_items"],
+            "input_dropout": values["input_dropout"],
+            "patience": values["patience"],
+        }),
+    )
+    split_config = SplitConfig(new_user_frac=values["new_users"], new_item_frac=values["new_items"],
+                               val_frac=values["val_frac"], test_frac=values["test_frac"], seed=values["seed"])
+    for config in (split_config, model_config, train_config):
+        config.validate()
+    return split_config, model_config, train_config
+
+
+def scale_request(value: Any) -> tuple[float, ...] | None:
+    """--rating-scale as text ("1:5", "0.5:5:0.5") or as a tuple (low, high[, step]); None reads it from the data."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return parse_rating_scale(value)
+    return parse_rating_scale(":".join(f"{float(part):g}" for part in value))
