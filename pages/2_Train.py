@@ -23,6 +23,8 @@ WATCH = "studio_watch_job"
 ref = state.dataset()
 split = state.split_config()
 train_form.form()
+with st.expander("Prediction formula of these settings", expanded=False):
+    ui.show_formula(output=st.session_state.get(train_form.P + "output"))
 
 device_name = st.session_state.get(train_form.P + "device", "auto")
 with ui.guard("Device"):
