@@ -17,6 +17,8 @@ def tiny(at: AppTest, epochs: int = 2, model: str = "dmf") -> AppTest:
     at.number_input(key="hp_epochs").set_value(epochs)
     at.text_input(key="hp_block_users").input("512")
     at.text_input(key="hp_block_items").input("512")
+    if model == "dmf-d":  # no warm-up: every epoch trains the quantizer
+        at.text_input(key="hp_warmup_epochs").input("0")
     return at.run()
 
 
