@@ -9,6 +9,7 @@ widget would silently change what the user typed instead.
 
 from __future__ import annotations
 
+import math
 from typing import Any, get_args
 
 import streamlit as st
@@ -230,7 +231,7 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
 
     def integer(name: str, label: str) -> int:
         value = s[name]
-        if value is None or float(value) != int(value):
+        if value is None or not math.isfinite(float(value)) or float(value) != int(value):
             raise ValueError(f"{label} must be a whole number, got {value}")
         return int(value)
 
@@ -259,6 +260,8 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         learn_boundaries=bool(s["learn_boundaries"]),
     )
     max_seconds = number("max_seconds", "time budget")
+    if not math.isfinite(max_seconds) or max_seconds < 0:  # NaN would otherwise pass as "no limit"
+        raise ValueError(f"time budget must be a number of seconds ≥ 0 (0 = no limit), got {max_seconds:g}")
     train = TrainConfig(
         model=s["model"],
         epochs=integer("epochs", "epochs"),
@@ -280,6 +283,4 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         train = replace(train, quantizer=QuantizerConfig())
     model.validate()
     train.validate()
-    if max_seconds < 0:
-        raise ValueError(f"time budget must be ≥ 0 seconds, got {max_seconds:g}")
     return model, train
