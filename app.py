@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dmf_core.config import SplitConfig
+from dmf_core.config import ModelConfig, SplitConfig
 from studio import cache, live, plots, state, stats, ui
 from studio.presets import quick_preset
 
@@ -27,9 +27,10 @@ with left:
     st.subheader("DMF: two networks and a cosine")
     st.markdown(
         "A user is described by their row of ratings $X_i$, a movie by its column $Y_j$. Two small networks "
-        "map them to latent vectors, and the prediction is their cosine similarity, rescaled to stars:"
+        "map them to latent vectors $U_i$ and $V_j$, and their cosine similarity, rescaled to stars, is the "
+        "prediction. DMF Studio's default model adds the global mean and each user's and movie's bias to it:"
     )
-    st.latex(r"R_{ij} = F(X_i, Y_j) = \frac{h_X(X_i)^\top h_Y(Y_j)}{\lVert h_X(X_i)\rVert\,\lVert h_Y(Y_j)\rVert}")
+    ui.show_formula(output=ModelConfig().output)
     st.markdown(
         "Because the inputs are *rows and columns of ratings*, not ids, a brand-new user (or movie) is handled by "
         "one forward pass of their ratings: no retraining."

@@ -11,14 +11,25 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from . import checkpoint as ckpt
 from .cli_library import add_parsers as add_library_parsers
-from .config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, parse_hidden
+from .config import (
+    Activation,
+    InputEncoding,
+    LambdaSchedule,
+    ModelConfig,
+    ModelKind,
+    Output,
+    QuantizerConfig,
+    SplitConfig,
+    TrainConfig,
+    parse_hidden,
+)
 from .data import load_dataset, parse_rating_scale
 from .data.download import NAMES, download_movielens
-from .derive import DataShape, derive
+from .derive import CHUNKS_PER_SIDE, DataShape, derive
 from .device import pick_device
 from .errors import one_line
 from .files import write_json
@@ -52,13 +63,14 @@ def _hidden(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _warmup(text: str) -> int | str:
+def _count_or_auto(text: str) -> int | str:
+    """A whole number, or the word `auto` (the config's None: decided by the data or the run)."""
     if text.strip().lower() == AUTO:
         return AUTO
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of epochs or 'auto', got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number or '{AUTO}', got {text!r}") from None
 
 
 def _fraction(text: str) -> float:
@@ -101,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Train a model, score it per area on the test ratings, write DIR/metrics.json "
                            "and DIR/checkpoint.pt. A progress bar goes to stderr.")
     _add_data_arg(train, default=None)
-    train.add_argument("--model", choices=["dmf", "dmf-d"], default="dmf",
+    train.add_argument("--model", choices=get_args(ModelKind), default="dmf",
                        help="dmf: continuous cosine model; dmf-d: with the learned sigmoid quantizer (default dmf)")
     train.add_argument("--preset", choices=["default", "authors"], default="default",
                        help="'authors' uses the settings of the authors' TensorFlow code ([2048,1024], lr 1e-2, ...); "
@@ -125,17 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
                        "A checkpoint is written there after every epoch (every few on large data), so a crashed run can be resumed")
     train.add_argument("--hidden", type=_hidden, help=f"layer sizes per branch, e.g. 512,256 (default "
                        f"{','.join(map(str, DEFAULTS_MODEL.hidden))}); the last is the latent dimension")
-    train.add_argument("--activation", choices=["relu", "tanh", "elu", "sigmoid", "selu", "gelu"])
+    train.add_argument("--activation", choices=get_args(Activation),
+                       help=f"non-linearity after every hidden layer (default {DEFAULTS_MODEL.activation})")
+    train.add_argument("--input-encoding", choices=get_args(InputEncoding),
+                       help=f"how a rating row enters the first layer (default {DEFAULTS_MODEL.input_encoding}); "
+                       "rating: raw stars as in the paper")
     train.add_argument("--dropout", type=float, help=f"dropout rate (default {DEFAULTS_MODEL.dropout})")
     train.add_argument("--lr", type=float, help=f"Adam learning rate (default {DEFAULTS_TRAIN.lr})")
     train.add_argument("--weight-decay", type=float, help="l2 penalty γ1 (default 0)")
-    train.add_argument("--block-users", type=int, help="users per training block (default: derived from the data, "
-                       "seen users / 6; see dmf_core/derive.py)")
-    train.add_argument("--block-items", type=int, help="items per training block (default: derived from the data, "
-                       "seen items / 6)")
+    train.add_argument("--block-users", type=_count_or_auto, help=f"users per training block, or '{AUTO}' (the "
+                       f"default: derived from the data, seen users / {CHUNKS_PER_SIDE}; see dmf_core/derive.py)")
+    train.add_argument("--block-items", type=_count_or_auto, help=f"items per training block, or '{AUTO}' (the "
+                       f"default: derived from the data, seen items / {CHUNKS_PER_SIDE})")
     train.add_argument("--input-dropout", type=float, help="share of input entries hidden at random in each "
                        f"training step (default {DEFAULTS_TRAIN.input_dropout})")
-    train.add_argument("--output", choices=["bias+cosine", "cosine"], help="bias+cosine (default): global mean + "
+    train.add_argument("--output", choices=get_args(Output), help="bias+cosine (default): global mean + "
                        "user and item biases + the cosine; cosine: the paper's exact model")
     train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
                        f"(default {DEFAULTS_TRAIN.patience})")
@@ -143,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lambda-growth", type=float, help=f"DMF-D: λ multiplier per epoch (default "
                        f"{DEFAULTS_QUANT.lambda_growth}); with --lambda-schedule step, per step_every epochs")
     train.add_argument("--lambda-max", type=float, help=f"DMF-D: cap on λ (default {DEFAULTS_QUANT.lambda_max:g})")
-    train.add_argument("--lambda-schedule", choices=["exp", "step"], help="DMF-D: λ growth schedule (default exp)")
-    train.add_argument("--warmup-epochs", type=_warmup, help="DMF-D: epochs of plain DMF training before the "
+    train.add_argument("--lambda-schedule", choices=get_args(LambdaSchedule), help="DMF-D: λ growth schedule (default exp)")
+    train.add_argument("--warmup-epochs", type=_count_or_auto, help="DMF-D: epochs of plain DMF training before the "
                        "quantizer is switched on, or 'auto' (the default): until plain DMF's validation RMSE stops "
                        "improving, then from its best weights")
     train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "

@@ -15,9 +15,26 @@ Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
 InputEncoding = Literal["rating", "centered+implicit"]
 LambdaSchedule = Literal["exp", "step"]
 Output = Literal["cosine", "bias+cosine"]
+ModelKind = Literal["dmf", "dmf-d"]
+# How "automatic" is written on the command line and in the app's form; configs hold None for it.
+AUTO = "auto"
 
 MAX_HIDDEN = 16384  # wider layers would not fit a workstation's memory on ML-1M-sized data (3.7k items × width)
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take this range
+
+
+def check_choice(name: str, value: Any, kind: Any) -> None:
+    """`value` must be one of the Literal type `kind`'s values: a one-line message names the field and lists them."""
+    options = get_args(kind)
+    if value not in options:
+        listed = ", ".join(repr(option) for option in options)
+        raise ValueError(f"{name.replace('_', ' ')} must be one of {listed}, got {value!r}")
+
+
+def check_flag(name: str, value: Any) -> None:
+    """`value` must be a bool (True/False), not a number or text that merely looks like one."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name.replace('_', ' ')} must be True or False, got {value!r}")
 
 
 def check_numbers(config: Any) -> None:
@@ -57,9 +74,9 @@ class SplitConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {value}")
         # Models are selected on validation ratings and reported on test ratings: neither share may be empty.
         if self.val_frac <= 0:
-            raise ValueError("the validation share must be > 0: the model is selected on validation ratings")
+            raise ValueError("val_frac, the validation share, must be > 0: the model is selected on validation ratings")
         if self.test_frac <= 0:
-            raise ValueError("the test share must be > 0: results are measured on test ratings")
+            raise ValueError("test_frac, the test share, must be > 0: results are measured on test ratings")
         if self.val_frac + self.test_frac >= 1.0:
             raise ValueError("val_frac + test_frac must leave some ratings observed")
         if not 0 <= self.seed <= MAX_SEED:
@@ -89,9 +106,13 @@ class ModelConfig:
 
     def validate(self) -> None:
         check_numbers(self)
-        if self.output not in ("cosine", "bias+cosine"):
-            raise ValueError(f"output must be 'cosine' or 'bias+cosine', got {self.output!r}")
-        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
+        check_choice("activation", self.activation, Activation)
+        check_choice("input_encoding", self.input_encoding, InputEncoding)
+        check_choice("output", self.output, Output)
+        check_flag("batch_norm", self.batch_norm)
+        check_flag("normalize_input", self.normalize_input)
+        if not isinstance(self.hidden, tuple | list) or not self.hidden or any(
+                isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive integers, got {self.hidden}")
         if max(self.hidden) > MAX_HIDDEN:
             raise ValueError(f"hidden sizes must be at most {MAX_HIDDEN}, got {max(self.hidden)}")
@@ -122,6 +143,8 @@ class QuantizerConfig:
 
     def validate(self) -> None:
         check_numbers(self)
+        check_choice("schedule", self.schedule, LambdaSchedule)
+        check_flag("learn_boundaries", self.learn_boundaries)
         if self.lambda_start <= 0:
             raise ValueError(f"lambda_start must be > 0, got {self.lambda_start}")
         if self.lambda_growth < 1:
@@ -140,7 +163,7 @@ class QuantizerConfig:
 class TrainConfig:
     """The optimisation loop. A batch is a block of users × items; every observed rating inside it is a target."""
 
-    model: Literal["dmf", "dmf-d"] = "dmf"
+    model: ModelKind = "dmf"
     epochs: int = 60
     lr: float = 3e-3
     weight_decay: float = 0.0  # γ1 of eq. (1); dropout + batch norm regularise, as in the authors' code
@@ -163,8 +186,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         check_numbers(self)
-        if self.model not in ("dmf", "dmf-d"):
-            raise ValueError(f"model must be 'dmf' or 'dmf-d', got {self.model!r}")
+        check_choice("model", self.model, ModelKind)
+        check_flag("mask_targets", self.mask_targets)
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.lr <= 0:
@@ -187,6 +210,8 @@ class TrainConfig:
             raise ValueError(f"seed must be in 0..{MAX_SEED}, got {self.seed}")
         if not isinstance(self.device, str) or not self.device:
             raise ValueError(f"device must be a name like auto, cpu, cuda or cuda:0, got {self.device!r}")
+        if not isinstance(self.quantizer, QuantizerConfig):
+            raise ValueError(f"quantizer must be a QuantizerConfig, got {type(self.quantizer).__name__}")
         self.quantizer.validate()
 
 
@@ -244,6 +269,12 @@ def from_dict(cls: type, values: dict[str, Any]) -> Any:
 
 
 __all__ = [
+    "AUTO",
+    "Activation",
+    "InputEncoding",
+    "LambdaSchedule",
+    "ModelKind",
+    "Output",
     "SplitConfig",
     "ModelConfig",
     "QuantizerConfig",

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .biases import Biases, fit_biases
+from .biases import Biases, fit_biases, new_row_weights, shrink_new_rows
 from .data import RatingData
 from .inputs import MatrixInputs
 from .model import DMFNet
@@ -79,8 +79,10 @@ def score(
 
 def baseline_scores(data: RatingData, split: AreaSplit, biases: Biases | None = None, role: int = TEST) -> dict[str, Any]:
     """Global mean + biases (biases.py) on one role's ratings: the numbers a sceptical reader compares any result
-    with. `biases` are the ones training already fitted on this split, if any."""
+    with. `biases` are the ones training already fitted on this split, if any. New rows' folded-in biases are
+    shrunk by weights fitted on validation ratings (biases.new_row_weights), as DMF's cosine weight for new rows is."""
     biases = biases or fit_biases(data, split)
+    biases = shrink_new_rows(biases, split, new_row_weights(biases, data, split))
     selected = split.role == role
     pred = np.clip(biases.predict(data.users[selected], data.items[selected]), *data.rating_scale)
     return {"model": "global mean + biases",

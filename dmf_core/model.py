@@ -8,14 +8,14 @@ what lets unseen users and items be scored by a forward pass, with no retraining
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .biases import REG_USER, Biases
-from .config import ModelConfig
+from .config import Activation, InputEncoding, ModelConfig
 from .inputs import SparseBatch, SparseRows, unscale_ratings
 from .quantizer import Quantizer
 
@@ -27,6 +27,8 @@ _ACTIVATIONS = {
     "selu": nn.SELU,
     "gelu": nn.GELU,
 }
+# config.Activation is the one list of activations (the CLI's choices, the form's options, validate()).
+assert set(_ACTIVATIONS) == set(get_args(Activation)), "model._ACTIVATIONS must match config.Activation"
 
 
 class _SparseLinear(torch.autograd.Function):
@@ -74,7 +76,9 @@ class SparseInput(nn.Module):
         self.rating_scale = rating_scale
         self.encoding = encoding
         self.normalize = normalize
-        channels = 2 if encoding == "centered+implicit" else 1
+        channels = {"rating": 1, "centered+implicit": 2}.get(encoding)
+        if channels is None or encoding not in get_args(InputEncoding):
+            raise ValueError(f"input encoding must be one of {', '.join(get_args(InputEncoding))}, got {encoding!r}")
         self.bag = nn.EmbeddingBag(channels * n_cols, out_features, mode="sum")
         self.bias = nn.Parameter(torch.zeros(out_features))
         nn.init.xavier_uniform_(self.bag.weight, generator=generator)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import ModelConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
+from .config import AUTO, ModelConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
 from .data import parse_rating_scale
 
-AUTO = "auto"
 _SPLIT = SplitConfig()
 
 # flag (as a Python keyword) -> default, in the order of `python -m dmf_core train --help`.
@@ -35,6 +34,7 @@ FLAGS: dict[str, Any] = {
     "block_users": None,
     "block_items": None,
     "input_dropout": None,
+    "input_encoding": None,
     "output": None,
     "patience": None,
     "lambda_start": None,
@@ -49,7 +49,8 @@ FLAGS: dict[str, Any] = {
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+    """The settings given, with the word `auto` as the configs' None (decided by the data or the run)."""
+    return {k: (None if v == AUTO else v) for k, v in values.items() if v is not None}
 
 
 def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainConfig]:
@@ -71,18 +72,16 @@ def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainCon
     elif hidden is not None:
         hidden = tuple(hidden)
     model_config = replace(model_config, **_given({"hidden": hidden, "activation": values["activation"],
-                                                  "dropout": values["dropout"], "output": values["output"]}))
-    warmup = values["warmup_epochs"]
+                                                  "dropout": values["dropout"], "output": values["output"],
+                                                  "input_encoding": values["input_encoding"]}))
     quantizer = replace(train_config.quantizer, **_given({
         "lambda_start": values["lambda_start"],
         "lambda_growth": values["lambda_growth"],
         "lambda_max": values["lambda_max"],
         "schedule": values["lambda_schedule"],
         "gamma2": values["gamma2"],
-        "warmup_epochs": None if warmup == AUTO else warmup,
+        "warmup_epochs": values["warmup_epochs"],
     }))
-    if warmup == AUTO:
-        quantizer = replace(quantizer, warmup_epochs=None)
     train_config = replace(
         train_config,
         model=values["model"],

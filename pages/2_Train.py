@@ -9,7 +9,7 @@ import streamlit as st
 
 from dmf_core.device import describe_device, pick_device
 from dmf_core.errors import one_line
-from studio import cache, live, plots, recovery, state, train_form, ui
+from studio import cache, live, plots, recovery, runinfo, state, train_form, ui
 
 ui.setup(
     "Train",
@@ -23,6 +23,8 @@ WATCH = "studio_watch_job"
 ref = state.dataset()
 split = state.split_config()
 train_form.form()
+with st.expander("Prediction formula of these settings", expanded=False):
+    ui.show_formula(output=st.session_state.get(train_form.P + "output"))
 
 device_name = st.session_state.get(train_form.P + "device", "auto")
 with ui.guard("Device"):
@@ -144,9 +146,11 @@ else:
         areas = m.get("areas") or {}
         base = (m.get("baseline") or {}).get("areas") or {}
         rows.append({
-            "run": run.run_id, "label": run.label, "model": run.model.upper(), "data": run.dataset,
+            "run": run.run_id, "label": run.label, "model": runinfo.model_label(m), "data": run.dataset,
             "epochs": m.get("epochs_run"), "stop": m.get("stop_reason"),
-            "val RMSE": m.get("val_rmse"), **{f"test RMSE {a}": (areas.get(a) or {}).get("rmse") for a in areas},
+            # The selected epoch's: DMF-D's of its hard Q_b ("discrete"), else of the continuous output.
+            "val RMSE": m.get("val_rmse"), "val kind": m.get("val_rmse_kind") or "",
+            **{f"test RMSE {a}": (areas.get(a) or {}).get("rmse") for a in areas},
             # The same test ratings predicted by global mean + biases: what the run has to beat.
             **{f"biases RMSE {a}": (base.get(a) or {}).get("rmse") for a in base},
             "seconds": round(m.get("train_seconds") or 0.0, 1), "device": m.get("device"),
@@ -154,13 +158,13 @@ else:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in rows[0]
                                 if "RMSE" in c})
-    titles = {r.run_id: r.title() for r in runs}
+    titles = {r.run_id: ui.run_title(r) for r in runs}
     chosen = st.multiselect("Compare runs", list(titles), default=list(titles)[:2], format_func=titles.get,
                             key="train-compare", max_selections=8)
     picked = [r for r in runs if r.run_id in chosen]
     if picked:
         left, right = st.columns(2)
-        names = [f"{r.label or r.run_id[-6:]} ({r.model.upper()})" for r in picked]
+        names = [f"{r.label or r.run_id[-6:]} ({runinfo.model_label(r.metrics)})" for r in picked]
         left.plotly_chart(plots.compare_runs([(n, r.metrics.get("history") or []) for n, r in zip(names, picked,
                                                                                                strict=True)]),
                           width="stretch", key="train-compare-curves")

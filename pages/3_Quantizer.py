@@ -7,8 +7,8 @@ import numpy as np
 import streamlit as st
 
 from dmf_core.data.ratings import scale_label
-from dmf_core.quantizer import rating_levels
-from studio import cache, plots, ui
+from dmf_core.quantizer import rating_levels, uniform_boundaries
+from studio import cache, plots, runinfo, ui
 
 ui.setup(
     "Quantizer",
@@ -30,14 +30,17 @@ if run is not None:
     with ui.guard(f"Could not open run {run.run_id}"):
         analysis = cache.analysis(run)
 
+quantizer = runinfo.quantizer_state(run.metrics) if run is not None else None
+trained = quantizer is not None and quantizer.trained
 if analysis is not None:
     scale = analysis.data.rating_scale
     uniform = analysis.model.quantizer.uniform.tolist()
-    boundaries = analysis.model.quantizer.boundaries.detach().tolist()
-    source = f"learned b of run {run.run_id}, on the scale {scale_label(scale, analysis.data.rating_step)}"
+    boundaries = analysis.model.quantizer.boundaries.detach().tolist() if trained else list(uniform)
+    source = (f"learned b of run {run.run_id}, on the scale {scale_label(scale, analysis.data.rating_step)}"
+              if trained else f"uniform b̃ (run {run.run_id}: {runinfo.NEVER_TRAINED})")
 else:
     scale = SANDBOX_SCALE
-    uniform = plots.uniform_boundaries(scale)
+    uniform = uniform_boundaries(scale)
     # The sandbox sliders are drawn further down; their last values are already in the session.
     boundaries = [float(st.session_state.get(f"quant-b{v + 1}", u)) for v, u in enumerate(uniform)]
     source = "sandbox b" if boundaries != uniform else "uniform b̃"
@@ -53,25 +56,33 @@ with cols[0]:
     st.plotly_chart(plots.quantizer_animation(boundaries, uniform, scale, n_frames=frames), width="stretch",
                     key="quant-animation")
 
-if analysis is not None:
+if analysis is not None and not trained:
+    st.subheader("2. What training learned")
+    st.warning(f"Run `{run.run_id}` is labelled DMF-D, but its {quantizer.note if quantizer else runinfo.NEVER_TRAINED}."
+               " It has no DMF-D results: its predictions are plain DMF's, and no λ or learned boundaries exist to "
+               "replay. Train DMF-D with more epochs or a longer time budget to see them here.")
+    st.metric("quantizer", runinfo.NEVER_TRAINED)
+elif analysis is not None:
     metrics = run.metrics
     st.subheader("2. What training learned")
-    left, right = st.columns([3, 2])
-    left.plotly_chart(plots.boundaries_vs_uniform(boundaries, uniform), width="stretch", key="quant-bounds")
-    with right:
-        final = metrics.get("lambda")
-        st.metric("final λ", f"{final:.3g}" if final else "–")
-        overall = metrics.get("discrete_overall") or {}
-        rounded = metrics.get("rounded_overall") or {}
-        if overall:
-            c1, c2, c3 = st.columns(3)
-            c1.metric("discrete RMSE", f"{overall['rmse']:.4f}",
-                      delta=f"{overall['rmse'] - rounded.get('rmse', overall['rmse']):+.3f} vs round",
-                      delta_color="inverse", help="Change against plain rounding of the same output.")
-            c2.metric("discrete MAE", f"{overall['mae']:.4f}")
-            c3.metric("exact stars", f"{overall['accuracy']:.1%}")
-        st.caption("Moving a boundary shifts where one star turns into the next; γ₂‖b − b̃‖² keeps it near "
-                   "the uniform midpoint.")
+    overall = metrics.get("discrete_overall") or {}
+    rounded = metrics.get("rounded_overall") or {}
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric("λ reached", f"{quantizer.lam:.4g}" if quantizer.lam is not None else "–",
+              help="The sigmoids' slope at the last quantizer epoch.")
+    c2.metric("quantizer epochs", str(quantizer.epochs) if quantizer.epochs is not None else "–",
+              help="Epochs trained with the quantizer on, after "
+                   + (f"{quantizer.warmup_epochs} warm-up epoch(s) of plain DMF."
+                      if quantizer.warmup_epochs is not None else "the warm-up of plain DMF."))
+    if overall:
+        c3.metric("discrete RMSE", f"{overall['rmse']:.4f}",
+                  delta=f"{overall['rmse'] - rounded.get('rmse', overall['rmse']):+.3f} vs round",
+                  delta_color="inverse", help="Change against plain rounding of the same output.")
+        c4.metric("discrete MAE", f"{overall['mae']:.4f}")
+        c5.metric("exact stars", f"{overall['accuracy']:.1%}")
+    st.plotly_chart(plots.boundaries_vs_uniform(boundaries, uniform), width="stretch", key="quant-bounds")
+    st.caption("Moving a boundary shifts where one star turns into the next; γ₂‖b − b̃‖² keeps it near "
+               "the uniform midpoint.")
 
     st.subheader("3. Replay of the run")
     st.caption("Each frame is one epoch: the quantizer with that epoch's λ and b, over the histogram of the final "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dmf_core.paper import TABLE2
-from studio import cache, plots, ui
+from studio import cache, plots, runinfo, ui
 from studio.analysis import PAPER_TABLE1
 
 ui.setup(
@@ -32,14 +32,20 @@ with right:
                            help="RMSE reported in the paper on MovieLens-1M (10% new users and items).")
     if show_paper:
         st.caption("◆ ✕ ▲ marks are **the paper's reported values** (Table 1, MovieLens-1M, average of 5 splits), "
-                   f"not results of this run. This run: {run.model.upper()} on {run.dataset}"
+                   f"not results of this run. This run: {runinfo.model_label(metrics)} on {run.dataset}"
                    + ("; the demo data is generated, so its numbers are not comparable." if run.dataset == "demo"
                       else "."))
 left.plotly_chart(plots.area_scores(metrics.get("areas") or {}, PAPER_TABLE1 if show_paper else None,
-                                    f"Test error per area: {run.model.upper()} on {run.dataset}"),
+                                    f"Test error per area: {runinfo.model_label(metrics)} on {run.dataset}"),
                   width="stretch", key="areas-scores")
 
-if run.discrete:
+quantizer = runinfo.quantizer_state(metrics)
+trained = quantizer is not None and quantizer.trained
+if quantizer is not None and not trained:
+    st.subheader("DMF-D: discrete predictions per area")
+    st.warning(f"This run is labelled DMF-D, but its {quantizer.note or runinfo.NEVER_TRAINED}: it has no DMF-D "
+               "results, and the errors above are plain DMF's.")
+if trained:
     st.subheader("DMF-D: discrete predictions per area")
     st.caption("Hard Q_b of the learned quantizer, against plain rounding of the same continuous output "
                f"(the paper's Table 2 reports RMSE {PAPER_DMFD['rmse']:.3f} / MAE {PAPER_DMFD['mae']:.3f} for DMF-D on "
@@ -58,7 +64,7 @@ if analysis is None:
 
 st.subheader("2. Error distributions")
 discrete = False
-if analysis.discrete:
+if analysis.discrete and trained:
     discrete = st.toggle("discrete predictions (Q_b)", key="areas-discrete")
 st.plotly_chart(plots.error_distributions(analysis.errors_by_area(discrete)), width="stretch", key="areas-errors")
 
@@ -72,8 +78,10 @@ with ui.guard("Could not compute the cold-start curve"):
         st.info("This run's split has no new users with test ratings (new-user share 0?).")
     else:
         area_i = (metrics.get("areas") or {}).get("I") or {}
-        st.plotly_chart(plots.cold_start(curve, area_i.get("rmse"), analysis.discrete), width="stretch",
+        if not trained:  # DMF-D's Q_b of a quantizer that never trained is no DMF-D figure
+            curve = curve.drop(columns=["discrete_rmse", "discrete_mae"], errors="ignore")
+        st.plotly_chart(plots.cold_start(curve, area_i.get("rmse"), trained), width="stretch",
                         key="areas-coldstart")
         st.dataframe(curve, hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.4f")
-                                    for c in ("rmse", "mae", "discrete_rmse", "discrete_mae")})
+                                    for c in ("rmse", "mae", "discrete_rmse", "discrete_mae") if c in curve})

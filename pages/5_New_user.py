@@ -16,8 +16,9 @@ from studio.analysis import recommendations, score_new_user, search_titles
 ui.setup(
     "New user",
     "You are a user the model has never seen. Your ratings form a new row $M_{t,:}$; the trained user branch maps "
-    "it to a latent vector in one forward pass, and every movie is scored by its cosine with that vector: "
-    "$M_{tj} = F(M_{t,:}, M_{:,j})$. Nothing is retrained: this is area II of the paper, live.",
+    "it to a latent vector $U_t$ in one forward pass, and every movie is scored from the cosine of $U_t$ with the "
+    "movie's vector $V_j$, by the formula of the run below. Nothing is retrained: this is area II of the paper, "
+    "live.",
 )
 
 run = ui.pick_run("newuser-run")
@@ -31,6 +32,7 @@ if analysis is None:
     st.stop()
 
 data = analysis.data
+ui.show_formula(run.metrics, scale=data.rating_scale)
 levels = rating_levels(data.rating_scale, data.rating_step)
 popularity = np.bincount(data.items, minlength=data.n_items)
 min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise

@@ -11,11 +11,9 @@ ui.setup(
     "Latent map",
     "The user branch turns each user's row of ratings into a latent vector $U_i$, the item branch each movie's "
     "column into $V_j$, and both are scaled to length 1: every user and every movie is a point on one sphere, and "
-    "the prediction is the **cosine of the angle between the two points**: 1 when they point the same way, 0 at a "
-    "right angle, −1 when opposite (rescaled to stars).",
+    "the prediction is built on the **cosine of the angle between the two points**: 1 when they point the same "
+    "way, 0 at a right angle, −1 when opposite (rescaled to stars), by the formula of the run below.",
 )
-st.latex(r"R_{ij} = F(X_i, Y_j) = \frac{h_X(X_i)^\top h_Y(Y_j)}{\lVert h_X(X_i)\rVert\,\lVert h_Y(Y_j)\rVert}"
-         r" = \cos\angle(U_i, V_j)")
 
 run = ui.pick_run("latent-run")
 if run is None:
@@ -27,6 +25,7 @@ with ui.guard(f"Could not open run {run.run_id}"):
     latent_map = cache.latent_map(run)
 if analysis is None or latent_map is None:
     st.stop()
+ui.show_formula(run.metrics, scale=analysis.data.rating_scale)
 
 if latent_map.discrete:
     st.info("This is a **DMF-D** run: the map shows the branches' continuous outputs $U_i, V_j$. The quantizer "

@@ -23,7 +23,7 @@ from studio import plots
 from studio.jobs import FAILED, FINISHED, QUEUED, STOPPED
 from studio.training_job import JobSnapshot, TrainingJob
 
-from . import cache, state, ui
+from . import cache, runinfo, state, ui
 
 POLL_SECONDS = 0.5  # the issue asks for at least two UI updates a second during training
 CHART_SECONDS = 2.0
@@ -125,6 +125,12 @@ def _outcome(snap: JobSnapshot) -> None:
         note = f" ({snap.message})" if snap.message else ""
         st.success(f"Finished: {snap.model.upper()} on {snap.dataset}, {snap.epoch} epochs in {seconds}{note}. "
                    f"Saved as run `{snap.job_id}`.")
+        quantizer = runinfo.quantizer_state(snap.metrics) if snap.metrics else None
+        if quantizer is not None and not quantizer.trained:
+            st.warning(f"Labelled DMF-D, but {quantizer.note or runinfo.NEVER_TRAINED}: no DMF-D results; its "
+                       "numbers are plain DMF's.")
+        elif quantizer is not None:
+            st.caption(f"DMF-D quantizer: {quantizer.summary()}.")
         decided = data_decided(snap.metrics) if snap.metrics else ""
         if decided:
             st.caption(decided[0].upper() + decided[1:])

@@ -9,19 +9,54 @@ widget would silently change what the user typed instead.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, get_args
 
 import streamlit as st
 import torch
 
-from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, parse_hidden, replace
+from dmf_core.config import (
+    AUTO,
+    Activation,
+    InputEncoding,
+    LambdaSchedule,
+    ModelConfig,
+    ModelKind,
+    Output,
+    QuantizerConfig,
+    TrainConfig,
+    parse_hidden,
+    replace,
+)
 from dmf_core.derive import CHUNKS_PER_SIDE
 from studio.presets import PRESETS, quick_preset
 
 P = "hp_"  # widget-key prefix
-ACTIVATIONS = ["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
-ENCODINGS = ["centered+implicit", "rating"]
-OUTPUTS = {"bias+cosine": "mean + biases + cosine (default)", "cosine": "cosine only (the paper's exact model)"}
+# The options come from config's Literal types, the one list each: a choice added there appears here.
+ACTIVATIONS = list(get_args(Activation))
+ENCODINGS = list(get_args(InputEncoding))
+SCHEDULES = list(get_args(LambdaSchedule))
+MODELS = list(get_args(ModelKind))
+_OUTPUT_LABELS = {"bias+cosine": "mean + biases + cosine (default)", "cosine": "cosine only (the paper's exact model)"}
+OUTPUTS = {name: _OUTPUT_LABELS.get(name, name) for name in get_args(Output)}
+_MODEL_LABELS = {"dmf": "DMF (continuous ratings)", "dmf-d": "DMF-D (learned quantizer, whole stars)"}
+
+
+def _count_text(value: int | None) -> str:
+    """A count that may be left to the data or the run (None in configs) as the form shows it: a number or `auto`."""
+    return AUTO if value is None else str(int(value))
+
+
+def _count_or_auto(text: Any, label: str) -> int | None:
+    """The form's text back as a config value: `auto` (or empty) is None, else a whole number (checked later by
+    validate())."""
+    word = str(text or "").strip().lower()
+    if word in ("", AUTO):
+        return None
+    try:
+        return int(word)
+    except ValueError:
+        raise ValueError(f"{label} must be a whole number or '{AUTO}', got {text!r}") from None
 
 
 APP_TIME_BUDGET = 900.0  # seconds; see `_values`
@@ -41,8 +76,8 @@ def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
         "lr": float(train.lr),
         "lr_decay": float(train.lr_decay),
         "weight_decay": float(train.weight_decay),
-        "block_users": int(train.block_users or 0),  # 0 = derived from the data
-        "block_items": int(train.block_items or 0),
+        "block_users": _count_text(train.block_users),  # auto = derived from the data
+        "block_items": _count_text(train.block_items),
         "mask_targets": bool(train.mask_targets),
         "patience": int(train.patience),
         # The app always starts with a time budget: on a shared server an abandoned run must not hold the one
@@ -54,7 +89,7 @@ def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
         "lambda_max": float(q.lambda_max),
         "schedule": q.schedule,
         "step_every": int(q.step_every),
-        "warmup_epochs": -1 if q.warmup_epochs is None else int(q.warmup_epochs),  # -1: automatic
+        "warmup_epochs": _count_text(q.warmup_epochs),  # auto: until plain DMF stops improving
         "gamma2": float(q.gamma2),
         "learn_boundaries": bool(q.learn_boundaries),
     }
@@ -97,8 +132,8 @@ def _num(label: str, field: str, help: str, *, integer: bool = False, fmt: str |
 def form() -> None:
     """Draw the settings. Read them back with `configs()`."""
     init()
-    st.radio("Model", ["dmf", "dmf-d"], key=P + "model", horizontal=True, persist_state="session",
-             format_func={"dmf": "DMF (continuous ratings)", "dmf-d": "DMF-D (learned quantizer, whole stars)"}.get,
+    st.radio("Model", MODELS, key=P + "model", horizontal=True, persist_state="session",
+             format_func=lambda name: _MODEL_LABELS.get(name, name),
              help="DMF-D adds the smooth quantizer G_λ,b of eq. (4) on top of DMF's cosine output.")
     cols = st.columns(len(PRESETS) + 1)
     for column, (name, (label, _)) in zip(cols, PRESETS.items(), strict=False):
@@ -146,11 +181,12 @@ def form() -> None:
         _num("weight decay γ₁", "weight_decay", "ℓ2 penalty on the weights, eq. (1) (≥ 0).", fmt="%.2g",
              step=1e-5, column=cols[3])
         cols = st.columns(4)
-        _num("block users", "block_users", "Users per training block; every observed rating inside a "
-             f"users × items block is a target. 0 = derived from the data (seen users / {CHUNKS_PER_SIDE}).",
-             integer=True, column=cols[0])
-        _num("block items", "block_items", "Items per training block. 0 = derived from the data (seen items / "
-             f"{CHUNKS_PER_SIDE}).", integer=True, column=cols[1])
+        cols[0].text_input("block users", key=P + "block_users", persist_state="session",
+                           help="Users per training block; every observed rating inside a users × items block is a "
+                                f"target. '{AUTO}' = derived from the data (seen users / {CHUNKS_PER_SIDE}).")
+        cols[1].text_input("block items", key=P + "block_items", persist_state="session",
+                           help=f"Items per training block. '{AUTO}' = derived from the data (seen items / "
+                                f"{CHUNKS_PER_SIDE}).")
         _num("early-stopping patience", "patience", "Stop after this many epochs without a better validation "
              "RMSE; 0 = never.", integer=True, column=cols[2])
         _num("time budget (s)", "max_seconds", f"Stop after this many seconds (default {APP_TIME_BUDGET:.0f}: one "
@@ -177,13 +213,14 @@ def form() -> None:
             _num("γ₂", "gamma2", "Weight of ‖b − b̃‖², which keeps b near the uniform quantizer (≥ 0).",
                  fmt="%.3g", step=0.05, column=cols[3])
             cols = st.columns(4)
-            cols[0].selectbox("schedule", ["exp", "step"], key=P + "schedule", persist_state="session",
+            cols[0].selectbox("schedule", SCHEDULES, key=P + "schedule", persist_state="session",
                               help="exp: grow every epoch; step: grow every 'step every' epochs.")
             _num("step every", "step_every", "Epochs between λ steps (step schedule).", integer=True,
                  column=cols[1])
-            _num("warm-up epochs", "warmup_epochs", "Epochs of plain DMF loss before the quantizer is switched "
-                 "on; λ starts growing after them. -1 = automatic: until plain DMF's validation RMSE stops "
-                 "improving, then from its best weights.", integer=True, column=cols[2])
+            cols[2].text_input("warm-up epochs", key=P + "warmup_epochs", persist_state="session",
+                               help="Epochs of plain DMF loss before the quantizer is switched on; λ starts growing "
+                                    f"after them. '{AUTO}' = until plain DMF's validation RMSE stops improving, then "
+                                    "from its best weights.")
             cols[3].toggle("learn boundaries b", key=P + "learn_boundaries", persist_state="session",
                            help="Off: b stays at the uniform midpoints b̃.")
 
@@ -194,7 +231,7 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
 
     def integer(name: str, label: str) -> int:
         value = s[name]
-        if value is None or float(value) != int(value):
+        if value is None or not math.isfinite(float(value)) or float(value) != int(value):
             raise ValueError(f"{label} must be a whole number, got {value}")
         return int(value)
 
@@ -218,19 +255,21 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         lambda_max=number("lambda_max", "λ max"),
         schedule=s["schedule"],
         step_every=integer("step_every", "step every"),
-        warmup_epochs=warmup if (warmup := integer("warmup_epochs", "warm-up epochs")) != -1 else None,
+        warmup_epochs=_count_or_auto(s["warmup_epochs"], "warm-up epochs"),
         gamma2=number("gamma2", "γ₂"),
         learn_boundaries=bool(s["learn_boundaries"]),
     )
     max_seconds = number("max_seconds", "time budget")
+    if not math.isfinite(max_seconds) or max_seconds < 0:  # NaN would otherwise pass as "no limit"
+        raise ValueError(f"time budget must be a number of seconds ≥ 0 (0 = no limit), got {max_seconds:g}")
     train = TrainConfig(
         model=s["model"],
         epochs=integer("epochs", "epochs"),
         lr=number("lr", "learning rate"),
         weight_decay=number("weight_decay", "weight decay"),
         lr_decay=number("lr_decay", "lr decay"),
-        block_users=integer("block_users", "block users") or None,  # 0: derived from the data
-        block_items=integer("block_items", "block items") or None,
+        block_users=_count_or_auto(s["block_users"], "block users"),
+        block_items=_count_or_auto(s["block_items"], "block items"),
         input_dropout=number("input_dropout", "input dropout"),
         mask_targets=bool(s["mask_targets"]),
         patience=integer("patience", "patience"),
@@ -244,6 +283,4 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         train = replace(train, quantizer=QuantizerConfig())
     model.validate()
     train.validate()
-    if max_seconds < 0:
-        raise ValueError(f"time budget must be ≥ 0 seconds, got {max_seconds:g}")
     return model, train

@@ -12,7 +12,7 @@ from dmf_core.errors import one_line
 from dmf_core.runs import RunRecord
 from dmf_core.split import AREAS
 
-from . import cache, state
+from . import cache, runinfo, state
 
 PAGES = {
     "Home": "app.py",
@@ -93,6 +93,21 @@ def guard(what: str) -> Iterator[None]:
         st.error(f"{what}: {one_line(error)}")
 
 
+def show_formula(metrics: dict | None = None, *, output: str | None = None,
+                 scale: tuple[float, float] | None = None, notes: bool = True) -> None:
+    """The prediction formula of the run shown (of `output` where no run is), and what its symbols are: one text
+    for every page (runinfo.formula_latex / formula_notes)."""
+    output = output or runinfo.output_of(metrics)
+    st.latex(runinfo.formula_latex(output))
+    if notes:
+        st.caption(runinfo.formula_notes(output, (metrics or {}).get("calibration"), scale))
+
+
+def run_title(run: RunRecord) -> str:
+    """A run's title in pickers, with a DMF-D run whose quantizer never trained flagged as such."""
+    return runinfo.run_title(run.run_id, run.metrics, run.label)
+
+
 def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = None,
              help: str | None = None) -> RunRecord | None:
     """A selectbox over saved runs (newest first) that remembers the choice across pages."""
@@ -102,7 +117,7 @@ def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = 
         options = [None, *options]
     if not options:
         return None
-    titles = {r.run_id: r.title() for r in runs}
+    titles = {r.run_id: run_title(r) for r in runs}
     wanted = state.selected_run()
     # The run chosen on another page if it fits here, else the newest run (not the "no run" entry).
     index = options.index(wanted) if wanted is not None and wanted in options else (1 if allow_none is not None and len(options) > 1 else 0)

@@ -9,7 +9,7 @@ import torch
 from dmf_core import checkpoint as ckpt
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
-from dmf_core.quantizer import hard_quantize, smooth_quantize
+from dmf_core.quantizer import hard_quantize, smooth_quantize, uniform_boundaries
 from dmf_core.runs import train_run
 from dmf_core.split import split_areas
 from studio import plots, stats
@@ -120,7 +120,7 @@ def test_data_statistics(demo):
 
 
 def test_quantizer_animation_frames_and_fixed_axes():
-    uniform = plots.uniform_boundaries((1.0, 5.0))
+    uniform = uniform_boundaries((1.0, 5.0))
     assert uniform == [1.5, 2.5, 3.5, 4.5]
     fig = plots.quantizer_animation([1.4, 2.6, 3.5, 4.4], uniform, (1.0, 5.0), n_frames=80)
     assert len(fig.frames) == 80

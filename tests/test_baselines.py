@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 import torch
 
+from dmf_core.biases import fit_biases
 from dmf_core.config import SplitConfig
 from dmf_core.data import from_triples
+from dmf_core.data.demo import make_demo
 from dmf_core.inputs import SparseRows
 from dmf_core.metrics import rmse
 from dmf_core.reproduction.autorec import AutoRec, AutoRecConfig, _AutoRecModule
 from dmf_core.reproduction.means import GlobalBias
 from dmf_core.reproduction.models import make_baseline
-from dmf_core.split import AREAS, TEST, split_areas
+from dmf_core.split import AREAS, TEST, VAL, split_areas
 
 # Small-data settings: the ML-1M defaults (batch 32768 ratings, 256 rows, 500 hidden) take one or two steps per
 # epoch on 18k ratings.
@@ -122,3 +124,74 @@ def test_autorec_training_decoder_matches_pairwise_decoder():
 def test_unknown_baseline_is_a_value_error():
     with pytest.raises(ValueError, match="unknown baseline"):
         make_baseline("svd++")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# New rows' shrinkage: a weight in [0, 1] on the part of a prediction that depends on a row never trained on,
+# fitted on validation ratings of area II (III), as DMF's cosine weight is (calibration.py)
+
+SHRINKING = {"bias": ("new_user_weight", "new_item_weight"), "u-autorec": ("new_row_weight",),
+             "i-autorec": ("new_row_weight",)}
+
+
+def weights_of(model) -> dict[str, float]:
+    return dict(model.weights) if isinstance(model, GlobalBias) else {"new_row_weight": model.new_row_weight}
+
+
+@pytest.mark.parametrize("name", list(SHRINKING))
+def test_new_row_weights_are_fitted_on_validation_only(name, data, split):
+    """Changing every test rating changes nothing that was fitted: the weights read no test rating."""
+    model = make_baseline(name, seed=0, **SMALL[name])
+    model.fit(data, split)
+    test = split.role == TEST
+    flipped = replace(data, ratings=np.where(test, 6.0 - data.ratings, data.ratings).astype(np.float32))
+    other = make_baseline(name, seed=0, **SMALL[name])
+    other.fit(flipped, split)
+    assert weights_of(model) == weights_of(other)
+    # ... while the validation ratings of the new rows do move them.
+    val_new = (split.role == VAL) & (split.area > 0)
+    noisy = np.where(val_new, np.random.default_rng(1).integers(1, 6, size=len(data.ratings)), data.ratings)
+    moved = make_baseline(name, seed=0, **SMALL[name])
+    moved.fit(replace(data, ratings=noisy.astype(np.float32)), split)
+    assert weights_of(moved) != weights_of(model)
+
+
+def val_rmse_by_area(model, data, split, area: str) -> float:
+    selected = split.mask(VAL, area)
+    return rmse(model.predict(data.users[selected], data.items[selected]), data.ratings[selected])
+
+
+def test_the_biases_shrinkage_lowers_validation_rmse_of_new_rows_on_the_demo_data():
+    data = make_demo()
+    lowered = 0
+    for seed in range(3):
+        split = split_areas(data, SplitConfig(seed=seed))
+        model = GlobalBias()
+        model.fit(data, split)
+        plain = fit_biases(data, split)
+        for area, weight in (("II", "new_user_weight"), ("III", "new_item_weight")):
+            selected = split.mask(VAL, area)
+            before = rmse(np.clip(plain.predict(data.users[selected], data.items[selected]), 1, 5),
+                          data.ratings[selected])
+            after = val_rmse_by_area(model, data, split, area)
+            assert after <= before + 1e-6, (seed, area)  # float32 predictions
+            lowered += model.weights[weight] < 1.0 and after < before
+    assert lowered >= 1  # somewhere on the demo data, validation asks for less than the full folded-in bias
+
+
+@pytest.mark.parametrize(("side", "area"), [("user", "II"), ("item", "III")])
+def test_the_autorec_shrinkage_lowers_validation_rmse_of_new_rows_on_the_demo_data(side, area):
+    data = make_demo()
+    split = split_areas(data, SplitConfig(seed=0))
+    model = AutoRec(AutoRecConfig(side=side, hidden=64, epochs=8, seed=0))
+    model.fit(data, split)
+    weight = model.new_row_weight
+    after = val_rmse_by_area(model, data, split, area)
+    model.new_row_weight = 1.0
+    before = val_rmse_by_area(model, data, split, area)
+    assert weight < 1.0 and after < before, (weight, before, after)
+    seen = split.mask(VAL, "I")  # seen rows are never shrunk
+    model.new_row_weight = weight
+    kept = model.predict(data.users[seen], data.items[seen])
+    model.new_row_weight = 1.0
+    assert np.array_equal(kept, model.predict(data.users[seen], data.items[seen]))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,14 +128,12 @@ def test_http_error_is_one_line(grouplens, tmp_path):
     assert _contents(tmp_path) == []
 
 
-def test_offline_fails_fast_and_leaves_nothing(tmp_path):
+def test_offline_fails_with_one_line_and_leaves_nothing(tmp_path):
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there now
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    start = time.perf_counter()
     with pytest.raises(DownloadError, match="cannot connect") as caught:
         download_ml1m(tmp_path, url=f"http://127.0.0.1:{port}/ml-1m.zip")
-    assert time.perf_counter() - start < 5
     assert "\n" not in str(caught.value) and isinstance(caught.value, DataError)
     assert _contents(tmp_path) == []
 

@@ -16,7 +16,8 @@ from dmf_core.train import fit
 
 def test_estimate_beside_a_run_leaves_its_figures_unchanged(tiny_data, one_thread):
     """The Train page estimates the next run's epoch on its own thread while a job trains on another: the estimate
-    draws from its own generators, so the run's figures are those of a run with nothing beside it."""
+    draws from its own generators, so the run's figures are those of a run with nothing beside it. (How close it
+    comes to a measured epoch is a timing: benchmarks/bench_estimate.py.)"""
     split = split_areas(tiny_data)
     config = TrainConfig(epochs=3, block_users=32, block_items=32, device="cpu", patience=0)
     alone = fit(tiny_data, split, ModelConfig(hidden=(16, 8)), config)

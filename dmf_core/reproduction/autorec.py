@@ -5,7 +5,13 @@ training column, so neither can score a column unseen in training.
 
 It reads sparse data: the encoder is an `nn.EmbeddingBag` weighted by the ratings; in training the decoder is one
 dense (batch rows × columns) GEMM of which only the observed entries enter the loss, and predictions are per-pair
-dot products."""
+dot products.
+
+Rows never trained on (new users for U-AutoRec, new items for I-AutoRec) are read by the same encoder, but their
+outputs are trusted only as far as validation says: as DMF's cosine weight for new rows (calibration.py), a
+least-squares weight w in [0, 1], fitted on the validation ratings of area II (U-AutoRec) or III (I-AutoRec), scales
+their deviation from the base prediction μ + b_column (the global mean + biases prediction of a row with no
+ratings): r̂ = base + w · (AutoRec(r) − base). Seen rows are unchanged."""
 
 from __future__ import annotations
 
@@ -18,10 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..biases import fit_biases, least_squares_weight
 from ..data import RatingData
 from ..inputs import SparseBatch, SparseRows
 from ..metrics import rmse
-from ..split import AreaSplit
+from ..split import VAL, AreaSplit
 from .base import EpochCallback, FitInfo, LoopConfig, Model, StepCallback, batched, steps_batch, train_loop, val_pairs
 
 
@@ -82,6 +89,10 @@ class AutoRec(Model):
         self.module: _AutoRecModule | None = None
         self.hidden: torch.Tensor | None = None  # code of every row, from the evaluation inputs
         self.scale = (1.0, 5.0)
+        # New rows: their outputs' weight around the base μ + b_column, fitted on validation (see the module's text)
+        self.new_row: np.ndarray | None = None  # bool per autoencoder row: never trained on
+        self.base: np.ndarray | None = None  # float64 per autoencoder column: μ + its bias
+        self.new_row_weight = 1.0
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -99,6 +110,7 @@ class AutoRec(Model):
             on_step: StepCallback | None = None, stop_event: threading.Event | None = None) -> FitInfo:
         cfg = self.config
         self.scale = data.rating_scale
+        self.new_row, self.base, self.new_row_weight = None, None, 1.0  # fitted again after training
         n_rows, n_cols = (data.n_users, data.n_items) if cfg.side == "user" else (data.n_items, data.n_users)
         # The training rows hold the observed area-I ratings: input and target at once, as in AutoRec.
         train = split.train_mask()
@@ -137,7 +149,30 @@ class AutoRec(Model):
         loop = LoopConfig(cfg.epochs, cfg.patience, cfg.max_seconds, cfg.seed)
         info = train_loop(module, epoch_fn, val_fn, loop, on_epoch, stop_event)
         self._encode(self._input_rows(data, split))
+        self._fit_new_row_weight(data, split)
         return info
+
+    def _fit_new_row_weight(self, data: RatingData, split: AreaSplit) -> None:
+        """The weight of new rows' deviation from the base, by least squares on area II's (U-AutoRec) or III's
+        (I-AutoRec) validation ratings; no test rating is read."""
+        biases = fit_biases(data, split)
+        user_side = self.config.side == "user"
+        self.base = biases.mu + (biases.item if user_side else biases.user)
+        self.new_row = np.asarray(split.new_user if user_side else split.new_item, dtype=bool)
+        self.new_row_weight = 1.0
+        selected = (split.role == VAL) & (split.area == (1 if user_side else 2))
+        users, items = data.users[selected], data.items[selected]
+        _, cols = self._orient(users, items)
+        base = self.base[cols]
+        self.new_row_weight = least_squares_weight(data.ratings[selected] - base, self._raw(users, items) - base)
+
+    def _raw(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The autoencoder's own outputs, unclipped and unweighted."""
+        if self.module is None or self.hidden is None:
+            raise RuntimeError("fit the model first")
+        module, hidden = self.module, self.hidden
+        rows, cols = self._orient(users, items)
+        return np.asarray(batched(lambda r, c: module.decode_at(hidden, r, c), rows, cols), dtype=np.float64)
 
     def _input_rows(self, data: RatingData, split: AreaSplit) -> SparseRows:
         """Every row's input after training: its observed ratings on training columns. New rows (new users for
@@ -157,9 +192,10 @@ class AutoRec(Model):
         self.hidden = torch.cat(parts)
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        if self.module is None or self.hidden is None:
-            raise RuntimeError("fit the model first")
-        module, hidden = self.module, self.hidden
-        rows, cols = self._orient(users, items)
-        pred = batched(lambda r, c: module.decode_at(hidden, r, c), rows, cols)
-        return np.clip(pred, *self.scale)
+        pred = self._raw(users, items)
+        if self.new_row is not None and self.base is not None and self.new_row_weight != 1.0:
+            rows, cols = self._orient(users, items)
+            new = self.new_row[rows]
+            base = self.base[cols[new]]
+            pred[new] = base + self.new_row_weight * (pred[new] - base)
+        return np.clip(pred, *self.scale).astype(np.float32)

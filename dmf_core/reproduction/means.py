@@ -1,6 +1,8 @@
 """Global mean + regularised user and item biases (Koren's baseline predictor), fitted in closed form by
 `dmf_core.biases`. New users / items get a bias folded in from their observed ratings, the same information DMF
-receives as its input row / column, so it serves all four areas."""
+receives as its input row / column, so it serves all four areas. As DMF's cosine weight for new rows
+(calibration.py), the new rows' folded-in biases are then shrunk by least-squares weights in [0, 1] fitted on the
+validation ratings of areas II and III (`biases.new_row_weights`), so that Table 1 compares like with like."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..biases import PASSES, REG_ITEM, REG_USER, fit_biases
+from ..biases import PASSES, REG_ITEM, REG_USER, fit_shrunk_biases
 from ..data import RatingData
 from ..metrics import rmse
 from ..split import AREAS, VAL, AreaSplit
@@ -34,6 +36,7 @@ class GlobalBias(Model):
         self.user_bias = np.zeros(0)
         self.item_bias = np.zeros(0)
         self.scale = (1.0, 5.0)
+        self.weights: dict[str, float] = {}  # new_user_weight / new_item_weight, fitted on validation
 
     @property
     def max_epochs(self) -> int:
@@ -44,7 +47,7 @@ class GlobalBias(Model):
         started = time.perf_counter()
         cfg = self.config
         self.scale = data.rating_scale
-        biases = fit_biases(data, split, cfg.reg_user, cfg.reg_item, cfg.passes)
+        biases, self.weights = fit_shrunk_biases(data, split, cfg.reg_user, cfg.reg_item, cfg.passes)
         self.mu, self.user_bias, self.item_bias = biases.mu, biases.user, biases.item
         val = split.mask(VAL, "I")
         val_rmse = rmse(self.predict(data.users[val], data.items[val]), data.ratings[val]) if val.any() else None

@@ -119,6 +119,8 @@ def aggregate(
             "seconds_per_seed": mean_std([r["seconds"] for r in records]) if records else None,
             "epochs_run": [r["fit"]["epochs_run"] for r in records],
             "stop_reasons": sorted({r["fit"]["stop_reason"] for r in records}),
+            # DMF-D seeds whose quantizer never trained (fit.quantizer_trained false): their figures are plain DMF's
+            "quantizer_never_trained": [r["seed"] for r in records if r["fit"].get("quantizer_trained") is False],
         })
         if records and hardware is None:
             hardware = records[-1]["hardware"]
@@ -174,6 +176,9 @@ def is_comparable(summary: dict[str, Any]) -> bool:
     return summary["dataset"]["name"] == "ml-1m"
 
 
+NEVER_TRAINED = "quantizer never trained"
+
+
 def display_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     """The table as rows of strings (Model, Source, one column per metric): shared by Markdown and the app."""
     table = summary["table"]
@@ -186,6 +191,13 @@ def display_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     comparable = is_comparable(summary)
     for row in summary["rows"]:
         seeds = len(row["seeds"])
+        untrained = row.get("quantizer_never_trained") or []
+        if untrained:  # never shown as DMF-D results
+            note = f"{NEVER_TRAINED} ({len(untrained)} of {seeds} seeds)"
+            add(row["label"], f"measured ({seeds} seed{'s' if seeds != 1 else ''})", lambda c, note=note: note)
+            if row["paper"] is not None:
+                add(row["paper_label"], "paper", lambda c, row=row: _paper_value(row["paper"].get(c), table))
+            continue
         add(row["label"], f"measured ({seeds} seed{'s' if seeds != 1 else ''})",
             lambda c, row=row: format_cell(row["cells"][c]))
         if row["paper"] is not None:

@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import dmf_core.data.demo
-from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
+from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, replace
 from dmf_core.data import dataset_fingerprint
 from studio import cache
 from studio.registry import JobRegistry
@@ -64,6 +64,19 @@ def saved_runs(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def cosine_runs(tmp_path_factory) -> Path:
+    """A tiny DMF run with the paper's output (cosine only), trained once, as the app would save it."""
+    root = tmp_path_factory.mktemp("cosine-runs")
+    data = dmf_core.data.demo.make_demo()
+    meta = {"dataset_spec": "demo", "dataset_label": "Demo (built-in, generated)",
+            "dataset_fingerprint": dataset_fingerprint(data)}
+    job = JobRegistry(root).submit("fixture", data, SplitConfig(), replace(TINY_MODEL, output="cosine"),
+                                   tiny_train("dmf", 1), label="tiny cosine", meta=meta)
+    assert job.join(300) and job.snapshot().status == "finished", job.snapshot().error
+    return root
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch) -> Iterator[Path]:
     """Fresh caches, and runs/data/uploads under this test's tmp folder (never in the repository)."""
@@ -82,6 +95,12 @@ def isolated(tmp_path, monkeypatch) -> Iterator[Path]:
 @pytest.fixture
 def with_runs(saved_runs, isolated) -> Path:
     shutil.copytree(saved_runs, isolated)
+    return isolated
+
+
+@pytest.fixture
+def with_cosine_run(cosine_runs, isolated) -> Path:
+    shutil.copytree(cosine_runs, isolated, dirs_exist_ok=True)
     return isolated
 
 

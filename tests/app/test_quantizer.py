@@ -56,4 +56,4 @@ def test_a_dmfd_run_shows_learned_b_replay_and_confusion(open_page, with_runs):
     assert sum(map(sum, counts)) == metrics["discrete_overall"]["n"]
     labels = {m.label: m.value for m in at.metric}
     assert labels["discrete RMSE"] == f"{metrics['discrete_overall']['rmse']:.4f}"
-    assert labels["final λ"] == "4"
+    assert labels["λ reached"] == "4" and labels["quantizer epochs"] == "2"  # warm-up 0, two epochs, λ 2 → 4

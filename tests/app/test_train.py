@@ -15,8 +15,10 @@ def tiny(at: AppTest, epochs: int = 2, model: str = "dmf") -> AppTest:
     at.radio(key="hp_model").set_value(model).run()
     at.text_input(key="hp_hidden").input("16,8")
     at.number_input(key="hp_epochs").set_value(epochs)
-    at.number_input(key="hp_block_users").set_value(512)
-    at.number_input(key="hp_block_items").set_value(512)
+    at.text_input(key="hp_block_users").input("512")
+    at.text_input(key="hp_block_items").input("512")
+    if model == "dmf-d":  # no warm-up: every epoch trains the quantizer
+        at.text_input(key="hp_warmup_epochs").input("0")
     return at.run()
 
 
@@ -33,7 +35,7 @@ def test_the_form_explains_and_the_presets_fill_it(open_page):
     at.button(key="preset-authors").click().run()
     assert at.text_input(key="hp_hidden").value == "2048,1024"
     assert at.number_input(key="hp_lr").value == pytest.approx(1e-2)
-    assert at.number_input(key="hp_block_users").value == 300 and at.number_input(key="hp_epochs").value == 1000
+    assert at.text_input(key="hp_block_users").value == "300" and at.number_input(key="hp_epochs").value == 1000
     assert "Authors' defaults" in texts(at)
     at.radio(key="hp_model").set_value("dmf-d").run()
     assert at.number_input(key="hp_lambda_start").value == pytest.approx(0.1)
@@ -46,7 +48,9 @@ def test_the_form_explains_and_the_presets_fill_it(open_page):
         ("hp_epochs", 0, "epochs must be >= 1"),
         ("hp_lr", -0.01, "learning rate must be > 0"),
         ("hp_dropout", 1.5, "dropout must be in [0, 1)"),
-        ("hp_block_users", -5, "block users must be a whole number >= 1, got -5"),
+        ("hp_block_users", "-5", "block users must be a whole number >= 1, got -5"),
+        ("hp_block_items", "many", "block items must be a whole number or 'auto', got 'many'"),
+        ("hp_warmup_epochs", "-2", "warmup_epochs must be >= 0, got -2"),
         ("hp_input_dropout", 1.0, "input_dropout must be in [0, 1), got 1.0"),
         ("hp_lambda_growth", 0.9, "lambda growth must be >= 1"),
         ("hp_lambda_start", -1.0, "lambda_start must be > 0"),
@@ -55,7 +59,10 @@ def test_the_form_explains_and_the_presets_fill_it(open_page):
 def test_absurd_settings_get_a_clear_message_and_start_nothing(open_page, isolated, widget, value, message):
     at = open_page("train")
     at.radio(key="hp_model").set_value("dmf-d").run()
-    at.number_input(key=widget).set_value(value)
+    if isinstance(value, str):  # the fields that take a number or `auto`
+        at.text_input(key=widget).input(value)
+    else:
+        at.number_input(key=widget).set_value(value)
     at.button(key="train-start").click().run()
     assert errors(at) == f"Not started: {message}" or message in errors(at)
     assert errors(at).startswith("Not started:") and "Traceback" not in errors(at)

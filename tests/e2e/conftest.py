@@ -31,10 +31,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+def require_chromium() -> None:
+    """Every browser fixture's one check: without Chromium, skip, except under CI=true, where it fails
+    (tests.conftest.skip_or_fail, the one guard)."""
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    require_chromium()
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
@@ -57,8 +63,7 @@ def free_port() -> int:
 
 def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free port, runs/data under `folder`; returns once /_stcore/health says ok."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_chromium()
     port = free_port()
     env = {**os.environ, "DMF_RUNS_DIR": str(folder / "runs"), "DMF_DATA_DIR": str(folder / "data"),
            "DMF_UPLOAD_DIR": str(folder / "uploads")}
@@ -99,8 +104,7 @@ def trained_run_root(tmp_path_factory) -> Path:
     from dmf_core.data.demo import make_demo
     from studio.registry import JobRegistry
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
+    require_chromium()
     folder = tmp_path_factory.mktemp("e2e-server")
     data = make_demo()
     train = TrainConfig(model="dmf-d", epochs=2, lr=1e-2, block_users=512, block_items=512, patience=0,

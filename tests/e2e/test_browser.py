@@ -28,8 +28,8 @@ def test_every_page_opens_by_url_on_a_fresh_server(page: Page, fresh_app_url: st
 def tiny_settings(page: Page, epochs: int) -> None:
     set_text(page, "hidden layer sizes", "16,8")
     set_number(page, "epochs", epochs)
-    set_number(page, "block users", 512)
-    set_number(page, "block items", 512)
+    set_text(page, "block users", "512")
+    set_text(page, "block items", "512")
 
 
 def test_train_the_demo_model_to_completion(page: Page, app_url: str, shoot):

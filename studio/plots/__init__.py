@@ -1,0 +1,61 @@
+"""Plotly figures for the app, built from plain data (no Streamlit here, so they are unit-testable and reusable in
+notebooks), one module per thing drawn: `data` (the Data page and Home), `training` (a run's curves and
+comparisons), `quantizer` (DMF-D's G_{λ,b}, its replay and confusion matrix), `areas` (per-area scores, errors and
+cold start); `_style` holds the shared colours and layout. `from studio import plots; plots.name(...)` reaches
+every figure."""
+
+from __future__ import annotations
+
+from ._style import (
+    AREA_COLORS,
+    AREA_NAMES,
+    HARD_COLOR,
+    LEARNED_COLOR,
+    MAX_FRAMES,
+    MIN_FRAMES,
+    SMOOTH_COLOR,
+    UNIFORM_COLOR,
+)
+from .areas import area_scores, cold_start, error_distributions
+from .data import area_blocks, count_distribution, matrix_heatmap, rating_histogram
+from .quantizer import (
+    boundaries_vs_uniform,
+    confusion_heatmap,
+    lambda_frames,
+    quantizer_animation,
+    quantizer_curves,
+    quantizer_replay,
+    quantizer_static,
+)
+from .training import area_curves, compare_areas, compare_runs, live_figures, quantizer_schedule, training_curves
+
+__all__ = [
+    "AREA_COLORS",
+    "AREA_NAMES",
+    "HARD_COLOR",
+    "LEARNED_COLOR",
+    "MAX_FRAMES",
+    "MIN_FRAMES",
+    "SMOOTH_COLOR",
+    "UNIFORM_COLOR",
+    "area_blocks",
+    "area_curves",
+    "area_scores",
+    "boundaries_vs_uniform",
+    "cold_start",
+    "compare_areas",
+    "compare_runs",
+    "confusion_heatmap",
+    "count_distribution",
+    "error_distributions",
+    "lambda_frames",
+    "live_figures",
+    "matrix_heatmap",
+    "quantizer_animation",
+    "quantizer_curves",
+    "quantizer_replay",
+    "quantizer_schedule",
+    "quantizer_static",
+    "rating_histogram",
+    "training_curves",
+]
