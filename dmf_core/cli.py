@@ -165,8 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "improving, then from its best weights")
     train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
                        f"{DEFAULTS_QUANT.gamma2})")
-    train.add_argument("--resume", metavar="RUN", help="continue a run from its folder or checkpoint.pt: an interrupted "
-                       "one where it stopped, a finished one for more epochs. Its settings and split come from the "
+    train.add_argument("--resume", metavar="RUN", help="continue an interrupted run (a crash, a kill) from its folder or "
+                       "checkpoint.pt, exactly where it stopped (a finished run is not resumed). Its settings and split come from the "
                        "checkpoint; only --epochs, --max-seconds and --device may change, and --data must be the "
                        "same ratings (checked by fingerprint)")
     train.add_argument("--check", action="store_true", help="check every setting against the data (and the device) "

@@ -155,8 +155,8 @@ class Loop:
                                 record["epoch_seconds"])
         if selectable:
             self.selection.update(epoch + 1, validation.selection, self.task.module)
-        else:
-            self.selection.hold()
+        if not (selectable and self.phases.settled(epoch, record)):
+            self.selection.hold()  # counts no epoch towards early stopping (DMF-D's warm-up, an unsettled G)
         if self.callbacks.on_epoch is not None:
             self.callbacks.on_epoch(record)
         self.task.end_epoch()

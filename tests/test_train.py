@@ -6,7 +6,7 @@ import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.metrics import evaluate, rmse
-from dmf_core.phases import WARMUP_SHARE
+from dmf_core.phases import GAP_TOLERANCE, WARMUP_SHARE
 from dmf_core.split import OBSERVED, TEST, split_areas
 from dmf_core.train import TrainingDiverged, _block_cosines, fit
 
@@ -193,3 +193,19 @@ def test_block_cosines_are_the_same_dense_or_gathered():
         cells = torch.randperm(40 * 30, generator=generator)[:n]
         rows, cols = cells // 30, cells % 30
         assert torch.allclose(_block_cosines(users, items, rows, cols), gathered[rows, cols], atol=1e-6)
+
+
+def test_dmf_d_quantizer_phase_lasts_until_g_is_indistinguishable_from_q(tiny_data, one_thread):
+    """Early stopping counts no quantizer epoch while G_λ,b still differs from Q_b on validation: with patience 1 a
+    run still trains until λ has settled G, then stops after one epoch without a better discrete validation RMSE."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=200, patience=1, lr=2e-2,
+                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=1.5, warmup_epochs=2))
+    result = fit(tiny_data, split, SMALL, config)
+    gaps = [h["quantizer_gap"] for h in result.history if h["phase"] == "quantizer"]
+    assert result.stop_reason == "early_stopping"
+    settled = [gap < GAP_TOLERANCE for gap in gaps]
+    first = settled.index(True)
+    assert first >= 2 and not any(settled[:first])  # it was not settled at the start
+    assert len(gaps) - first in (1, 2)  # stopped within patience + 1 epochs of settling
+    assert result.quantizer["gap"] == gaps[-1] < GAP_TOLERANCE
