@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -72,6 +73,33 @@ class Quantizer(nn.Module):
     def penalty(self) -> torch.Tensor:
         """mean((b - b̃)^2): eq. (5)'s γ2 term as the authors compute it (a mean over the boundaries)."""
         return torch.mean((self.boundaries - self.uniform) ** 2)
+
+
+def fit_boundaries(continuous: np.ndarray, true: np.ndarray, scale: tuple[float, float],
+                   step: float = 1.0) -> list[float]:
+    """Boundaries b for Q_b fitted to (continuous prediction, true rating) pairs, one cell at a time (the cells are
+    fixed, as in DMF-D): in each cell [I_v, I_v+1) the threshold that minimises the absolute error of the two levels
+    it chooses between (ties: the one nearest the uniform midpoint). Midpoint rounding minimises the squared error
+    of a calibrated output; the absolute error and exact-level accuracy reward other thresholds. Fit it on
+    validation ratings, never on test ones."""
+    x, y = np.asarray(continuous, np.float64), np.asarray(true, np.float64)
+    levels = rating_levels(scale, step)
+    cell = np.clip(np.floor((x - scale[0]) / step), 0, len(levels) - 2).astype(int)
+    boundaries = []
+    for v, midpoint in enumerate(uniform_boundaries(scale, step)):
+        here = cell == v
+        xs, ys = x[here], y[here]
+        order = np.argsort(xs, kind="stable")
+        xs, ys = xs[order], ys[order]
+        # cost[k]: the first k predictions take I_v, the rest I_v+1
+        down = np.concatenate([[0.0], np.cumsum(np.abs(ys - levels[v]))])
+        up = np.concatenate([np.cumsum(np.abs(ys - levels[v + 1])[::-1])[::-1], [0.0]])
+        edges = np.concatenate([[levels[v]], (xs[:-1] + xs[1:]) / 2, [levels[v + 1]]]) if len(xs) else [midpoint]
+        cost = down + up
+        best = np.flatnonzero(np.isclose(cost, cost.min()))
+        threshold = edges[best[np.argmin(np.abs(np.asarray(edges)[best] - midpoint))]]
+        boundaries.append(float(threshold))
+    return boundaries
 
 
 def lambda_after(epoch: int, config: QuantizerConfig) -> float:

@@ -1,10 +1,20 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from dmf_core.config import QuantizerConfig
-from dmf_core.quantizer import Quantizer, hard_quantize, lambda_after, lambda_curve, rating_levels, smooth_quantize
+from dmf_core.quantizer import (
+    Quantizer,
+    fit_boundaries,
+    hard_quantize,
+    lambda_after,
+    lambda_curve,
+    rating_levels,
+    smooth_quantize,
+    uniform_boundaries,
+)
 
 SCALE = (1.0, 5.0)
 UNIFORM = torch.tensor([1.5, 2.5, 3.5, 4.5])
@@ -97,3 +107,24 @@ def test_lambda_counts_from_the_end_of_the_warmup():
     config = QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=3)
     assert [lambda_after(e, config) for e in range(2)] == [2.0, 4.0]
     assert lambda_curve(config, 2) == [2.0, 4.0]
+
+
+def test_fitted_boundaries_follow_a_biased_output_and_lower_its_absolute_error():
+    """An output 0.3 stars too high: the fitted thresholds move up by about as much, and the absolute error and the
+    exact-level accuracy beat midpoint rounding on fresh pairs; an unbiased output keeps the midpoints."""
+    rng = np.random.default_rng(0)
+
+    def pairs(bias: float, n: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+        true = rng.integers(1, 6, n).astype(float)
+        return np.clip(true + rng.normal(0, 0.5, n) + bias, 1, 5), true
+
+    x, y = pairs(0.3)
+    fitted = fit_boundaries(x, y, (1.0, 5.0))
+    assert np.allclose(fitted, np.array(uniform_boundaries((1.0, 5.0))) + 0.3, atol=0.1)
+    x, y = pairs(0.3)  # fresh pairs: no fitting on what is scored
+    quantized = hard_quantize(torch.as_tensor(x), torch.as_tensor(fitted), 1.0, 1.0).numpy()
+    rounded = np.clip(np.rint(x), 1, 5)
+    assert np.abs(quantized - y).mean() < np.abs(rounded - y).mean() - 0.02
+    assert (quantized == y).mean() > (rounded == y).mean() + 0.02
+    x, y = pairs(0.0)
+    assert np.allclose(fit_boundaries(x, y, (1.0, 5.0)), uniform_boundaries((1.0, 5.0)), atol=0.1)

@@ -97,7 +97,11 @@ def test_rerun_reuses_finished_seeds_and_redoes_changed_settings(table1, data, m
 def test_table2_reports_discrete_scores_next_to_the_paper(tmp_path, data):
     summary = reproduce_table(2, data, tmp_path, replace(TINY, seeds=1), log=io.StringIO())
     rows = {row["key"]: row for row in summary["rows"]}
-    assert set(rows) == {"dmf-d", "dmf", "mf", "bias"}
+    assert set(rows) == {"dmf-d", "dmf", "mf", "bias", "dmf-fitted"}
+    # DMF with boundaries fitted on validation: the same DMF run, quantized otherwise; the same continuous output.
+    fitted, rounded = rows["dmf-fitted"]["cells"], rows["dmf"]["cells"]
+    assert fitted["continuous_rmse"] == rounded["continuous_rmse"] and rows["dmf-fitted"]["seeds"] == [0]
+    assert fitted["mae"]["mean"] != rounded["mae"]["mean"] or fitted["accuracy"] == rounded["accuracy"]
     for row in rows.values():
         cells = row["cells"]
         assert 0 < cells["accuracy"]["mean"] < 1 and cells["rmse"]["std"] is None  # one seed: no spread
@@ -106,6 +110,7 @@ def test_table2_reports_discrete_scores_next_to_the_paper(tmp_path, data):
     assert "| DMF-D | paper | 0.898 | 0.625 | n/r | n/r |" in text
     assert "| ODMC | paper only (not run) | 0.937 | 0.658 | n/r | n/r |" in text
     assert "DMF + rounding" in text and "Biased MF + rounding" in text
+    assert "DMF + boundaries fitted on validation" in text
     assert "gap:" not in text and "reference only" in text  # generated data: no gaps against ML-1M numbers
 
 

@@ -8,11 +8,14 @@ import threading
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..config import ModelConfig, TrainConfig
 from ..data import RatingData
+from ..metrics import overall
+from ..quantizer import fit_boundaries, hard_quantize
 from ..runs import result_metrics
-from ..split import AREAS, TEST, AreaSplit
+from ..split import AREAS, TEST, VAL, AreaSplit
 from ..train import TrainResult, fit
 from .base import EpochCallback, FitInfo, Model, StepCallback
 
@@ -50,6 +53,20 @@ class DMFModel(Model):
         return self._trained().predictor.continuous(users, items)
 
     def evaluate(self, data: RatingData, split: AreaSplit, role: int = TEST) -> dict[str, Any]:
+        """The run's metrics.json; for DMF also `fitted`: its continuous output quantized with boundaries fitted on
+        the validation ratings (`quantizer.fit_boundaries`), scored on the test ratings (Table 2's third way to
+        discrete ratings, beside rounding and DMF-D's learned quantizer)."""
         if role != TEST:
             raise ValueError("DMF runs are scored on their test ratings")
-        return result_metrics(self._trained(), data, split, self.model_config)
+        result = self._trained()
+        metrics = result_metrics(result, data, split, self.model_config)
+        if result.model.quantizer is None:
+            val, test = split.role == VAL, split.role == TEST
+            boundaries = fit_boundaries(self.predict(data.users[val], data.items[val]), data.ratings[val],
+                                        data.rating_scale, data.rating_step)
+            continuous = self.predict(data.users[test], data.items[test])
+            quantized = hard_quantize(torch.as_tensor(continuous, dtype=torch.float64),
+                                      torch.as_tensor(boundaries, dtype=torch.float64), data.rating_scale[0],
+                                      data.rating_step).numpy()
+            metrics["fitted"] = {"boundaries": boundaries, "overall": overall(quantized, data.ratings[test], True)}
+        return metrics

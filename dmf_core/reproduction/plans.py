@@ -40,6 +40,11 @@ TABLE_ENTRIES: dict[int, tuple[Entry, ...]] = {
         Entry("bias", "Global mean + biases + rounding"),
     ),
 }
+# Rows computed from another row's runs, with no training of their own: (row key, trained key, score prefix, label).
+DERIVED_ENTRIES: dict[int, tuple[tuple[str, str, str, str], ...]] = {
+    1: (),
+    2: (("dmf-fitted", "dmf", "fitted_", "DMF + boundaries fitted on validation"),),
+}
 TITLES = {
     1: "Table 1: RMSE per area (I seen users × seen items, II new users, III new items, IV new × new)",
     2: "Table 2: discrete matrix completion (predictions on the rating grid)",

@@ -75,6 +75,10 @@ def scores_from_metrics(table: int, key: str, metrics: dict[str, Any]) -> dict[s
     scores = dict(_pick(discrete, ("rmse", "mae", "accuracy", "n")) or {})
     scores["continuous_rmse"] = metrics["overall"]["rmse"]
     scores["continuous_mae"] = metrics["overall"]["mae"]
+    if metrics.get("fitted"):  # DMF's output with boundaries fitted on validation (reproduction.dmf)
+        for name, value in _pick(metrics["fitted"]["overall"], ("rmse", "mae", "accuracy")).items():
+            scores[f"fitted_{name}"] = value
+        scores["fitted_continuous_rmse"] = scores["continuous_rmse"]
     return scores
 
 

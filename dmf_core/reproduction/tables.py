@@ -15,7 +15,7 @@ from typing import Any
 from .. import paper
 from ..data import RatingData, dataset_fingerprint
 from ..files import write_json
-from .plans import COLUMN_LABELS, COLUMNS, TABLE_ENTRIES, TITLES, Plan
+from .plans import COLUMN_LABELS, COLUMNS, DERIVED_ENTRIES, TABLE_ENTRIES, TITLES, Plan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ENV = "DMF_RESULTS_DIR"  # tests point the app's Results page elsewhere
@@ -95,35 +95,15 @@ def aggregate(
     dataset = dataset_record(data)
     rows: list[dict[str, Any]] = []
     hardware: dict[str, Any] | None = None
+    records_of: dict[str, list[dict[str, Any]]] = {}
     for entry in TABLE_ENTRIES[table]:
-        records = []
-        for seed in range(seeds):
-            record = saved_result(seed_path(out_dir, table, entry.key, seed), dataset, plan, table, entry.key)
-            if record is not None:
-                records.append(record)
-        cells: dict[str, Any] = {}
-        for column in COLUMNS[table]:
-            values = [r["scores"][column] for r in records]
-            if table == 1:  # area cells hold {rmse, mae, n} or None where the model cannot serve the area
-                values = [v["rmse"] for v in values if v is not None]
-            values = [float(v) for v in values if v is not None]
-            cells[column] = mean_std(values) if values else None
-        paper = PAPER[table].get(entry.paper) if entry.paper else None
-        rows.append({
-            "key": entry.key,
-            "label": entry.label,
-            "paper_label": entry.paper,
-            "seeds": [r["seed"] for r in records],
-            "cells": cells,
-            "paper": paper,
-            "seconds_per_seed": mean_std([r["seconds"] for r in records]) if records else None,
-            "epochs_run": [r["fit"]["epochs_run"] for r in records],
-            "stop_reasons": sorted({r["fit"]["stop_reason"] for r in records}),
-            # DMF-D seeds whose quantizer never trained (fit.quantizer_trained false): their figures are plain DMF's
-            "quantizer_never_trained": [r["seed"] for r in records if r["fit"].get("quantizer_trained") is False],
-        })
-        if records and hardware is None:
-            hardware = records[-1]["hardware"]
+        records_of[entry.key] = [record for seed in range(seeds) if (record := saved_result(
+            seed_path(out_dir, table, entry.key, seed), dataset, plan, table, entry.key)) is not None]
+        rows.append(_row(table, entry.key, entry.label, entry.paper, records_of[entry.key], ""))
+        if records_of[entry.key] and hardware is None:
+            hardware = records_of[entry.key][-1]["hardware"]
+    for key, source, prefix, label in DERIVED_ENTRIES[table]:
+        rows.append(_row(table, key, label, None, records_of.get(source, []), prefix))
     measured = {entry.paper for entry in TABLE_ENTRIES[table] if entry.paper}
     compute = sum(r["seconds_per_seed"]["mean"] * r["seconds_per_seed"]["n"] for r in rows if r["seconds_per_seed"])
     return {
@@ -143,6 +123,31 @@ def aggregate(
         "hardware": hardware,
         "command": command,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _row(table: int, key: str, label: str, paper_label: str | None, records: list[dict[str, Any]],
+         prefix: str) -> dict[str, Any]:
+    """A table row: mean ± std per column over the seeds' records (`prefix`: a row derived from another's runs)."""
+    cells: dict[str, Any] = {}
+    for column in COLUMNS[table]:
+        values = [r["scores"].get(prefix + column) for r in records]
+        if table == 1:  # area cells hold {rmse, mae, n} or None where the model cannot serve the area
+            values = [v["rmse"] for v in values if v is not None]
+        values = [float(v) for v in values if v is not None]
+        cells[column] = mean_std(values) if values else None
+    return {
+        "key": key,
+        "label": label,
+        "paper_label": paper_label,
+        "seeds": [r["seed"] for r in records if not prefix or r["scores"].get(prefix + COLUMNS[table][0]) is not None],
+        "cells": cells,
+        "paper": PAPER[table].get(paper_label) if paper_label else None,
+        "seconds_per_seed": mean_std([r["seconds"] for r in records]) if records and not prefix else None,
+        "epochs_run": [r["fit"]["epochs_run"] for r in records],
+        "stop_reasons": sorted({r["fit"]["stop_reason"] for r in records}),
+        # DMF-D seeds whose quantizer never trained (fit.quantizer_trained false): their figures are plain DMF's
+        "quantizer_never_trained": [r["seed"] for r in records if r["fit"].get("quantizer_trained") is False],
     }
 
 
