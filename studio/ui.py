@@ -22,6 +22,7 @@ PAGES = {
     "Areas": "pages/4_Areas.py",
     "New user": "pages/5_New_user.py",
     "Latent map": "pages/7_Latent_map.py",
+    "Playground": "pages/8_Playground.py",
 }
 # Material icons ship with Streamlit's frontend, so they render offline and without an emoji font.
 ICONS = {
@@ -33,6 +34,7 @@ ICONS = {
     "New user": ":material/person_add:",
     "Latent map": ":material/scatter_plot:",
     "Results": ":material/fact_check:",
+    "Playground": ":material/3d_rotation:",
 }
 # A page another engineer may add later (paper-table reproduction); linked only when its file exists.
 OPTIONAL_PAGES = {"Results": "pages/6_Results.py"}
