@@ -20,23 +20,30 @@ ui.setup(
     "where it lands, with no retraining.",
 )
 
-BASE, EDITOR, NEW_USER, NEW_MOVIE = "pg-base", "pg-matrix", "pg-new-user", "pg-new-movie"
+BASE, LAST, EDITOR, NEW_USER, NEW_MOVIE = "pg-base", "pg-last", "pg-matrix", "pg-new-user", "pg-new-movie"
 EPOCH, PLAYING = "pg-epoch", "pg-playing"
 
+# The editors show their edits on top of a base state: a shared link's (read once per session), the planted
+# matrix, or, back from another page (whose visit cleared the editors), the state last shown here.
 params = share.read_once("pg-url-read")
-if params is not None or BASE not in st.session_state:
-    shared_in, problems = pg.from_params(params or {})
-    st.session_state[BASE] = shared_in
+if params is not None:
+    st.session_state[BASE], problems = pg.from_params(params)
     for problem in problems:
         st.warning(f"Ignored part of the link ({problem}); the default is used instead.")
-    s = shared_in.settings
-    st.session_state.update({"pg-hidden": s.hidden, "pg-epochs": s.epochs, "pg-lr": s.lr, "pg-seed": s.seed,
-                             "pg-output": s.output, "pg-user": shared_in.pair[0], "pg-movie": shared_in.pair[1]})
+    for key in (EDITOR, NEW_USER, NEW_MOVIE, LAST, "pg-hidden", "pg-epochs", "pg-lr", "pg-seed", "pg-output",
+                "pg-user", "pg-movie"):
+        st.session_state.pop(key, None)
+elif EDITOR not in st.session_state:
+    st.session_state[BASE] = st.session_state.get(LAST) or st.session_state.get(BASE) or pg.default_shared()
 base: pg.Shared = st.session_state[BASE]
+for key, value in (("pg-hidden", base.settings.hidden), ("pg-epochs", base.settings.epochs),
+                   ("pg-lr", base.settings.lr), ("pg-seed", base.settings.seed), ("pg-output", base.settings.output),
+                   ("pg-user", base.pair[0]), ("pg-movie", base.pair[1])):
+    st.session_state.setdefault(key, value)
 
 
 def restore_planted() -> None:
-    st.session_state[BASE] = pg.default_shared()
+    st.session_state[BASE] = st.session_state[LAST] = pg.default_shared()
     for key in (EDITOR, NEW_USER, NEW_MOVIE):
         st.session_state.pop(key, None)
 
@@ -75,6 +82,7 @@ shared = pg.Shared(matrix, np.round(typed_user.to_numpy(dtype=float, na_value=np
                    pg.Settings(hidden=tuple(hidden), epochs=int(epochs), lr=float(lr), seed=int(seed), output=output),
                    (st.session_state.get("pg-user", pg.USERS[0]), st.session_state.get("pg-movie", pg.MOVIES[0])))
 share.write(shared.to_params())
+st.session_state[LAST] = shared
 
 
 @st.cache_resource(max_entries=16, show_spinner="Training the 3-d DMF…")

@@ -9,6 +9,7 @@ stop its runs, but never go into a share link: whoever opens a shared link is a 
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -48,3 +49,21 @@ def copy_link(params: dict[str, str], page: str) -> str:
     st.code(url, language=None, wrap_lines=True)
     st.caption("The link carries no session token: whoever opens it starts their own session.")
     return url
+
+
+def sandbox_state(params: dict[str, str], uniform: list[float], lambdas: list[float]) -> dict[str, float]:
+    """The Quantizer sandbox's widget values from a link (`lam`, and `b` as comma-separated boundaries): λ snapped
+    to the nearest slider stop, each b_v clipped between its two levels; {} when the link carries neither."""
+    values: dict[str, float] = {}
+    try:
+        if params.get("lam"):
+            lam = float(params["lam"])
+            values["quant-lambda"] = min(lambdas, key=lambda option: abs(math.log(option) - math.log(max(lam, 1e-9))))
+        if params.get("b"):
+            given = [float(part) for part in params["b"].split(",")]
+            if len(given) == len(uniform):
+                for v, (b, u) in enumerate(zip(given, uniform, strict=True)):
+                    values[f"quant-b{v + 1}"] = round(float(min(max(b, u - 0.5), u + 0.5)), 2)
+    except ValueError:
+        return {}
+    return values

@@ -17,7 +17,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from studio.latent import HIGHLIGHT_COLOR, ITEM_SYMBOLS, SEEN_ITEM_COLOR, SEEN_USER_COLOR, USER_SYMBOLS, YOU_COLOR
+from studio.latent import (
+    HIGHLIGHT_COLOR,
+    ITEM_SYMBOLS,
+    SEEN_ITEM_COLOR,
+    SEEN_USER_COLOR,
+    USER_SYMBOLS,
+    YOU_COLOR,
+    LatentMap,
+)
 from studio.plots import AREA_COLORS
 
 # The colour code: users and movies, seen (filled) and new (open, in the colours of areas II and III).
@@ -202,3 +210,30 @@ def you_point(factor: np.ndarray) -> Points:
     """A new user typed in on a page: a large open circle in the new-user colour."""
     return Points(np.asarray(factor, np.float64).reshape(1, 3), ["you"], "you (new user)", NEW_USER_COLOR,
                   USER_SYMBOLS[1], 10.0)
+
+
+def latent_sphere(latent_map: LatentMap, user_factors: np.ndarray, *, users: bool = True, items: bool = True,
+                  you: np.ndarray | None = None, nearest: Sequence[int] | None = None,
+                  height: int = 620) -> go.Figure:
+    """The Latent map of a run whose latent size is 3: every U_i and V_j where the model puts them, on the unit
+    sphere (no PCA, nothing flattened), seen filled and held-out open; `you` adds a new user's U_t and `nearest`
+    rings the movies nearest to it."""
+    m = latent_map
+    shown_users = np.asarray(user_factors) if users else np.empty((0, 3))
+    shown_items = m.item_factors if items else np.empty((0, 3))
+    points = run_points(shown_users, shown_items, m.new_user[: len(shown_users)], m.new_item[: len(shown_items)],
+                        m.user_text, m.item_text)
+    if nearest:
+        index = list(nearest)
+        points.append(Points(m.item_factors[index], [m.titles[i] for i in index], "nearest movies to you",
+                             HIGHLIGHT_COLOR, "circle-open", 9.0, text=[m.item_text[i] for i in index],
+                             show_names=False))
+    if you is not None:
+        points.append(you_point(you))
+    return single(points, label="the exact unit sphere (d = 3: no projection)", height=height, revision="latent")
+
+
+def describe_exact(latent_map: LatentMap) -> str:
+    return ("This run's latent size is 3, so the sphere above is the model's own: every point is a unit vector "
+            "U_i or V_j exactly (no PCA, nothing flattened), and the angle between two points is the angle whose "
+            "cosine the model turns into a rating. Drag to rotate.")
