@@ -217,3 +217,11 @@ def test_the_quantizer_sandbox_travels_in_its_link():
     assert at.slider(key="quant-b1").value == 1.6 and at.select_slider(key="quant-lambda").value == 31.6
     query = parse_qs(urlsplit(at.code[0].value).query)
     assert query["b"] == ["1.6,2.5,3.4,4.5"] and "session" not in query
+
+
+def test_the_train_page_offers_the_sphere_preset_and_says_what_it_costs(open_page):
+    at = open_page("train")
+    at.button(key="preset-sphere").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="hp_hidden").value == "256,3"
+    assert "0.894" in texts(at) and "0.844" in texts(at)
