@@ -49,32 +49,36 @@ def restore_planted() -> None:
 
 
 stars = st.column_config.NumberColumn(min_value=1, max_value=5, step=1, format="%d ★")
-left, right = st.columns([5, 6], gap="medium")
+st.subheader("1. The ratings")
+st.caption("Rows are people (4 sci-fi, 4 romance, 4 horror fans), columns movies. Click a cell and type 1-5 to "
+           "change it, Delete to clear it. Empty cells are what the model predicts. Every edit retrains.")
+frame = pd.DataFrame(base.matrix, index=list(pg.USERS), columns=list(pg.MOVIES))
+edited = st.data_editor(frame, key=EDITOR, column_config={m: stars for m in pg.MOVIES}, width="stretch",
+                        height=35 * (len(pg.USERS) + 1) + 3,
+                        placeholder="·")
+st.caption("A **new user** (one row) and a **new movie** (one column, rated by the 12 people): never trained on, "
+           "placed on the sphere by one pass through the trained branches.")
+left, middle, right = st.columns([6, 2, 3], gap="medium")
 with left:
-    st.subheader("1. The ratings")
-    st.caption("Rows are people (4 sci-fi, 4 romance, 4 horror fans), columns movies. Click a cell to change it, "
-               "Delete to clear it. Empty cells are what the model predicts.")
-    frame = pd.DataFrame(base.matrix, index=list(pg.USERS), columns=list(pg.MOVIES))
-    edited = st.data_editor(frame, key=EDITOR, column_config={m: stars for m in pg.MOVIES}, width="stretch")
-    st.caption("A **new user** (one row) and a **new movie** (one column, rated by the 12 people): never trained "
-               "on, placed by one pass through the trained branches.")
     user_frame = pd.DataFrame([base.new_user], index=[pg.NEW_USER_NAME], columns=list(pg.MOVIES))
     typed_user = st.data_editor(user_frame, key=NEW_USER, column_config={m: stars for m in pg.MOVIES},
-                                width="stretch")
+                                width="stretch", placeholder="·")
+with middle:
     movie_frame = pd.DataFrame({pg.NEW_MOVIE_NAME: base.new_movie}, index=list(pg.USERS))
-    with st.expander("New movie's column", expanded=bool(np.isfinite(base.new_movie).any())):
-        typed_movie = st.data_editor(movie_frame, key=NEW_MOVIE, column_config={pg.NEW_MOVIE_NAME: stars})
-    with st.expander("Settings", expanded=False):
-        hidden = st.selectbox("hidden layers (the last is d = 3)", pg.HIDDEN_CHOICES, key="pg-hidden",
-                              format_func=lambda h: " → ".join(map(str, h)))
-        epochs = st.slider("epochs", 5, 100, key="pg-epochs")
-        lr = st.select_slider("learning rate", [0.003, 0.01, 0.03, 0.05, 0.1], key="pg-lr")
-        seed = st.number_input("seed", 0, 10_000, step=1, key="pg-seed",
-                               help="Another seed starts from other random weights; a few land in a poorer fit.")
-        output = st.radio("output", ["cosine", "bias+cosine"], key="pg-output", horizontal=True,
-                          help="cosine: the paper's r̂ = 3 + 2·cos θ. bias+cosine: the app's default, μ + b_user + "
-                               "b_movie + 2·cos θ: the angle then carries only what the averages leave over.")
-        st.button("Restore the planted matrix", on_click=restore_planted, key="pg-restore")
+    with st.popover("New movie's column", width="stretch"):
+        typed_movie = st.data_editor(movie_frame, key=NEW_MOVIE, column_config={pg.NEW_MOVIE_NAME: stars},
+                                     placeholder="·")
+with right, st.popover("Settings", width="stretch"):
+    hidden = st.selectbox("hidden layers (the last is d = 3)", pg.HIDDEN_CHOICES, key="pg-hidden",
+                          format_func=lambda h: " → ".join(map(str, h)))
+    epochs = st.slider("epochs", 5, 100, key="pg-epochs")
+    lr = st.select_slider("learning rate", [0.003, 0.01, 0.03, 0.05, 0.1], key="pg-lr")
+    seed = st.number_input("seed", 0, 10_000, step=1, key="pg-seed",
+                           help="Another seed starts from other random weights; a few land in a poorer fit.")
+    output = st.radio("output", ["cosine", "bias+cosine"], key="pg-output", horizontal=True,
+                      help="cosine: the paper's r̂ = 3 + 2·cos θ. bias+cosine: the app's default, μ + b_user + "
+                           "b_movie + 2·cos θ: the angle then carries only what the averages leave over.")
+    st.button("Restore the planted matrix", on_click=restore_planted, key="pg-restore")
 
 matrix = np.round(edited.to_numpy(dtype=float, na_value=np.nan).clip(1, 5))
 shared = pg.Shared(matrix, np.round(typed_user.to_numpy(dtype=float, na_value=np.nan)[0].clip(1, 5)),
@@ -119,30 +123,34 @@ def watch() -> None:
             st.rerun()  # the whole page, to turn the timer off
         elif playing:
             st.session_state[EPOCH] += 1
-    st.subheader("2. The sphere")
+    st.subheader("2. The sphere, epoch by epoch")
     controls = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
-    if controls[0].button("▶ Play", key="pg-play", on_click=step, kwargs={"play": True}):
+    if controls[0].button("Play", icon=":material/play_arrow:", key="pg-play", on_click=step,
+                          kwargs={"play": True}, width="stretch", help="Step through the epochs, the page included."):
         st.rerun()
-    if controls[1].button("❚❚ Pause", key="pg-pause", on_click=step, kwargs={"play": False}):
+    if controls[1].button("Pause", icon=":material/pause:", key="pg-pause", on_click=step, kwargs={"play": False},
+                          width="stretch"):
         st.rerun()
-    controls[2].button("+1 epoch", key="pg-step", on_click=step, kwargs={"by": 1})
-    controls[3].button("Reset", key="pg-reset", on_click=step, kwargs={"to": 1, "play": False},
-                       help="Back to epoch 1.")
+    controls[2].button("Step", icon=":material/skip_next:", key="pg-step", on_click=step, kwargs={"by": 1},
+                       width="stretch", help="One epoch on.")
+    controls[3].button("Reset", icon=":material/replay:", key="pg-reset", on_click=step,
+                       kwargs={"to": 1, "play": False}, width="stretch", help="Back to epoch 1.")
     epoch_number = controls[4].slider("epoch", 1, n_epochs, key=EPOCH)
     epoch = run.epochs[epoch_number - 1]
-    pick = st.columns(3)
-    user = pick[0].selectbox("user", [*pg.USERS, pg.NEW_USER_NAME], key="pg-user")
-    movie = pick[1].selectbox("movie", [*pg.MOVIES, pg.NEW_MOVIE_NAME], key="pg-movie")
-    colour = pick[2].selectbox("colour movies by", view.COLOUR_CHOICES, key="pg-colour")
+    chart, about = st.columns([3, 2], gap="medium")
+    user = about.selectbox("user", [*pg.USERS, pg.NEW_USER_NAME], key="pg-user")
+    movie = about.selectbox("movie", [*pg.MOVIES, pg.NEW_MOVIE_NAME], key="pg-movie")
+    colour = about.selectbox("colour movies by", view.COLOUR_CHOICES, key="pg-colour")
     selected = (user, movie)
     figure = sphere.figure(view.scenes(run, shared, selected, colour), start=epoch_number - 1,
                            scale=pg.SCALE, revision="playground")
-    st.plotly_chart(figure, width="stretch", key="pg-sphere")
-    st.markdown(view.describe_pair(pg.pair(epoch, shared, user, movie), shared.settings.output))
-    st.caption(f"Trained with `dmf_core.train.fit` in {run.seconds:.2f} s ({n_epochs} epochs, hidden "
-               f"{' → '.join(map(str, shared.settings.hidden))}, loss {run.losses[-1]:.3f} at the end). "
-               "● users, ◆ movies; open symbols: the new user and movie. The chart's own ▶ and slider "
-               "replay the epochs in the browser; the buttons above move the whole page.")
+    chart.plotly_chart(figure, width="stretch", key="pg-sphere")
+    about.markdown(view.describe_pair(pg.pair(epoch, shared, user, movie), shared.settings.output))
+    about.caption(f"Trained with `dmf_core.train.fit` in {run.seconds:.2f} s ({n_epochs} epochs, hidden "
+                  f"{' → '.join(map(str, shared.settings.hidden))}, loss {run.losses[-1]:.3f} at the end). "
+                  "● users, ◆ movies; open symbols: the new user and movie; the two arrows are the selected "
+                  "pair's U and V, the red arc their angle. The chart's own ▶ and slider replay the epochs in the "
+                  "browser; the buttons above move the whole page.")
     st.subheader("3. The completed matrix")
     st.caption(f"Epoch {epoch_number}: each cell is the model's r̂, coloured red (1 ★) to blue (5 ★); "
                "typed ratings in brackets. The last row and column are the new user and movie.")
@@ -157,5 +165,4 @@ def watch() -> None:
     share.copy_link(params, "Playground")
 
 
-with right:
-    watch()
+watch()

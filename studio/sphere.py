@@ -152,12 +152,13 @@ def figure(scenes: list[Scene], start: int | None = None, scale: tuple[float, fl
     axis = {"range": [-1.15, 1.15], "showbackground": False, "zeroline": True, "zerolinecolor": "#CCC",
             "showticklabels": False, "title": "", "showspikes": False, "gridcolor": "#EEE"}
     layout: dict = {
-        "height": height, "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "height": height, "margin": {"l": 0, "r": 0, "t": 60, "b": 0},
         "scene": {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
                   "camera": {"eye": {"x": 1.4, "y": 1.4, "z": 0.9}}},
-        "legend": {"orientation": "h", "y": 0.0, "itemsizing": "constant"},
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.5, "xanchor": "center",
+                   "itemsizing": "constant"},
         "uirevision": revision,  # keep the reader's rotation across reruns
-        "title": {"text": scenes[start].label, "x": 0.02, "y": 0.98, "font": {"size": 14}},
+        "title": {"text": scenes[start].label, "x": 0.02, "y": 0.99, "yanchor": "top", "font": {"size": 13}},
     }
     if len(scenes) > 1:
         fig.frames = [go.Frame(data=_scene_traces(scene, scale), traces=animated, name=str(k),
