@@ -36,9 +36,11 @@ def test_editing_a_cell_redraws_the_sphere(page: Page, fresh_app_url: str, shoot
     # Ada's row (the first under the header), well right of the names: some movie's cell. The planted matrix has
     # no 3 anywhere, so typing 3 changes whatever cell this is.
     page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + 35 + 17)
-    shoot(page, "playground-clicked")
+    # The grid is a canvas; its accessibility table marks the selected cell once the click has landed.
+    expect(grid.locator("[aria-selected='true']").first).to_be_attached(timeout=30_000)
     page.keyboard.type("3")
-    shoot(page, "playground-typed")
+    # Typing opens the cell's editor (a portal over the canvas); Enter commits once it is there.
+    expect(page.locator("#portal input, #portal textarea").first).to_be_visible(timeout=30_000)
     page.keyboard.press("Enter")
     wait_for_app(page, 120_000)
     page.wait_for_function(
@@ -50,4 +52,24 @@ def test_editing_a_cell_redraws_the_sphere(page: Page, fresh_app_url: str, shoot
     after = sphere(page).evaluate(USERS)
     assert after is not None and after[1:] != before[1:], "the sphere did not move"
     shoot(page, "playground")
+    no_exceptions(page)
+
+
+def epoch_title(page: Page) -> str:
+    return sphere(page).locator(".gtitle").first.inner_text()
+
+
+def test_reset_step_and_play_move_through_the_epochs(page: Page, fresh_app_url: str):
+    open_page(page, f"{fresh_app_url}/Playground", timeout=120_000)
+    expect(sphere(page).locator(".gtitle").first).to_contain_text("epoch 40", timeout=60_000)
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_for_app(page)
+    expect(sphere(page).locator(".gtitle").first).to_contain_text("epoch 1 ", timeout=60_000)
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_for_app(page)
+    expect(sphere(page).locator(".gtitle").first).to_contain_text("epoch 2 ", timeout=60_000)
+    page.get_by_role("button", name="Play", exact=True).click()
+    # The page's own timer steps the epochs until the last, then stops.
+    expect(sphere(page).locator(".gtitle").first).to_contain_text("epoch 40", timeout=120_000)
+    wait_for_app(page, 120_000)
     no_exceptions(page)
