@@ -225,3 +225,38 @@ def test_the_train_page_offers_the_sphere_preset_and_says_what_it_costs(open_pag
     assert not at.exception, [e.value for e in at.exception]
     assert at.text_input(key="hp_hidden").value == "256,3"
     assert "0.894" in texts(at) and "0.844" in texts(at)
+
+
+def test_a_seen_row_or_column_typed_in_again_scores_exactly_as_the_model_does():
+    """New rows go through the same branches: a seen user's row (a seen movie's column) typed in as new gets the
+    model's own predictions (the cosine output has no bias to fold in)."""
+    final = pg.train(pg.planted()).final
+    matrix = pg.planted()
+    assert np.allclose(pg.new_user(final, matrix[4])[1], final.predictions[4], atol=1e-4)
+    assert np.allclose(pg.new_user(final, matrix[4])[0], final.users[4], atol=1e-5)
+    assert np.allclose(pg.new_movie(final, matrix[:, 7])[1], final.predictions[:, 7], atol=1e-4)
+    assert np.allclose(pg.new_movie(final, matrix[:, 7])[0], final.items[7], atol=1e-5)
+
+
+def test_movies_can_be_coloured_by_the_selected_users_predictions():
+    at = open_playground()
+    at.selectbox(key="pg-colour").set_value("predicted ratings of the selected user").run()
+    assert not at.exception, [e.value for e in at.exception]
+    marker = sphere_trace(at, "movies")["marker"]
+    assert marker["colorscale"] and marker["cmid"] == 3.0
+    assert np.allclose(values(marker["color"]), predictions_of(at, "Ada"), atol=0.051)
+
+
+def predictions_of(at: AppTest, user: str) -> list[float]:
+    table = predictions(at)
+    return [table[(user, movie)] for movie in pg.MOVIES]
+
+
+def test_a_d3_runs_new_user_page_places_you_on_the_exact_sphere(sphere_run, open_page):
+    at = open_page("new_user")
+    at.button(key="nu-random").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = next(s for s in chart_specs(at) if any(t.get("name") == "you (new user)" for t in s["data"]))
+    you = xyz(next(t for t in spec["data"] if t.get("name") == "you (new user)"))
+    assert you.shape == (1, 3) and np.isclose(np.linalg.norm(you), 1, atol=1e-5)
+    assert all(trace["type"] == "scatter3d" for trace in spec["data"])
