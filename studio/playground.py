@@ -264,6 +264,8 @@ def train(matrix: np.ndarray, settings: Settings = Settings()) -> PlaygroundRun:
         result = fit(data, split, settings.model_config(),
                      settings.train_config(data.n_users, data.n_items), monitor=record)
     wall = time.perf_counter() - started
+    if not epochs:
+        raise ValueError("no epoch could train on these ratings: type a few more")
     return PlaygroundRun(matrix.copy(), settings, epochs, result.train_seconds, wall,
                          [h["train_loss"] for h in result.history])
 
