@@ -155,7 +155,8 @@ def watch() -> None:
     st.caption(f"Epoch {epoch_number}: each cell is the model's r̂, coloured red (1 ★) to blue (5 ★); "
                "typed ratings in brackets. The last row and column are the new user and movie.")
     predictions, observed = view.completed(epoch, shared)
-    st.dataframe(view.styled(predictions, observed), key="pg-completed", width="stretch")
+    st.dataframe(view.styled(predictions, observed), key="pg-completed", width="stretch",
+                 height=35 * (len(pg.USERS) + 2) + 3)
     ranked = pg.ranked_for_new_user(epoch, shared.new_user)
     if ranked:
         st.markdown("**For the new user**, best first: " + ", ".join(ranked[:5]))

@@ -154,7 +154,7 @@ def figure(scenes: list[Scene], start: int | None = None, scale: tuple[float, fl
     layout: dict = {
         "height": height, "margin": {"l": 0, "r": 0, "t": 60, "b": 0},
         "scene": {"xaxis": axis, "yaxis": axis, "zaxis": axis, "aspectmode": "cube",
-                  "camera": {"eye": {"x": 1.4, "y": 1.4, "z": 0.9}}},
+                  "camera": {"eye": {"x": 1.05, "y": 1.05, "z": 0.65}}},
         "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.5, "xanchor": "center",
                    "itemsizing": "constant"},
         "uirevision": revision,  # keep the reader's rotation across reruns
