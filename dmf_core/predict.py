@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .inputs import MatrixInputs, SparseRows
+from .biases import REG_ITEM
+from .inputs import MatrixInputs, SparseRows, unscale_ratings
 from .model import DMFNet, Outside
 
 
@@ -75,3 +76,38 @@ class Predictor:
         user = torch.zeros_like(items)
         scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))
         return scores.clamp(*self.model.rating_scale).cpu().numpy()
+
+    @torch.no_grad()
+    def new_item_factor(self, column: SparseRows) -> torch.Tensor:
+        """V_t, the unit latent vector (1, d) the item branch gives one unseen item from its ratings alone (a 1-row
+        SparseRows over the users: the item's column)."""
+        was_training = self.model.training
+        self.model.eval()
+        device = self.item_factors.device
+        factor = self.model.embed_items(column.to(device).gather(torch.zeros(1, dtype=torch.long, device=device)))
+        self.model.train(was_training)
+        return factor
+
+    @torch.no_grad()
+    def new_item_scores(self, column: SparseRows, factor: torch.Tensor | None = None) -> np.ndarray:
+        """Predicted rating of one unseen item by every user of `user_factors` (area III / IV), the mirror of
+        `new_user_scores`: its bias is folded in from its column with the users' biases fixed, and its cosine gets
+        the weight the run fitted for new items (the smallest item weight: 1 when no item was held out)."""
+        device = self.user_factors.device
+        column = column.to(device)
+        factor = self.new_item_factor(column) if factor is None else factor
+        cosine = (self.user_factors @ factor[0]).float()
+        low, high = self.model.rating_scale
+        if not self.model.uses_biases:
+            return ((low + high) / 2 + cosine * ((high - low) / 2)).clamp(low, high).cpu().numpy()
+        users = torch.arange(len(cosine), device=device)
+        outside = self.outside
+        user_bias = (self.model.user_bias if outside is None else outside.bias)[users]
+        user_weight = (self.model.user_weight if outside is None else outside.weight)[users]
+        batch = column.gather(torch.zeros(1, dtype=torch.long, device=device))
+        residual = unscale_ratings(batch.values, self.model.rating_scale) - self.model.mu
+        residual = residual - self.model.user_bias[batch.indices]
+        item_bias = residual.sum() / (len(residual) + REG_ITEM)
+        weight = self.model.item_weight.min() if len(self.model.item_weight) else 1.0
+        scores = self.model.mu + user_bias + item_bias + cosine * user_weight * weight * ((high - low) / 2)
+        return scores.clamp(low, high).cpu().numpy()

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dmf_core.data.ratings import scale_label
 from dmf_core.quantizer import rating_levels, uniform_boundaries
-from studio import cache, plots, runinfo, ui
+from studio import cache, plots, runinfo, share, ui
 
 ui.setup(
     "Quantizer",
@@ -22,8 +22,14 @@ st.latex(r"G_{\lambda,b}(x)=\sum_{v=1}^{d-1}\left[I_v+\Delta\,\sigma\big(\lambda
          r"\mathbb{1}_{q_v\le x<q_{v+1}},\qquad \sigma(t)=\frac{1}{1+e^{-t}}")
 
 SANDBOX_SCALE = (1.0, 5.0)
+# A shared sandbox link (?lam=...&b=...) opens the sandbox with its λ and b (studio/share.py).
+LAMBDAS = [float(f"{v:.3g}") for v in np.geomspace(0.1, 1000, 41)]
+shared = share.sandbox_state(share.read_once("quant-url-read") or {}, plots.uniform_boundaries(SANDBOX_SCALE),
+                             LAMBDAS)
+if shared:
+    st.session_state.update(shared)
 run = ui.pick_run("quant-run", discrete_only=True, allow_none="Sandbox: no run (move λ and b yourself)",
-                  help="DMF-D runs only: DMF has no quantizer.")
+                  help="DMF-D runs only: DMF has no quantizer.", prefer_none=bool(shared))
 
 analysis = None
 if run is not None:
@@ -101,8 +107,7 @@ else:
                 "to see learned boundaries and a replay here.")
     left, right = st.columns([1, 2])
     with left:
-        lams = [float(f"{v:.3g}") for v in np.geomspace(0.1, 1000, 41)]
-        lam = st.select_slider("λ", options=lams, value=lams[20], key="quant-lambda",
+        lam = st.select_slider("λ", options=LAMBDAS, value=LAMBDAS[20], key="quant-lambda",
                                help="Slope of the sigmoids (log-spaced).")
         levels = rating_levels(scale)
         for v, (low, high) in enumerate(zip(levels[:-1], levels[1:], strict=True)):
@@ -116,3 +121,7 @@ else:
         st.button("Reset b to uniform b̃", on_click=reset, key="quant-reset")
     boundaries = [float(st.session_state[f"quant-b{v + 1}"]) for v in range(len(uniform))]
     right.plotly_chart(plots.quantizer_static(boundaries, uniform, lam, scale), width="stretch", key="quant-static")
+    sandbox = {"lam": f"{lam:g}", "b": ",".join(f"{b:g}" for b in boundaries)}
+    share.write(sandbox)
+    with right:
+        share.copy_link(sandbox, "Quantizer")

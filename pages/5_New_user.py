@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dmf_core.quantizer import rating_levels
-from studio import cache, latent, state, ui
+from studio import cache, latent, sphere, state, ui
 from studio.analysis import recommendations, score_new_user, search_titles
 
 ui.setup(
@@ -117,13 +117,20 @@ with ui.guard("Could not draw the latent map"):
     you = latent_map.place(result.factor)
     nearest = latent.nearest_items(latent_map, result.factor, exclude=items, min_ratings=min_ratings)
     map_col, near_col = st.columns([3, 2], gap="large")
-    map_col.plotly_chart(latent.figure(latent_map, you=you, nearest=nearest["item"].tolist(), height=520),
-                         width="stretch", key="nu-map")
-    map_col.caption(
-        f"Your point: ({you[0]:+.3f}, {you[1]:+.3f}). The star is your latent vector $U_t$, the user branch's output "
-        f"for your {len(result.used)} rating(s), projected onto the plane of the seen users and movies: nothing is "
-        "refitted, so it moves as you add ratings. " + latent.describe(latent_map)
-        + (" DMF-D: these are the continuous outputs, before the quantizer." if latent_map.discrete else ""))
+    if latent_map.dims == 3:  # the exact sphere: your U_t where the model puts it, no PCA
+        map_col.plotly_chart(sphere.latent_sphere(latent_map, analysis.predictor.user_factors.cpu().numpy(),
+                                                  you=result.factor, nearest=nearest["item"].tolist(), height=520),
+                             width="stretch", key="nu-sphere")
+        map_col.caption(f"Your point U_t = ({result.factor[0]:+.3f}, {result.factor[1]:+.3f}, "
+                        f"{result.factor[2]:+.3f}), the open circle. " + sphere.describe_exact(latent_map))
+    else:
+        map_col.plotly_chart(latent.figure(latent_map, you=you, nearest=nearest["item"].tolist(), height=520),
+                             width="stretch", key="nu-map")
+        map_col.caption(
+            f"Your point: ({you[0]:+.3f}, {you[1]:+.3f}). The star is your latent vector $U_t$, the user branch's "
+            f"output for your {len(result.used)} rating(s), projected onto the plane of the seen users and movies: "
+            "nothing is refitted, so it moves as you add ratings. " + latent.describe(latent_map)
+            + (" DMF-D: these are the continuous outputs, before the quantizer." if latent_map.discrete else ""))
     near_col.markdown("**Nearest movies to you by cosine** (the model's own measure, in all "
                       f"{latent_map.dims} dimensions; ringed on the map)")
     near_col.dataframe(nearest.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-nearest",

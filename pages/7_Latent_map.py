@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio import cache, latent, state, ui
+from studio import cache, latent, sphere, state, ui
 
 ui.setup(
     "Latent map",
@@ -47,9 +47,14 @@ with controls:
     if colour == latent.GENRE or colour in latent_map.user_attributes:
         st.caption("Click a legend entry to hide it, double-click to see it alone.")
 with chart:
-    st.plotly_chart(latent.figure(latent_map, colour, genre, users=show != "movies", items=show != "users"),
-                    width="stretch", key="latent-map")
-st.caption(latent.describe(latent_map))
+    if latent_map.dims == 3:  # the exact sphere, no PCA (coloured seen / new)
+        st.plotly_chart(sphere.latent_sphere(latent_map, analysis.predictor.user_factors.cpu().numpy(),
+                                             users=show != "movies", items=show != "users"),
+                        width="stretch", key="latent-sphere")
+    else:
+        st.plotly_chart(latent.figure(latent_map, colour, genre, users=show != "movies", items=show != "users"),
+                        width="stretch", key="latent-map")
+st.caption(sphere.describe_exact(latent_map) if latent_map.dims == 3 else latent.describe(latent_map))
 st.markdown(
     "**What to look for.** New users and movies (open symbols) were never trained on: their vectors come from "
     "one forward pass of their observed ratings, yet they land among the seen ones. On the **New user** page your "

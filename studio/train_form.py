@@ -29,7 +29,7 @@ from dmf_core.config import (
     replace,
 )
 from dmf_core.derive import CHUNKS_PER_SIDE
-from studio.presets import PRESETS, quick_preset
+from studio.presets import PRESETS, SPHERE_COST, quick_preset
 
 P = "hp_"  # widget-key prefix
 # The options come from config's Literal types, the one list each: a choice added there appears here.
@@ -142,8 +142,12 @@ def form() -> None:
                             "studio": "DMF Studio's defaults: 512→256 ELU, dropout 0.5, blocks derived from the data, "
                                       "up to 60 epochs with early stopping.",
                             "authors": "The authors' TensorFlow code: 2048→1024 ReLU, Adam 1e-2, blocks 300×200, "
-                                       "λ from 0.1, ×1.015 per epoch, 1000 epochs (long!)."}[name])
+                                       "λ from 0.1, ×1.015 per epoch, 1000 epochs (long!).",
+                            "sphere": "256→3: every user and movie on a sphere the Latent map and New user pages "
+                                      "draw exactly (no PCA). " + SPHERE_COST}[name])
     cols[-1].caption(f"Now: {st.session_state.get(P + 'preset', 'custom')}")
+    if st.session_state.get(P + "preset") == PRESETS["sphere"][0]:
+        st.caption(SPHERE_COST)
 
     with st.expander("Network", expanded=True):
         cols = st.columns(3)

@@ -22,6 +22,7 @@ PAGES = {
     "Areas": "pages/4_Areas.py",
     "New user": "pages/5_New_user.py",
     "Latent map": "pages/7_Latent_map.py",
+    "Playground": "pages/8_Playground.py",
 }
 # Material icons ship with Streamlit's frontend, so they render offline and without an emoji font.
 ICONS = {
@@ -33,6 +34,7 @@ ICONS = {
     "New user": ":material/person_add:",
     "Latent map": ":material/scatter_plot:",
     "Results": ":material/fact_check:",
+    "Playground": ":material/3d_rotation:",
 }
 # A page another engineer may add later (paper-table reproduction); linked only when its file exists.
 OPTIONAL_PAGES = {"Results": "pages/6_Results.py"}
@@ -109,8 +111,9 @@ def run_title(run: RunRecord) -> str:
 
 
 def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = None,
-             help: str | None = None) -> RunRecord | None:
-    """A selectbox over saved runs (newest first) that remembers the choice across pages."""
+             help: str | None = None, prefer_none: bool = False) -> RunRecord | None:
+    """A selectbox over saved runs (newest first) that remembers the choice across pages; `prefer_none` opens it
+    on the `allow_none` entry (a shared link to a page's sandbox)."""
     runs = [r for r in cache.finished_runs() if r.discrete or not discrete_only]
     options: list[str | None] = [r.run_id for r in runs]
     if allow_none is not None:
@@ -121,6 +124,8 @@ def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = 
     wanted = state.selected_run()
     # The run chosen on another page if it fits here, else the newest run (not the "no run" entry).
     index = options.index(wanted) if wanted is not None and wanted in options else (1 if allow_none is not None and len(options) > 1 else 0)
+    if prefer_none and allow_none is not None:
+        index = 0
     choice = st.selectbox("Run", options, index=index, key=key, help=help,
                           format_func=lambda run_id: allow_none if run_id is None else titles[run_id])
     if choice is not None:

@@ -30,6 +30,7 @@ PAGES = {
     "areas": "pages/4_Areas.py",
     "new_user": "pages/5_New_user.py",
     "latent_map": "pages/7_Latent_map.py",
+    "playground": "pages/8_Playground.py",
 }
 TIMEOUT = 60  # seconds per script run: generous, the CI machine is shared
 TINY_MODEL = ModelConfig(hidden=(16, 8), dropout=0.1)

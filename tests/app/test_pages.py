@@ -8,7 +8,7 @@ import pytest
 from tests.app.conftest import PAGES
 
 INTRO_WORDS = {"home": "matrix", "data": "matrix", "train": "area I", "quantizer": "boundary", "areas": "area I",
-               "new_user": "never seen", "latent_map": "cosine of the angle"}
+               "new_user": "never seen", "latent_map": "cosine of the angle", "playground": "unit sphere"}
 
 
 @pytest.mark.parametrize("page", list(PAGES))
