@@ -36,6 +36,13 @@ CheckpointCallback = Callable[[Callable[[], dict[str, Any]]], None]
 AfterStep = Callable[[float | None, int, int], "tuple[str, str] | None"]
 
 
+def stream_seed(seed: int, epoch: int, stream: int) -> int:
+    """A seed for one random stream of one epoch of a run: its initialisation (-1), its shuffles (0), its input and
+    dropout masks (1). Mixed, so that no two streams, epochs or runs share or overlap their draws (seed + epoch would
+    give run s epoch e + 1 the numbers of run s + 1 epoch e, and the first epoch's shuffles the initialisation's)."""
+    return int(np.random.SeedSequence([seed, epoch + 1, stream + 1]).generate_state(1, np.uint64)[0] >> 1)
+
+
 @dataclass
 class Validation:
     """An epoch's validation: the fields it adds to the history record, the value the selection compares in a
@@ -51,7 +58,8 @@ class Validation:
 class Task(Protocol):
     module: nn.Module
 
-    def reseed(self, seed: int) -> None: ...
+    def reseed(self, seed: int, epoch: int) -> None:
+        """Reseed the task's generators for this epoch of the run with this seed (`stream_seed`)."""
 
     def train_epoch(self, lam: float | None, after_step: AfterStep) -> tuple[list[float], tuple[str, str] | None]:
         """Train one epoch; stop early when `after_step` answers a reason. Returns the finite losses and the reason."""
@@ -137,7 +145,7 @@ class Loop:
     def _run_epoch(self) -> tuple[str, str] | None:
         """One epoch: train, validate, record, select, checkpoint. Returns (reason, message) when the run ends."""
         epoch, started = self.epoch, time.perf_counter()
-        self.task.reseed(self.seed + epoch)
+        self.task.reseed(self.seed, epoch)
         lam = self.phases.lam(epoch)
         self._position = (0, 0)
         losses, ended = self.task.train_epoch(lam, partial(self._after_step, epoch))

@@ -33,7 +33,16 @@ from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
 from .inputs import MatrixInputs, SparseBatch, unscale_ratings
-from .loop import AfterStep, Callbacks, CheckpointCallback, EpochCallback, Loop, StepCallback, Validation
+from .loop import (
+    AfterStep,
+    Callbacks,
+    CheckpointCallback,
+    EpochCallback,
+    Loop,
+    StepCallback,
+    Validation,
+    stream_seed,
+)
 from .metrics import per_area, rmse
 from .model import DMFNet
 from .phases import make_phases, quantizer_summary
@@ -88,7 +97,7 @@ def build_model(data: RatingData, model_config: ModelConfig, train_config: Train
         discrete=train_config.model == "dmf-d",
         learn_boundaries=train_config.quantizer.learn_boundaries,
         rating_step=data.rating_step,
-        generator=torch.Generator().manual_seed(train_config.seed),
+        generator=torch.Generator().manual_seed(stream_seed(train_config.seed, -1, -1)),
     )
 
 
@@ -122,8 +131,8 @@ class BlockTask:
         self.n_users = data.n_users
         self.optimizer = _adam(model, config, device)
         self.scheduler = torch.optim.lr_scheduler.ExponentialLR(self.optimizer, gamma=config.lr_decay)
-        self.shuffles = torch.Generator().manual_seed(config.seed)  # block orders, on the CPU
-        self.noise = torch.Generator(device).manual_seed(config.seed)  # input dropout and dropout masks
+        self.shuffles = torch.Generator()  # block orders, on the CPU; seeded every epoch (`reseed`)
+        self.noise = torch.Generator(device)  # input dropout and dropout masks
         model.use_generator(self.noise)
         self.seen_users = torch.as_tensor(np.flatnonzero(~split.new_user), device=device)
         self.seen_items = torch.as_tensor(np.flatnonzero(~split.new_item), device=device)
@@ -131,9 +140,9 @@ class BlockTask:
         self.val_users, self.val_items, self.val_true = data.users[val], data.items[val], data.ratings[val]
         self.val_area = split.area[val]
 
-    def reseed(self, seed: int) -> None:
-        self.shuffles.manual_seed(seed)
-        self.noise.manual_seed(seed)
+    def reseed(self, seed: int, epoch: int) -> None:
+        self.shuffles.manual_seed(stream_seed(seed, epoch, 0))
+        self.noise.manual_seed(stream_seed(seed, epoch, 1))
 
     def blocks(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """This epoch's user chunks and item chunks (each a random partition of the seen rows)."""

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..data import RatingData
-from ..loop import AfterStep, Callbacks, Loop, Validation
+from ..loop import AfterStep, Callbacks, Loop, Validation, stream_seed
 from ..metrics import score
 from ..phases import Continuous
 from ..split import AREAS, TEST, VAL, AreaSplit
@@ -92,10 +92,10 @@ class EpochTask:
         self.module = module
         self.epoch_fn = epoch_fn
         self.val_fn = val_fn
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator()  # the shuffles, seeded every epoch (`reseed`)
 
-    def reseed(self, seed: int) -> None:
-        self.generator.manual_seed(seed)
+    def reseed(self, seed: int, epoch: int) -> None:
+        self.generator.manual_seed(stream_seed(seed, epoch, 0))
 
     def train_epoch(self, lam: float | None, after_step: AfterStep) -> tuple[list[float], tuple[str, str] | None]:
         self.module.train()
