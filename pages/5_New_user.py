@@ -4,13 +4,14 @@ without retraining (area II in action)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dmf_core.quantizer import rating_levels
-from studio import cache, latent, sphere, state, ui
+from studio import cache, latent, runinfo, sphere, state, ui
 from studio.analysis import recommendations, score_new_user, search_titles
 
 ui.setup(
@@ -33,6 +34,10 @@ if analysis is None:
 
 data = analysis.data
 ui.show_formula(run.metrics, scale=data.rating_scale)
+quantizer = runinfo.quantizer_state(run.metrics)
+if quantizer is not None and not quantizer.trained:
+    st.warning(f"This run is labelled DMF-D, but its {quantizer.note or runinfo.NEVER_TRAINED}: its predictions "
+               "are plain DMF's, with no discrete (Q_b) column.")
 levels = rating_levels(data.rating_scale, data.rating_step)
 popularity = np.bincount(data.items, minlength=data.n_items)
 min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise
@@ -90,6 +95,8 @@ with right:
         started = time.perf_counter()
         result = score_new_user(analysis, items, ratings)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        if result.discrete is not None and not runinfo.quantizer_trained(run.metrics):
+            result = replace(result, discrete=None)  # Q_b of a quantizer that never trained is no DMF-D figure
     except ValueError as error:
         st.error(f"Could not score these ratings: {error}")
         st.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio import cache, latent, sphere, state, ui
+from studio import cache, latent, runinfo, sphere, state, ui
 
 ui.setup(
     "Latent map",
@@ -27,7 +27,10 @@ if analysis is None or latent_map is None:
     st.stop()
 ui.show_formula(run.metrics, scale=analysis.data.rating_scale)
 
-if latent_map.discrete:
+if latent_map.discrete and not runinfo.quantizer_trained(run.metrics):
+    st.info(f"This run is labelled DMF-D, but its {runinfo.quantizer_state(run.metrics).summary()}: the map shows "
+            "a plain DMF model's vectors.")
+elif latent_map.discrete:
     st.info("This is a **DMF-D** run: the map shows the branches' continuous outputs $U_i, V_j$. The quantizer "
             "$Q_b$ acts after the cosine, on the rating axis only, so it moves no point on this map.")
 

@@ -123,7 +123,8 @@ def _outcome(snap: JobSnapshot) -> None:
     seconds = ui.format_seconds(snap.elapsed)
     if snap.status == FINISHED:
         note = f" ({snap.message})" if snap.message else ""
-        st.success(f"Finished: {snap.model.upper()} on {snap.dataset}, {snap.epoch} epochs in {seconds}{note}. "
+        kind = runinfo.model_label(snap.metrics) if snap.metrics else snap.model.upper()
+        st.success(f"Finished: {kind} on {snap.dataset}, {snap.epoch} epochs in {seconds}{note}. "
                    f"Saved as run `{snap.job_id}`.")
         quantizer = runinfo.quantizer_state(snap.metrics) if snap.metrics else None
         if quantizer is not None and not quantizer.trained:

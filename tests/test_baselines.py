@@ -82,14 +82,16 @@ def test_baseline_learns_and_serves_only_its_areas(name, data, split):
         assert scores["areas"][area]["n"] == split.mask(TEST, area).sum()
 
 
-def test_predictions_are_clipped_and_rounding_lands_on_the_grid(data, split):
+def test_rounded_scores_are_those_of_the_nearest_star(data, split):
     model = make_baseline("mf", seed=0, **SMALL["mf"])
     model.fit(data, split)
     assert model.config.dim == 8
     test = split.mask(TEST, "I")
     pred = model.predict(data.users[test], data.items[test])
-    assert pred.dtype == np.float32 and pred.min() >= 1.0 and pred.max() <= 5.0
+    assert pred.dtype == np.float32
     scores = model.evaluate(data, split)
+    stars = np.clip(1 + np.rint(pred.astype(np.float64) - 1), 1, 5)  # the nearest whole star
+    assert scores["rounded"]["I"]["rmse"] == pytest.approx(rmse(stars, data.ratings[test]), abs=1e-6)
     assert set(scores["rounded"]["I"]) >= {"rmse", "mae", "accuracy", "n"}
     assert 0.0 < scores["rounded_overall"]["accuracy"] < 1.0
 

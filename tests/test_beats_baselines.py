@@ -9,7 +9,7 @@ import torch
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
 from dmf_core.runs import train_run
-from dmf_core.split import AREAS
+from dmf_core.split import AREAS, split_areas
 from studio.presets import quick_preset
 
 
@@ -32,7 +32,10 @@ def test_default_dmf_beats_global_mean_and_biases_in_every_area(demo):
     assert dmf["I"] < biases["I"] - 0.05
     assert all(dmf[area] < biases[area] for area in AREAS), (dmf, biases)
     assert set(metrics["derived"]) == {"block_users", "block_items"}
-    assert 0.0 <= metrics["calibration"]["new_user_weight"] <= 1.0
+    # The reported ρ is the one the model predicts with: every new user's cosine weight.
+    new_users = torch.as_tensor(split_areas(demo, SplitConfig(seed=0)).new_user)
+    weights = result.model.user_weight.cpu()[new_users]
+    assert torch.allclose(weights, torch.tensor(metrics["calibration"]["new_user_weight"]))
 
 
 def test_the_home_demo_preset_beats_the_averages_in_seconds(demo):

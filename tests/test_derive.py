@@ -9,33 +9,48 @@ from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.derive import CHUNKS_PER_SIDE, DataShape, derive, steps_per_epoch
 from dmf_core.split import split_areas
 from dmf_core.train import fit
+from tests.conftest import low_rank_ratings
 
 
 def shape(users: int, items: int, ratings: int) -> DataShape:
     return DataShape(seen_users=users, seen_items=items)
 
 
-@pytest.mark.parametrize(
-    ("users", "items", "ratings"),
-    [
-        (7, 5, 20),  # tiny: fewer users than chunks would need
-        (1_350, 900, 60_000),  # the demo's training matrix
-        (5_436, 3_335, 610_000),  # ML-1M's
-        (145_800, 53_100, 15_000_000),  # ML-25M-sized
-    ],
-)
-def test_blocks_cut_each_side_into_a_fixed_number_of_chunks(users, items, ratings):
+SHAPES = [
+    (1_350, 900, 60_000),  # the demo's training matrix
+    (5_436, 3_335, 610_000),  # ML-1M's
+    (145_800, 53_100, 15_000_000),  # ML-25M-sized
+    (26, 1_000_003, 2_000_000),  # very uneven sides
+]
+
+
+@pytest.mark.parametrize(("users", "items", "ratings"), SHAPES)
+def test_an_epoch_is_the_same_number_of_steps_on_every_shape(users, items, ratings):
+    """The rule's promise, whatever the matrix: CHUNKS_PER_SIDE² steps an epoch, blocks that cover every row, and
+    a report naming what was derived from what."""
     config, derived = derive(TrainConfig(), shape(users, items, ratings))
-    assert config.block_users == math.ceil(users / CHUNKS_PER_SIDE)
-    assert config.block_items == math.ceil(items / CHUNKS_PER_SIDE)
+    assert steps_per_epoch(config, shape(users, items, ratings)) == CHUNKS_PER_SIDE**2
     assert set(derived) == {"block_users", "block_items"}
-    assert f"{users:,} seen users" in derived["block_users"]
-    # An epoch is the same number of steps on every size (fewer only where a side has too few rows to fill k
-    # chunks of ceil(rows / k): 7 users in blocks of 2 are 4 chunks, not 5).
-    steps = steps_per_epoch(config, shape(users, items, ratings))
-    assert steps <= CHUNKS_PER_SIDE**2
-    if users >= CHUNKS_PER_SIDE**2 and items >= CHUNKS_PER_SIDE**2:
-        assert steps == CHUNKS_PER_SIDE**2
+    assert f"{users:,} seen users" in derived["block_users"] and f"{items:,} seen items" in derived["block_items"]
+    # The last chunk of each side is not empty, and no block is the whole side.
+    for size, rows in ((config.block_users, users), (config.block_items, items)):
+        assert (CHUNKS_PER_SIDE - 1) * size < rows <= CHUNKS_PER_SIDE * size
+
+
+def test_a_side_with_fewer_rows_than_chunks_gets_one_row_blocks():
+    config, _ = derive(TrainConfig(), shape(3, 900, 2_000))
+    assert config.block_users == 1 and steps_per_epoch(config, shape(3, 900, 2_000)) == 3 * CHUNKS_PER_SIDE
+
+
+def test_training_takes_that_many_steps_an_epoch(one_thread):
+    """Counted in the loop itself, on real data of two shapes: the optimizer steps of one epoch."""
+    for users, items in ((60, 40), (150, 90)):
+        data = low_rank_ratings(users, items, 0.3, seed=1)
+        split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0))
+        steps: list[tuple[int, int]] = []
+        fit(data, split, ModelConfig(hidden=(8, 4)), TrainConfig(epochs=1, device="cpu"),
+            on_step=lambda step, total, steps=steps: steps.append((step, total)))
+        assert len(steps) == CHUNKS_PER_SIDE**2 and {total for _, total in steps} == {CHUNKS_PER_SIDE**2}
 
 
 def test_cost_per_rating_does_not_grow_with_the_matrix():
@@ -49,10 +64,13 @@ def test_cost_per_rating_does_not_grow_with_the_matrix():
     assert per_rating[0] == per_rating[1] == 2 * CHUNKS_PER_SIDE
 
 
-def test_explicit_sizes_win_and_are_not_reported_as_derived():
-    config, derived = derive(TrainConfig(block_users=100), shape(1_350, 900, 60_000))
-    assert config.block_users == 100 and config.block_items == math.ceil(900 / CHUNKS_PER_SIDE)
-    assert set(derived) == {"block_items"}
+@pytest.mark.parametrize(("users", "items"), [(1_350, 900), (5_436, 3_335)])
+def test_explicit_sizes_win_and_are_not_reported_as_derived(users, items):
+    config, derived = derive(TrainConfig(block_users=100), shape(users, items, 0))
+    assert config.block_users == 100 and set(derived) == {"block_items"}
+    both, derived = derive(TrainConfig(block_users=100, block_items=7), shape(users, items, 0))
+    assert (both.block_users, both.block_items) == (100, 7) and derived == {}
+    assert steps_per_epoch(both, shape(users, items, 0)) == math.ceil(users / 100) * math.ceil(items / 7)
 
 
 def test_data_shape_counts_the_training_matrix(tiny_data):

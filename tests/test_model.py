@@ -1,13 +1,16 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from dmf_core.biases import fit_biases
+from dmf_core.calibration import calibrate
 from dmf_core.config import ModelConfig
 from dmf_core.inputs import MatrixInputs, SparseRows, single_row
 from dmf_core.model import BitDropout, DMFNet, sparse_linear
 from dmf_core.predict import Predictor
-from dmf_core.split import split_areas
+from dmf_core.split import TEST, VAL, split_areas
 
 
 def dense(rows: SparseRows) -> torch.Tensor:
@@ -47,16 +50,49 @@ def _present_mask(rows: SparseRows, selected: torch.Tensor) -> torch.Tensor:
     return mask[selected]
 
 
-def test_cosine_output_lies_in_the_rating_scale(tiny_data):
+def test_the_cosine_output_is_the_papers_formula(tiny_data):
+    """output="cosine": r̂ = mid + half·cos(U_i, V_j) for every pair, with unit-length factors (so the prediction
+    needs no clamp to stay on the scale: the formula keeps it there)."""
     split = split_areas(tiny_data)
     inputs = MatrixInputs.from_split(tiny_data, split)
-    model = DMFNet(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
+    model = DMFNet(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8), output="cosine")).eval()
     predictor = Predictor.build(model, inputs)
     assert torch.allclose(predictor.user_factors.norm(dim=1), torch.ones(tiny_data.n_users), atol=1e-5)
     users = np.repeat(np.arange(tiny_data.n_users), tiny_data.n_items)
     items = np.tile(np.arange(tiny_data.n_items), tiny_data.n_users)
-    pred = predictor.continuous(users, items)
-    assert pred.min() >= 1.0 - 1e-5 and pred.max() <= 5.0 + 1e-5
+    cosine = (predictor.user_factors[users] * predictor.item_factors[items]).sum(-1).numpy()
+    assert np.allclose(predictor.continuous(users, items), 3.0 + 2.0 * cosine, atol=1e-5)
+
+
+def test_the_cosine_weight_for_new_rows_is_fitted_on_validation_ratings_only(tiny_data):
+    """calibrate recovers the weight the validation ratings of areas II and III were made with, and no test rating
+    moves it."""
+    split = split_areas(tiny_data)
+    inputs = MatrixInputs.from_split(tiny_data, split)
+    model = DMFNet(tiny_data.n_users, tiny_data.n_items, ModelConfig(hidden=(16, 8))).eval()
+    model.set_biases(fit_biases(tiny_data, split))
+    predictor = Predictor.build(model, inputs)
+    users, items = torch.as_tensor(tiny_data.users), torch.as_tensor(tiny_data.items)
+    with torch.no_grad():
+        cosine = (predictor.user_factors[users] * predictor.item_factors[items]).sum(-1)
+        base = model.base(users, items)
+    made = {1: 0.3, 2: 0.8}  # area II's ratings follow ρ = 0.3, area III's ρ = 0.8
+    ratings = tiny_data.ratings.astype(np.float64).copy()
+    for area, rho in made.items():
+        selected = (split.role == VAL) & (split.area == area)
+        ratings[selected] = (base + rho * 2.0 * cosine).numpy()[selected]
+    crafted = replace(tiny_data, ratings=ratings.astype(np.float32))
+    weights = calibrate(model, predictor, crafted, split)
+    assert weights["new_user_weight"] == pytest.approx(0.3, abs=1e-4)
+    assert weights["new_item_weight"] == pytest.approx(0.8, abs=1e-4)
+    flipped = replace(crafted, ratings=np.where(split.role == TEST, 6.0 - crafted.ratings, crafted.ratings)
+                      .astype(np.float32))
+    assert calibrate(model, predictor, flipped, split) == weights
+    # The weights are the model's: a new user's prediction uses ρ_users, a new × new pair the product.
+    new_user = int(np.flatnonzero(split.new_user)[0])
+    new_item = int(np.flatnonzero(split.new_item)[0])
+    assert float(model.user_weight[new_user]) == pytest.approx(0.3, abs=1e-4)
+    assert float(model.user_weight[new_user] * model.item_weight[new_item]) == pytest.approx(0.24, abs=1e-4)
 
 
 @pytest.mark.parametrize("output", ["cosine", "bias+cosine"])

@@ -122,3 +122,18 @@ def test_train_pages_saved_runs_and_comparison(open_page, runs):
     titles = at.multiselect(key="train-compare").options
     assert runinfo.NEVER_TRAINED in next(t for t in titles if t.startswith(runs["untrained"]))
     assert runinfo.NEVER_TRAINED not in next(t for t in titles if t.startswith(runs["trained"]))
+
+
+def test_new_user_and_latent_map_pages(open_page, runs):
+    at = open_page("new_user")
+    for kind, shows_discrete in (("trained", True), ("untrained", False)):
+        at.selectbox(key="newuser-run").set_value(runs[kind]).run()
+        at.button(key="nu-random").click().run()
+        assert not at.exception
+        recs, mine = at.dataframe[0].value, at.dataframe[1].value  # as tests/app/test_new_user.py reads them
+        assert "your rating" in mine.columns
+        assert ("discrete" in recs.columns) == shows_discrete and ("discrete" in mine.columns) == shows_discrete
+        assert (NOTE in texts(at)) == (not shows_discrete)
+    at = open_page("latent_map")
+    at.selectbox(key="latent-run").set_value(runs["untrained"]).run()
+    assert NOTE in texts(at) and "The quantizer" not in texts(at)
