@@ -24,7 +24,7 @@ st.latex(r"G_{\lambda,b}(x)=\sum_{v=1}^{d-1}\left[I_v+\Delta\,\sigma\big(\lambda
 SANDBOX_SCALE = (1.0, 5.0)
 # A shared sandbox link (?lam=...&b=...) opens the sandbox with its λ and b (studio/share.py).
 LAMBDAS = [float(f"{v:.3g}") for v in np.geomspace(0.1, 1000, 41)]
-shared = share.sandbox_state(share.read_once("quant-url-read") or {}, plots.uniform_boundaries(SANDBOX_SCALE),
+shared = share.sandbox_state(share.read_once("quant-url-read") or {}, uniform_boundaries(SANDBOX_SCALE),
                              LAMBDAS)
 if shared:
     st.session_state.update(shared)
