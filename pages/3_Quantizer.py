@@ -9,6 +9,7 @@ import streamlit as st
 from dmf_core.data.ratings import scale_label
 from dmf_core.quantizer import rating_levels, uniform_boundaries
 from studio import cache, plots, runinfo, share, ui
+from studio.analysis import boundary_moves, calibration_curve
 
 ui.setup(
     "Quantizer",
@@ -100,6 +101,15 @@ elif analysis is not None:
     st.plotly_chart(plots.confusion_heatmap(analysis.confusion(), analysis.levels,
                                             "Confusion matrix of Q_b(x), rows normalised"), width="stretch",
                     key="quant-confusion")
+
+    st.subheader("5. Calibration, and where b moved")
+    curve = calibration_curve(analysis.test_pred, analysis.test_true, scale)
+    st.plotly_chart(plots.calibration(curve, scale, boundaries, uniform), width="stretch", key="quant-calibration")
+    st.markdown("\n".join(f"- {line}" for line in boundary_moves(boundaries, uniform, curve)))
+    st.caption("Where the curve lies on the diagonal the output is calibrated, and the uniform midpoints already "
+               "give the least squared error: rounding is RMSE-optimal there. The absolute error and exact-star "
+               "accuracy reward other boundaries wherever the ratings around a midpoint are not split evenly "
+               "between its two levels, and training moves b towards them; γ₂ holds b near b̃.")
 else:
     st.subheader("2. Sandbox")
     if run is None:

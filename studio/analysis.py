@@ -94,6 +94,39 @@ def confusion_matrix(pred: np.ndarray, true: np.ndarray, levels: list[float]) ->
     return matrix
 
 
+def calibration_curve(pred: np.ndarray, true: np.ndarray, scale: tuple[float, float],
+                      width: float = 0.1, min_count: int = 30) -> pd.DataFrame:
+    """The mean true rating against the continuous output: one row per bin of `width` stars of the output with at
+    least `min_count` ratings (mean output, mean true rating, count). A calibrated output lies on the diagonal."""
+    low, high = scale
+    edges = np.arange(low, high + width, width)
+    index = np.clip(np.digitize(pred, edges) - 1, 0, len(edges) - 2)
+    counts = np.bincount(index, minlength=len(edges) - 1)
+    sums_pred = np.bincount(index, weights=pred.astype(np.float64), minlength=len(edges) - 1)
+    sums_true = np.bincount(index, weights=true.astype(np.float64), minlength=len(edges) - 1)
+    kept = counts >= min_count
+    return pd.DataFrame({"output": sums_pred[kept] / counts[kept], "true": sums_true[kept] / counts[kept],
+                         "count": counts[kept]})
+
+
+def boundary_moves(boundaries: list[float], uniform: list[float], curve: pd.DataFrame,
+                   near: float = 0.25) -> list[str]:
+    """One line per boundary: where it moved from the uniform midpoint, and what the calibration curve says of the
+    outputs around that midpoint (their mean true rating against their mean output)."""
+    lines = []
+    for v, (b, u) in enumerate(zip(boundaries, uniform, strict=True)):
+        around = curve[(curve["output"] - u).abs() <= near]
+        if len(around):
+            gap = float(np.average(around["true"] - around["output"], weights=around["count"]))
+            reading = (f"outputs near {u:g} are on average {abs(gap):.2f} stars "
+                       f"{'below' if gap > 0 else 'above'} their true ratings")
+        else:
+            reading = f"too few outputs near {u:g} to say"
+        direction = "down" if b < u else "up" if b > u else "nowhere"
+        lines.append(f"b{v + 1} moved {direction} by {abs(b - u):.3f} (to {b:.3f}); {reading}.")
+    return lines
+
+
 # ------------------------------------------------------------------------------------------------- cold start
 
 

@@ -16,6 +16,8 @@ from studio import plots, stats
 from studio.analysis import (
     PAPER_TABLE1,
     RunAnalysis,
+    boundary_moves,
+    calibration_curve,
     cold_start_curve,
     confusion_matrix,
     recommendations,
@@ -160,3 +162,17 @@ def test_live_figures_follow_the_model_kind(run):
     assert len(plots.live_figures(metrics["history"], discrete=True)) == 3
     assert len(plots.live_figures(metrics["history"], discrete=False)) == 2
     assert len(plots.live_figures(metrics["history"], discrete=True, compact=True)) == 1
+
+
+def test_calibration_curve_and_boundary_moves_read_a_biased_output():
+    """Outputs 0.4 stars above the truth: every bin's mean true rating lies below its mean output, and a boundary
+    that moved up is explained by outputs above their true ratings."""
+    rng = np.random.default_rng(0)
+    true = rng.integers(1, 6, 20000).astype(float)
+    pred = np.clip(true + 0.4 + rng.normal(0, 0.3, len(true)), 1, 5)
+    curve = calibration_curve(pred, true, (1.0, 5.0))
+    inner = curve[(curve["output"] > 1.6) & (curve["output"] < 4.4)]
+    assert len(inner) > 10 and (inner["true"] < inner["output"]).all()
+    lines = boundary_moves([1.5, 2.9, 3.5, 4.5], [1.5, 2.5, 3.5, 4.5], curve)
+    assert lines[1].startswith("b2 moved up by 0.400 (to 2.900)") and "above their true ratings" in lines[1]
+    assert lines[0].startswith("b1 moved nowhere")

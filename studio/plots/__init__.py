@@ -20,6 +20,7 @@ from .areas import area_scores, cold_start, error_distributions
 from .data import area_blocks, count_distribution, matrix_heatmap, rating_histogram
 from .quantizer import (
     boundaries_vs_uniform,
+    calibration,
     confusion_heatmap,
     lambda_frames,
     quantizer_animation,
@@ -42,6 +43,7 @@ __all__ = [
     "area_curves",
     "area_scores",
     "boundaries_vs_uniform",
+    "calibration",
     "cold_start",
     "compare_areas",
     "compare_runs",

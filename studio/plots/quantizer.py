@@ -228,3 +228,23 @@ def confusion_heatmap(matrix: np.ndarray, levels: Sequence[float], title: str) -
     fig.update_xaxes(title="predicted rating", type="category")
     fig.update_yaxes(title="true rating", type="category", autorange="reversed")
     return _layout(fig, title, height=380)
+
+
+def calibration(curve: Any, scale: tuple[float, float], boundaries: Sequence[float],
+                uniform: Sequence[float]) -> go.Figure:
+    """The mean true rating against the continuous output (bins of `analysis.calibration_curve`), the diagonal of a
+    calibrated output, and the learned (and uniform) boundaries where the output turns into the next level."""
+    low, high = scale
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name="calibrated (diagonal)",
+                             line={"color": UNIFORM_COLOR, "dash": "dot"}))
+    fig.add_trace(go.Scatter(x=curve["output"].tolist(), y=curve["true"].tolist(), mode="lines+markers",
+                             name="mean true rating", line={"color": SMOOTH_COLOR},
+                             customdata=curve["count"].tolist(),
+                             hovertemplate="output %{x:.2f}: mean true %{y:.2f} (%{customdata} ratings)<extra></extra>"))
+    for b, u in zip(boundaries, uniform, strict=True):
+        fig.add_vline(x=u, line={"color": UNIFORM_COLOR, "width": 1, "dash": "dash"})
+        fig.add_vline(x=b, line={"color": LEARNED_COLOR, "width": 2})
+    fig.update_xaxes(title="continuous output r̂ (stars)", range=[low, high])
+    fig.update_yaxes(title="mean true rating (stars)", range=[low, high])
+    return _layout(fig, "Calibration: mean true rating against the output (learned b solid, uniform b̃ dashed)")

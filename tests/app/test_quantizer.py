@@ -57,3 +57,12 @@ def test_a_dmfd_run_shows_learned_b_replay_and_confusion(open_page, with_runs):
     labels = {m.label: m.value for m in at.metric}
     assert labels["discrete RMSE"] == f"{metrics['discrete_overall']['rmse']:.4f}"
     assert labels["λ reached"] == "4" and labels["quantizer epochs"] == "2"  # warm-up 0, two epochs, λ 2 → 4
+    # The calibration curve: the mean true rating per bin of the continuous output, and a line per boundary on
+    # where it moved (the learned b of the run, against the uniform midpoints).
+    calibration = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Calibration"))
+    curve = calibration["data"][1]
+    assert len(curve["x"]) >= 3 and all(1 <= y <= 5 for y in curve["y"])
+    assert sum(curve["customdata"]) <= metrics["discrete_overall"]["n"]
+    moves = "\n".join(m.value for m in at.markdown)
+    for v, b in enumerate(metrics["boundaries"], start=1):
+        assert f"b{v} moved" in moves and f"(to {b:.3f})" in moves
