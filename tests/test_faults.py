@@ -28,10 +28,12 @@ def train(*args: str) -> subprocess.CompletedProcess:
 
 
 def epochs_saved(folder: Path) -> int:
+    """Epochs in the checkpoint of the run in progress (0 before the first, or once the run has finished)."""
     try:
-        return len(torch.load(folder / "checkpoint.pt", weights_only=True, map_location="cpu")["history"])
+        checkpoint = torch.load(folder / "checkpoint.pt", weights_only=True, map_location="cpu")
     except (OSError, RuntimeError, EOFError, KeyError):
         return 0
+    return len(checkpoint["history"]) if checkpoint.get("in_progress") else 0
 
 
 def kill_after(folder: Path, epochs: int) -> None:
@@ -44,7 +46,8 @@ def kill_after(folder: Path, epochs: int) -> None:
             assert process.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no checkpoint appeared"
             time.sleep(0.05)
-        time.sleep(0.3)  # inside the next epoch
+        # Killed at once: the run is inside the next epoch. (On a loaded machine a checkpoint can cost over 5% of
+        # an epoch, and the next ones then come only every few epochs: waiting for a second could outlast the run.)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -61,10 +64,10 @@ def uninterrupted(tmp_path_factory) -> dict:
 
 def test_a_killed_run_resumes_to_the_same_result(tmp_path, uninterrupted):
     folder = tmp_path / "killed"
-    kill_after(folder, epochs=2)
+    kill_after(folder, epochs=1)
     assert not (folder / "metrics.json").exists()
     checkpoint = interrupted_checkpoint(folder)
-    assert checkpoint is not None and len(checkpoint["history"]) >= 2
+    assert checkpoint is not None and 1 <= len(checkpoint["history"]) < 5
 
     # The folder is not overwritten by a new run: the command offers to resume it instead.
     refused = train(*ARGS, "--out", str(folder))
