@@ -111,6 +111,9 @@ def test_table2_reports_discrete_scores_next_to_the_paper(tmp_path, data):
     assert "| ODMC | paper only (not run) | 0.937 | 0.658 | n/r | n/r |" in text
     assert "DMF + rounding" in text and "Biased MF + rounding" in text
     assert "DMF + boundaries fitted on validation" in text
+    # Each DMF-D seed records whether its quantizer trained; the tables flag the seeds where it did not.
+    assert json.loads(tables.seed_path(tmp_path, 2, "dmf-d", 0).read_text())["fit"]["quantizer_trained"] is True
+    assert rows["dmf-d"]["quantizer_never_trained"] == []
     assert "gap:" not in text and "reference only" in text  # generated data: no gaps against ML-1M numbers
 
 

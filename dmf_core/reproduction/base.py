@@ -37,6 +37,7 @@ class FitInfo:
     stop_reason: str = "completed"  # completed | early_stopping | time_budget | stopped | diverged
     history: list[dict[str, Any]] = field(default_factory=list)
     device: str = "cpu"
+    quantizer_trained: bool | None = None  # DMF-D: whether its quantizer phase ran (None for every other model)
 
 
 class Model(ABC):

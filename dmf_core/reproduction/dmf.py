@@ -42,7 +42,8 @@ class DMFModel(Model):
         self.result = result
         return FitInfo(epochs_run=result.epochs_run, best_epoch=result.best_epoch,
                        best_val_rmse=result.best_val_rmse, seconds=result.train_seconds,
-                       stop_reason=result.stop_reason, history=result.history, device=result.device)
+                       stop_reason=result.stop_reason, history=result.history, device=result.device,
+                       quantizer_trained=None if result.quantizer is None else result.quantizer["trained"])
 
     def _trained(self) -> TrainResult:
         if self.result is None:

@@ -108,6 +108,8 @@ def run_entry(
     metrics = model.evaluate(data, split)
     fit = {"epochs_run": info.epochs_run, "best_epoch": info.best_epoch, "stop_reason": info.stop_reason,
            "train_seconds": info.seconds, "device": info.device, "best_val_rmse": info.best_val_rmse}
+    if info.quantizer_trained is not None:  # DMF-D: a seed whose quantizer never trained is flagged in the tables
+        fit["quantizer_trained"] = info.quantizer_trained
     log.write("\n")
     return {
         "table": table,
