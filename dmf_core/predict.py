@@ -56,14 +56,19 @@ class Predictor:
         return self.model.quantizer.hard(x).cpu().numpy()
 
     @torch.no_grad()
-    def new_user_factor(self, row: SparseRows) -> torch.Tensor:
-        """U_t, the unit latent vector (1, d) the user branch gives one unseen user from their ratings alone."""
+    def _embed_one(self, rows: SparseRows, users: bool) -> torch.Tensor:
+        """The unit latent vector (1, d) a branch gives the one row of `rows`, in eval mode."""
         was_training = self.model.training
         self.model.eval()
         device = self.user_factors.device
-        factor = self.model.embed_users(row.to(device).gather(torch.zeros(1, dtype=torch.long, device=device)))
+        batch = rows.to(device).gather(torch.zeros(1, dtype=torch.long, device=device))
+        factor = self.model.embed_users(batch) if users else self.model.embed_items(batch)
         self.model.train(was_training)
         return factor
+
+    def new_user_factor(self, row: SparseRows) -> torch.Tensor:
+        """U_t, the unit latent vector (1, d) the user branch gives one unseen user from their ratings alone."""
+        return self._embed_one(row, users=True)
 
     @torch.no_grad()
     def new_user_scores(self, row: SparseRows, factor: torch.Tensor | None = None) -> np.ndarray:
@@ -77,16 +82,10 @@ class Predictor:
         scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))
         return scores.clamp(*self.model.rating_scale).cpu().numpy()
 
-    @torch.no_grad()
     def new_item_factor(self, column: SparseRows) -> torch.Tensor:
         """V_t, the unit latent vector (1, d) the item branch gives one unseen item from its ratings alone (a 1-row
         SparseRows over the users: the item's column)."""
-        was_training = self.model.training
-        self.model.eval()
-        device = self.item_factors.device
-        factor = self.model.embed_items(column.to(device).gather(torch.zeros(1, dtype=torch.long, device=device)))
-        self.model.train(was_training)
-        return factor
+        return self._embed_one(column, users=False)
 
     @torch.no_grad()
     def new_item_scores(self, column: SparseRows, factor: torch.Tensor | None = None) -> np.ndarray:
