@@ -1,4 +1,5 @@
-"""Download a MovieLens release (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m) from GroupLens into data/<name>, all or nothing.
+"""Download a MovieLens release (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m) from GroupLens into data/<name>, all or
+nothing.
 
 The zip streams into a temp file next to the target, is checked against the md5 GroupLens publishes beside it
 (`<name>.zip.md5`), unpacked into a temp folder (ML-1M's ratings.dat also checked against a sha256) before one
