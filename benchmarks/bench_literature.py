@@ -222,7 +222,8 @@ def markdown_table(report: dict[str, Any]) -> str:
         if not result.get("found") or "test_rmse" not in row:
             return "not measured here" + (f" ({row['skipped']})" if row.get("skipped") else "")
         seconds = (row.get("train_seconds") or row.get("fit_seconds") or {}).get("mean")
-        return f"{cell(row['test_rmse'])} ({len(result['seeds'])} seed{'s' * (len(result['seeds']) > 1)}, {seconds:.0f} s)"
+        seeds = len(result["seeds"])
+        return f"{cell(row['test_rmse'])} ({seeds} seed{'s' * (seeds > 1)}, {seconds:.0f} s)"
 
     lines = ["| method | ML-100K | ML-1M | selected on | scores users unseen in training? | source |",
              "|---|---|---|---|---|---|"]

@@ -65,7 +65,8 @@ def fit_and_score(algorithm: str, params: dict[str, Any], train: Any, test: list
     started = time.perf_counter()
     model.fit(train)
     fit_seconds = time.perf_counter() - started
-    result = {"algorithm": algorithm, "params": params, "test_rmse": float(accuracy.rmse(model.test(test), verbose=False)),
+    test_rmse = float(accuracy.rmse(model.test(test), verbose=False))
+    result = {"algorithm": algorithm, "params": params, "test_rmse": test_rmse,
               "fit_seconds": fit_seconds, "train_ratings": train.n_ratings, "test_ratings": len(test)}
     print(f"  {label or algorithm} {params}: fit {fit_seconds:.1f}s, test RMSE {result['test_rmse']:.4f}",
           file=sys.stderr)
