@@ -223,7 +223,8 @@ def markdown_table(report: dict[str, Any]) -> str:
             return "not measured here" + (f" ({row['skipped']})" if row.get("skipped") else "")
         seconds = (row.get("train_seconds") or row.get("fit_seconds") or {}).get("mean")
         seeds = len(result["seeds"])
-        return f"{cell(row['test_rmse'])} ({seeds} seed{'s' * (seeds > 1)}, {seconds:.0f} s)"
+        timing = "" if seconds is None else f", {seconds:.0f} s"
+        return f"{cell(row['test_rmse'])} ({seeds} seed{'s' * (seeds > 1)}{timing})"
 
     lines = ["| method | ML-100K | ML-1M | selected on | scores users unseen in training? | source |",
              "|---|---|---|---|---|---|"]
