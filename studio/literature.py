@@ -76,7 +76,7 @@ def ours_rows(report: dict[str, Any]) -> list[dict[str, str]]:
                 "Dataset": label(name), "Method": method,
                 "Test RMSE (mean ± std)": f"not run ({skipped})" if skipped else mean_std(row.get("test_rmse")),
                 "Seeds": str(seeds),
-                "Seconds (mean)": "–" if skipped else _seconds(row),
+                "Training or fit seconds (mean)": "–" if skipped else _seconds(row),
                 "Selection": "selected on validation" if key == "dmf" else "fixed settings (nothing selected)",
             })
     return rows
