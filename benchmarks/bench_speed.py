@@ -43,6 +43,9 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers  # noqa: E402  (benchmarks/peers.py: the scikit-surprise peers, shared with bench_literature.py)
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import DataError, load_dataset  # noqa: E402
@@ -87,38 +90,18 @@ def selected(curve: list[tuple[float, float, float]]) -> list[tuple[float, float
     return out
 
 
-SVD_SETTINGS: dict[str, dict[str, Any]] = {
-    "tuned": {"n_factors": 150, "n_epochs": 40, "reg_all": 0.05, "random_state": 0},
-    "default": {"random_state": 0},
-}
-
-
 def run_svd(data: Any, split: AreaSplit) -> dict[str, Any] | None:
-    """scikit-surprise's SVD on DMF's training ratings (observed, area I), scored on the area-I test ratings; None
-    when scikit-surprise is not installed."""
-    try:
-        from surprise import SVD, Dataset, Reader, accuracy
-    except ImportError:
-        print("SVD reference skipped: scikit-surprise is not installed (pip install -r requirements-dev.txt)")
+    """scikit-surprise's SVD (`peers.SVD_SETTINGS`) on DMF's training ratings (observed, area I), scored on the
+    area-I test ratings; None when scikit-surprise is not installed."""
+    missing = peers.surprise_missing()
+    if missing:
+        print(f"SVD reference skipped: {missing}")
         return None
-    import pandas as pd
-
-    train = split.mask(OBSERVED, "I")
-    frame = pd.DataFrame({"user": data.users[train], "item": data.items[train], "rating": data.ratings[train]})
-    trainset = Dataset.load_from_df(frame, Reader(rating_scale=tuple(data.rating_scale))).build_full_trainset()
-    users, items, true = test_area_i(split, data)
-    testset = list(zip(users.tolist(), items.tolist(), true.tolist(), strict=True))
-    out: dict[str, Any] = {}
-    for name, params in SVD_SETTINGS.items():
-        algo = SVD(**params)
-        started = time.perf_counter()
-        algo.fit(trainset)
-        fit_seconds = time.perf_counter() - started
-        out[name] = {"params": params, "test_rmse": accuracy.rmse(algo.test(testset), verbose=False),
-                     "fit_seconds": fit_seconds, "train_ratings": int(train.sum()), "test_ratings": len(testset)}
-        print(f"  SVD {name} {params}: fit {fit_seconds:.1f}s, test RMSE(I) {out[name]['test_rmse']:.4f}",
-              file=sys.stderr)
-    return out
+    train = peers.trainset(data, split.mask(OBSERVED, "I"))
+    test = peers.testset(data, split.mask(TEST, "I"))
+    return {name: {key: value for key, value in peers.fit_and_score("SVD", params, train, test, f"SVD {name}").items()
+                   if key != "algorithm"}
+            for name, params in peers.SVD_SETTINGS.items()}
 
 
 def against_svd(svd: dict[str, Any], curve: list[tuple[float, float, float]], budget: float) -> dict[str, Any]:

@@ -91,8 +91,8 @@ def _add_data_arg(parser: argparse.ArgumentParser, default: str | None = "demo")
     parser.add_argument(
         "--data",
         default=default,
-        help="'demo' (built-in generated data, default), 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m' (downloaded copy, "
-        "$DMF_ML25M_DIR and the like, or ../shared/data/<name>), "
+        help="'demo' (built-in generated data, default), 'ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m' (downloaded "
+        "copy, $DMF_ML25M_DIR and the like, or ../shared/data/<name>), "
         "or a path to a MovieLens folder/zip, ratings.dat, u.data, or a CSV/TSV of user,item,rating"
         + ("; with --resume, the checkpoint's data by default" if default is None else ""),
     )

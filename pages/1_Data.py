@@ -1,4 +1,5 @@
-"""Data: choose the rating matrix (demo, local MovieLens-1M, download, upload), look at it, and set the split."""
+"""Data: choose the rating matrix (demo, a local MovieLens release, download, upload), look at it, and set the split
+(new users and items, and the validation and test shares)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from dmf_core.config import SplitConfig
-from dmf_core.data import find_ml1m, load_upload, parse_rating_scale
-from dmf_core.data.download import download_ml1m
+from dmf_core.data import RELEASES, find_movielens, load_upload, parse_rating_scale
+from dmf_core.data.download import NAMES, download_movielens
 from dmf_core.data.ratings import scale_label
+from dmf_core.data.sources import release_label
 from dmf_core.errors import one_line
 from dmf_core.split import AREAS
 from studio import cache, plots, state, stats, ui
@@ -27,8 +29,8 @@ ui.setup(
 SPLIT_MESSAGE = "studio_split_message"
 SOURCES = {
     "demo": "Demo (built-in)",
-    "local": "MovieLens-1M on this computer",
-    "download": "Download MovieLens-1M",
+    "local": "MovieLens on this computer",
+    "download": "Download MovieLens",
     "upload": "Upload a file",
 }
 
@@ -75,37 +77,44 @@ if source == "demo":
     if st.button("Use the demo data", key="data-use-demo"):
         use(state.DEMO)
 elif source == "local":
+    release = st.selectbox("Release", RELEASES, index=RELEASES.index("ml-1m"), format_func=release_label,
+                           key="data-local-release", help="Where it is looked for: data/<name>, data/<name>.zip, "
+                           "$DMF_<NAME>_DIR (e.g. DMF_ML100K_DIR), then ../shared/data/<name>.")
     try:
-        found = str(find_ml1m(state.data_dir()))
+        found = str(find_movielens(release, state.data_dir()))
     except ValueError:
         found = ""
-    st.caption("A folder with ratings.dat (and movies.dat for titles), or ml-1m.zip. Other formats work too: "
-               "u.data (MovieLens-100K) or a CSV/TSV of user, item, rating." + (f" Found: `{found}`" if found
-                                                                               else " None found yet."))
-    path = st.text_input("Path", value=found, key="data-path", placeholder="/path/to/ml-1m or ml-1m.zip")
+    st.caption("A folder with ratings.dat (and movies.dat for titles), ml-100k's u.data (with u.item and u.user), "
+               "or the release's zip. Other formats work too: a CSV/TSV of user, item, rating."
+               + (f" Found: `{found}`" if found else f" No {release_label(release)} found yet."))
+    path = st.text_input("Path", value=found, key=f"data-path-{release}" if release != "ml-1m" else "data-path",
+                         placeholder=f"/path/to/{release} or {release}.zip")
     if st.button("Load", key="data-load-path", disabled=not path.strip()):
         resolved = Path(path.strip()).expanduser()
-        label = "MovieLens-1M" if resolved == Path(found) else resolved.name
+        label = release_label(release) if found and resolved == Path(found) else resolved.name
         use(state.DatasetRef(str(resolved.resolve()) if resolved.exists() else str(resolved), label))
 elif source == "download":
-    st.caption("Fetches ml-1m.zip (about 6 MB) from files.grouplens.org, checks GroupLens' md5 and the sha256 of "
-               f"ratings.dat, and unpacks it into `{state.data_dir() / 'ml-1m'}`. Research use only; see its README.")
-    if st.button("Download MovieLens-1M", key="data-download", icon=":material/cloud_download:"):
+    release = st.selectbox("Release", NAMES, format_func=release_label, key="data-download-release",
+                           help="ML-100K about 5 MB, ML-1M 6 MB, ML-10M 63 MB, ML-20M 190 MB, ML-25M 250 MB.")
+    checks = "GroupLens' md5 and the sha256 of ratings.dat" if release == "ml-1m" else "GroupLens' published md5"
+    st.caption(f"Fetches {release}.zip from files.grouplens.org, checks {checks}, and unpacks it into "
+               f"`{state.data_dir() / release}`. Research use only; see its README.")
+    if st.button(f"Download {release_label(release)}", key="data-download", icon=":material/cloud_download:"):
         bar = st.progress(0.0, text="Connecting to files.grouplens.org…")
 
         def progress(done: int, total: int) -> None:
             share = done / total if total else 0.0
-            bar.progress(min(1.0, share), text=f"Downloading ml-1m.zip: {done / 1e6:.1f} of "
-                         f"{total / 1e6:.1f} MB" if total else f"Downloading ml-1m.zip: {done / 1e6:.1f} MB")
+            bar.progress(min(1.0, share), text=f"Downloading {release}.zip: {done / 1e6:.1f} of "
+                         f"{total / 1e6:.1f} MB" if total else f"Downloading {release}.zip: {done / 1e6:.1f} MB")
 
         try:
-            folder = download_ml1m(state.data_dir(), progress=progress)
+            folder = download_movielens(release, state.data_dir(), progress=progress)
         except (ValueError, OSError) as error:
             bar.empty()
             st.session_state[state.DATA_MESSAGE] = ("error", f"Download failed: {one_line(error)}")
         else:
             bar.progress(1.0, text="Downloaded and verified.")
-            use(state.DatasetRef(str(folder), "MovieLens-1M"))
+            use(state.DatasetRef(str(folder), release_label(release)))
 else:
     upload = st.file_uploader("Ratings file", type=["zip", "dat", "data", "csv", "tsv", "txt"], key="data-upload",
                               help="ml-1m.zip, ratings.dat (UserID::MovieID::Rating::Timestamp), u.data "
@@ -162,21 +171,42 @@ right.plotly_chart(plots.matrix_heatmap(window.values, data.rating_scale,
                                         f"{window.density:.1%} filled"), width="stretch", key="data-heatmap")
 
 st.subheader("3. Hold out new users and items: areas I–IV")
+current = state.split_config()
+observed = 1 - current.val_frac - current.test_frac
 st.markdown("Held-out users and items never reach training. Their ratings are still used *as inputs* after "
             "training (a new user's row, a new item's column), which is how DMF scores areas II–IV without "
-            "retraining. Independently, every rating is observed (75%), validation (5%) or test (20%).")
-current = state.split_config()
+            f"retraining. Independently, every rating is observed ({observed:.0%}), validation "
+            f"({current.val_frac:.0%}) or test ({current.test_frac:.0%}): the model is trained on observed ratings, "
+            "selected on validation and scored on test.")
+LITERATURE = {"split-new-users": 0, "split-new-items": 0, "split-val": 0.05, "split-test": 0.10}
+
+
+def use_literature_protocol() -> None:
+    """The published papers' protocol: a random 90/10 of all ratings, 5% validation taken from the 90, nobody held
+    out (issue 17). The form's fields follow, so Apply keeps it."""
+    st.session_state.update(LITERATURE)
+    seed = int(st.session_state.get("split-seed", state.split_config().seed))
+    state.set_split(SplitConfig(0.0, 0.0, LITERATURE["split-val"], LITERATURE["split-test"], seed))
+    st.session_state[SPLIT_MESSAGE] = ("Split applied: the literature's protocol (no new users or items; 85% "
+                                       "observed, 5% validation, 10% test).")
+
+
 with st.form("data-split"):
-    cols = st.columns(3)
+    cols = st.columns(5)
     new_users = cols[0].slider("new users", 0, 50, int(round(current.new_user_frac * 100)), format="%d%%",
                                key="split-new-users", help="Share of users held out: areas II and IV.")
     new_items = cols[1].slider("new items", 0, 50, int(round(current.new_item_frac * 100)), format="%d%%",
                                key="split-new-items", help="Share of items held out: areas III and IV.")
-    split_seed = cols[2].number_input("split seed", value=current.seed, step=1, key="split-seed",
+    val = cols[2].number_input("validation share", min_value=0.0, max_value=0.95, value=current.val_frac, step=0.01,
+                               format="%.2f", key="split-val", help="Share of every area's ratings kept to select "
+                               "the model (the epoch, early stopping, the new rows' cosine weights); never trained "
+                               "on.")
+    test = cols[3].number_input("test share", min_value=0.0, max_value=0.95, value=current.test_frac, step=0.01,
+                                format="%.2f", key="split-test", help="Share of every area's ratings kept to score "
+                                "the model; never trained on, never used to select it. The paper's Table 1: 0.20; "
+                                "the literature's random 90/10: 0.10.")
+    split_seed = cols[4].number_input("split seed", value=current.seed, step=1, key="split-seed",
                                       help="Which users, items and ratings are drawn; same seed, same split.")
-    with st.expander("validation and test shares"):
-        val = st.number_input("validation share", value=current.val_frac, step=0.01, format="%.2f", key="split-val")
-        test = st.number_input("test share", value=current.test_frac, step=0.01, format="%.2f", key="split-test")
     if st.form_submit_button("Apply split", type="primary"):
         candidate = SplitConfig(new_users / 100, new_items / 100, float(val), float(test), int(split_seed))
         try:
@@ -187,6 +217,9 @@ with st.form("data-split"):
             state.set_split(candidate)
             st.session_state[SPLIT_MESSAGE] = "Split applied; the Train page will use it."
             st.rerun()  # redraw the sidebar and the area counts with the new split
+st.button("Use the literature's protocol", key="split-literature", on_click=use_literature_protocol,
+          help="No new users or items, 5% validation, 10% test: the random 90/10 split published rating-prediction "
+          "results use (validation taken from the 90). Areas II–IV are then empty.")
 
 if st.session_state.get(SPLIT_MESSAGE):
     st.success(st.session_state.pop(SPLIT_MESSAGE))

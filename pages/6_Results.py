@@ -13,7 +13,7 @@ import streamlit as st
 
 from dmf_core.reproduction import tables
 from dmf_core.reproduction.plans import QUICK_PLAN, TABLES, TITLES
-from studio import cache, state, ui
+from studio import cache, literature, state, ui
 
 SOURCE_KEY = "results-source"
 SHOW_DEMO = "results_show_demo"  # set when the demo reproduction ends, so its tables are shown next
@@ -48,7 +48,7 @@ def styled(rows: list[dict[str, str]]) -> pd.io.formats.style.Styler:
     frame = pd.DataFrame(rows)
 
     def row_style(row: pd.Series) -> list[str]:
-        copied = row["Source"].startswith("paper")
+        copied = row["Source"].startswith(("paper", "published"))
         return ["color: #808080; font-style: italic" if copied else ""] * len(row)
 
     return frame.style.apply(row_style, axis=1)
@@ -97,6 +97,40 @@ else:
             "`python -m dmf_core reproduce --quick` (under 5 minutes), or start a demo run below.")
 for table in TABLES:
     show_table(table, tables.load_summary(folder, table) if folder is not None else None)
+
+# --------------------------------------------------------------------------------------------- the literature
+
+st.divider()
+st.subheader("DMF against the literature, on the literature's protocol")
+st.caption("Published rating-prediction results use a random 90/10 split of all ratings with nobody held out. "
+           "`python benchmarks/bench_literature.py` runs DMF on that protocol (85/5/10: 5% validation taken from "
+           "the 90%), over several seeds, **selected on validation**, and reruns its peers on the same splits.")
+report, why_not = literature.load()
+if report is None:
+    st.info(why_not)
+else:
+    for line in literature.missing(report):
+        st.info(line)
+    ours = literature.ours_rows(report)
+    if ours:
+        st.dataframe(pd.DataFrame(ours), hide_index=True, width="stretch", height="content",
+                     key="results-literature-ours")
+    areas = literature.area_rows(report)
+    if areas:
+        st.markdown("**Areas I–IV** (the paper's Table-1 split: 10% new users, 10% new items), where no published "
+                    "method reports numbers:")
+        st.dataframe(pd.DataFrame(areas), hide_index=True, width="stretch", height="content",
+                     key="results-literature-areas")
+    st.caption(literature.protocol_caption(report))
+    published = literature.published_rows(report)
+    if published:
+        st.markdown("**Published, not rerun**: the best published area-I RMSEs, copied from the papers. *Selected "
+                    "on test* means the reported figure is the best test RMSE over epochs (or on a held-out set "
+                    "also used to choose the model); *scores new users* whether the method can score users "
+                    "unseen in training, as DMF does.")
+        st.dataframe(styled(published), hide_index=True, width="stretch", height="content",
+                     key="results-literature-published")
+        st.caption(report["published"].get("note", ""))
 
 # --------------------------------------------------------------------------------------------- demo reproduction
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from dmf_core.checkpoint import load as load_checkpoint
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.data import DataError, RatingData, dataset_fingerprint, load_dataset, parse_rating_scale
+from dmf_core.data import RELEASES, DataError, RatingData, dataset_fingerprint, load_dataset, parse_rating_scale
 from dmf_core.data.ratings import ScaleRequest
 from dmf_core.estimate import estimate_epoch_seconds
 from dmf_core.runs import METRICS_FILE, RunRecord, list_runs, read_run
@@ -143,8 +143,10 @@ def find_run(run_id: str | None) -> RunRecord | None:
 
 
 def dataset_of(record: RunRecord) -> state.DatasetRef:
-    """Where a run's data comes from: recorded by the app, or inferred for CLI runs on demo / ML-1M."""
-    spec = record.meta.get("dataset_spec") or {"demo": "demo", "ml-1m": "ml-1m"}.get(record.dataset)
+    """Where a run's data comes from: recorded by the app, or inferred for CLI runs on demo or a MovieLens release
+    loaded by name (ml-100k, ml-1m, ...)."""
+    named = record.dataset == "demo" or record.dataset in RELEASES
+    spec = record.meta.get("dataset_spec") or (record.dataset if named else None)
     if not spec:
         raise DataError(f"run {record.run_id} does not say where its data ({record.dataset}) came from; "
                         "load that dataset on the Data page and train again")

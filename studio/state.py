@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from dmf_core.config import SplitConfig
-from dmf_core.data import DATA_DIR
+from dmf_core.data import DATA_DIR, RELEASES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,13 +56,13 @@ def upload_dir() -> Path:
 class DatasetRef:
     """The dataset a session works on: `spec` is what `dmf_core.data.load_dataset` takes."""
 
-    spec: str  # "demo", "ml-1m" or a path
+    spec: str  # "demo", a MovieLens release's name ("ml-1m", "ml-100k", ...) or a path
     label: str
 
     @property
     def key(self) -> str:
         """Cache key: the spec, plus the file's modification time for paths, so an edited file is re-read."""
-        if self.spec in ("demo", "ml-1m"):
+        if self.spec == "demo" or self.spec in RELEASES:
             return self.spec
         try:
             return f"{self.spec}@{Path(self.spec).stat().st_mtime_ns}"

@@ -2,9 +2,10 @@
 
 - `ratings`: `RatingData`, `from_triples` (ids remapped, scale read or given and checked, duplicates checked),
   `parse_rating_scale`, `DataError`, fingerprints;
-- `formats`: parsers for MovieLens `ratings.dat` / `u.data` / `ratings.csv` (+ titles) and CSV/TSV tables;
+- `formats`: parsers for MovieLens `ratings.dat` / `u.data` / `ratings.csv` and CSV/TSV tables;
+- `movielens`: MovieLens' titles, genres and user attributes (`movies.dat`, `users.dat`, `u.item`, `u.user`, ...);
 - `sources`: `load_dataset(spec)` / `load_upload(name, bytes)`, folders, zips, and where each MovieLens release lives;
-- `download`: the checksum-verified MovieLens downloads (1M, 10M, 20M, 25M);
+- `download`: the checksum-verified MovieLens downloads (100K, 1M, 10M, 20M, 25M);
 - `demo`: the generated, MovieLens-shaped demo data.
 
 This package imports nothing else from `dmf_core` but `errors`: it is the bottom layer.

@@ -1,4 +1,5 @@
-"""Download a MovieLens release (ml-1m, ml-10m, ml-20m, ml-25m) from GroupLens into data/<name>, all or nothing.
+"""Download a MovieLens release (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m) from GroupLens into data/<name>, all or
+nothing.
 
 The zip streams into a temp file next to the target, is checked against the md5 GroupLens publishes beside it
 (`<name>.zip.md5`), unpacked into a temp folder (ML-1M's ratings.dat also checked against a sha256) before one
@@ -47,11 +48,14 @@ class Release:
 # packages, ml-25m download scripts quoting `MD5 (ml-25m.zip) = ...` from GroupLens' ml-25m.zip.md5).
 _GROUPLENS = "https://files.grouplens.org/datasets/movielens"
 RELEASES = {
+    # ml-100k's value also appears in public test suites and READMEs that check `md5 ml-100k.zip` against GroupLens'
+    # ml-100k.zip.md5 (one of them records the zip's size too: 4,924,029 bytes).
+    "ml-100k": Release(f"{_GROUPLENS}/ml-100k.zip", "0e33842e24a9c977be4e0107933c0723", "u.data"),  # ml-100k/
     "ml-10m": Release(f"{_GROUPLENS}/ml-10m.zip", "ce571fd55effeba0271552578f2648bd", "ratings.dat"),  # ml-10M100K/
     "ml-20m": Release(f"{_GROUPLENS}/ml-20m.zip", "cd245b17a1ae2cc31bb14903e1204af3", "ratings.csv"),
     "ml-25m": Release(f"{_GROUPLENS}/ml-25m.zip", "6b51fb2759a8657d3bfcbfc42b592ada", "ratings.csv"),
 }
-NAMES = ("ml-1m", *RELEASES)
+NAMES = ("ml-1m", *RELEASES)  # ml-1m first: the default
 
 
 class DownloadError(DataError):
@@ -139,7 +143,8 @@ def _fetch(url: str, dest: Path, md5: str, timeout: float, progress: Progress | 
         raise DownloadError(f"{url}: HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
         reason = error.reason if isinstance(error.reason, str) else one_line(error.reason)
-        raise DownloadError(f"{url}: cannot connect ({reason}); offline? put ml-1m.zip in data/ by hand") from None
+        name = url.rstrip("/").rsplit("/", 1)[-1] or "the zip"
+        raise DownloadError(f"{url}: cannot connect ({reason}); offline? put {name} in data/ by hand") from None
     except (TimeoutError, OSError) as error:
         raise DownloadError(f"{url}: download failed after {done} bytes ({one_line(error)})") from None
     if total and done != total:
@@ -160,7 +165,8 @@ def _verify(path: Path, algorithm: str, expected: str) -> None:
 
 
 def _folder_with_ratings(root: Path, url: str, ratings: str) -> Path:
-    """ml-1m.zip holds ml-1m/ratings.dat (ml-10m.zip ml-10M100K/ratings.dat); accept the file at the top too."""
+    """ml-1m.zip holds ml-1m/ratings.dat (ml-10m.zip ml-10M100K/ratings.dat, ml-100k.zip ml-100k/u.data); accept the
+    file at the top too."""
     for candidate in (root, *sorted(p for p in root.iterdir() if p.is_dir())):
         if (candidate / ratings).is_file():
             return candidate

@@ -15,6 +15,17 @@ from pathlib import PurePosixPath
 import numpy as np
 import pandas as pd
 
+from .movielens import (
+    parse_ml1m_genres,
+    parse_ml1m_movies,
+    parse_ml1m_users,
+    parse_ml100k_genres,
+    parse_ml100k_items,
+    parse_ml100k_users,
+    parse_movies_csv,
+    parse_movies_csv_genres,
+    strip_bom,
+)
 from .ratings import MOVIELENS_SCALES, STAR_SCALES, DataError, LineOf, RatingData, ScaleRequest, from_triples
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -73,7 +84,7 @@ def parse_ml100k_ratings(raw: bytes, source: str = "u.data") -> tuple[np.ndarray
 
 def parse_ratings_table(raw: bytes, source: str = "ratings.csv") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse a CSV/TSV of user, item, rating[, timestamp]; separator (',', ';' or tab) and header are detected."""
-    raw = _strip_bom(raw)
+    raw = strip_bom(raw)
     return _parse_layout(raw, source, _sniff_table(raw, source))
 
 
@@ -131,10 +142,6 @@ def _is_valid_number(text: str, *, integer: bool) -> bool:
     except ValueError:
         return False
     return bool(np.isfinite(value)) and (not integer or value == int(value))
-
-
-def _strip_bom(raw: bytes) -> bytes:
-    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw  # Excel's UTF-8 CSV export starts with a BOM
 
 
 def _sniff_table(raw: bytes, source: str) -> _Layout:
@@ -202,76 +209,6 @@ def _line_mapper(raw: bytes, header_line: int = 0) -> LineOf:
     return line_of
 
 
-def parse_ml1m_movies(raw: bytes) -> dict[int, str]:
-    """`MovieID::Title::Genres` (latin-1) -> {movie id: title}."""
-    return _parse_titles(raw, "::")
-
-
-def parse_ml1m_genres(raw: bytes) -> dict[int, str]:
-    """`MovieID::Title::Genres` (latin-1) -> {movie id: "Animation|Children's|Comedy"}."""
-    return _parse_titles(raw, "::", column=2)
-
-
-ML1M_GENDERS = {"F": "female", "M": "male"}
-ML1M_AGES = {"1": "Under 18", "18": "18-24", "25": "25-34", "35": "35-44", "45": "45-49", "50": "50-55", "56": "56+"}
-ML1M_OCCUPATIONS = (
-    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
-    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
-    "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
-    "unemployed", "writer",
-)  # fmt: skip
-
-
-def parse_ml1m_users(raw: bytes) -> dict[int, dict[str, str]]:
-    """`UserID::Gender::Age::Occupation::Zip-code` -> {user id: {gender, age, occupation}}, codes spelled out as in
-    ML-1M's README. Like titles, only decoration: a malformed line is skipped."""
-    users: dict[int, dict[str, str]] = {}
-    for line in raw.decode("latin-1").splitlines():
-        parts = line.split("::")
-        if len(parts) >= 4 and parts[0].strip().isdigit():
-            gender, age, code = (part.strip() for part in parts[1:4])
-            known = code.isdigit() and int(code) < len(ML1M_OCCUPATIONS)
-            users[int(parts[0])] = {"gender": ML1M_GENDERS.get(gender, gender), "age": ML1M_AGES.get(age, age),
-                                    "occupation": ML1M_OCCUPATIONS[int(code)] if known else code}
-    return users
-
-
-def parse_ml100k_items(raw: bytes) -> dict[int, str]:
-    """`u.item`: `id|title|release date|...` (latin-1) -> {item id: title}."""
-    return _parse_titles(raw, "|")
-
-
-def parse_movies_csv(raw: bytes) -> dict[int, str]:
-    """ML-20M/25M's `movies.csv` (`movieId,title,genres`, titles with commas in quotes) -> {movie id: title}."""
-    return _movies_csv(raw, "title")
-
-
-def parse_movies_csv_genres(raw: bytes) -> dict[int, str]:
-    return _movies_csv(raw, "genres")
-
-
-def _movies_csv(raw: bytes, column: str) -> dict[int, str]:
-    # Decoration, like every titles file: an unreadable one gives no titles rather than failing the load.
-    try:
-        frame = pd.read_csv(io.BytesIO(_strip_bom(raw)), dtype=str, keep_default_na=False, encoding="utf-8",
-                            encoding_errors="replace", engine="c")
-        ids = pd.to_numeric(frame["movieId"], errors="coerce")
-        keep = ids.notna().to_numpy()
-        return dict(zip(ids[keep].astype(np.int64).tolist(), frame[column][keep].tolist(), strict=True))
-    except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return {}
-
-
-def _parse_titles(raw: bytes, sep: str, column: int = 1) -> dict[int, str]:
-    # Titles only decorate the UI, so a malformed line is skipped rather than failing the whole load.
-    titles: dict[int, str] = {}
-    for line in raw.decode("latin-1").splitlines():
-        parts = line.split(sep)
-        if len(parts) > column and parts[0].strip().isdigit():
-            titles[int(parts[0])] = parts[column]
-    return titles
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # formats: which parser and which titles file go with a ratings file
 
@@ -282,8 +219,8 @@ FORMATS = {
     "table": ("", "movies.csv", parse_ratings_table, parse_movies_csv),  # named after the file; ML-20M/25M
 }
 # Decoration beside the titles, where a format has it: genres from the titles file, attributes from a users file.
-GENRES = {"ml-1m": parse_ml1m_genres, "table": parse_movies_csv_genres}
-USERS = {"ml-1m": ("users.dat", parse_ml1m_users)}
+GENRES = {"ml-1m": parse_ml1m_genres, "ml-100k": parse_ml100k_genres, "table": parse_movies_csv_genres}
+USERS = {"ml-1m": ("users.dat", parse_ml1m_users), "ml-100k": ("u.user", parse_ml100k_users)}
 MOVIELENS = ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-latest-small", "ml-latest")
 _RELEASE_FOLDERS = {"ml-10m100k": "ml-10m"}  # ml-10m.zip unpacks to ml-10M100K/
 
@@ -326,7 +263,7 @@ def build(
     `rating_scale` or read from the ratings; a MovieLens `::` or u.data file is on whole or half stars."""
     header_line = 0
     if kind == "table":
-        raw = _strip_bom(raw)
+        raw = strip_bom(raw)
         layout = _sniff_table(raw, source)
         users, items, ratings = _parse_layout(raw, source, layout)
         header_line = layout.header_line

@@ -1,8 +1,8 @@
 """Where ratings come from: a spec string ("demo", "ml-1m", "ml-25m", a path), a folder, a zip, or an upload's bytes.
 
 `load_dataset` picks one from a spec string, `load_upload` from an uploaded file's name and bytes; `find_movielens`
-says where a MovieLens release (ml-1m, ml-10m, ml-20m, ml-25m) is. Either takes an explicit rating scale; without
-one the scale is read from the data. The parsing itself is `formats`; the generated demo is `demo`.
+says where a MovieLens release (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m) is. Either takes an explicit rating scale;
+without one the scale is read from the data. The parsing itself is `formats`; the generated demo is `demo`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ DATA_DIR = REPO_ROOT / "data"  # downloads and unpacked copies; git-ignored (the
 ML1M_ENV = "DMF_ML1M_DIR"  # where a read-only shared copy of MovieLens-1M lives, if anywhere
 SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"  # the team's shared checkout layout
 SHARED_ML1M_DIR = SHARED_DATA_DIR / "ml-1m"
-RELEASES = ("ml-1m", "ml-10m", "ml-20m", "ml-25m")  # the MovieLens names `load_dataset` resolves
-RATINGS_FILES = ("ratings.dat", "ratings.csv")  # ML-1M and ML-10M; ML-20M and ML-25M
+RELEASES = ("ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m")  # the MovieLens names `load_dataset` resolves
+RATINGS_FILES = ("ratings.dat", "ratings.csv", "u.data")  # ML-1M and ML-10M; ML-20M and ML-25M; ML-100K
 MAX_UNPACKED_BYTES = 1 << 31  # ML-25M unpacks to 1.2 GB; far beyond that is a zip bomb, not ratings
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def load_dataset(
     spec: str | Path, *, data_dir: Path = DATA_DIR, progress: Progress | None = None,
     rating_scale: ScaleRequest | None = None,
 ) -> RatingData:
-    """Load ratings from `spec`: "demo" (generated), "ml-1m" / "ml-10m" / "ml-20m" / "ml-25m" (see
+    """Load ratings from `spec`: "demo" (generated), "ml-100k" / "ml-1m" / "ml-10m" / "ml-20m" / "ml-25m" (see
     `find_movielens`), or a path to a folder, a .zip, a ratings.dat, a u.data, or a .csv/.tsv file.
     `progress(done_bytes, total_bytes)` follows the file read. `rating_scale` (low, high[, step]; see
     `ratings.parse_rating_scale`) overrides the scale read from the data."""
@@ -182,8 +182,8 @@ def load_dataset(
     path = Path(spec).expanduser()
     if not path.exists():
         raise DataError(
-            f"{path}: no such file or folder (expected 'demo', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m' or a path to "
-            "a folder, .zip, ratings.dat, u.data, .csv or .tsv file)"
+            f"{path}: no such file or folder (expected 'demo', 'ml-100k', 'ml-1m', 'ml-10m', 'ml-20m', 'ml-25m' or a "
+            "path to a folder, .zip, ratings.dat, u.data, .csv or .tsv file)"
         )
     if path.is_dir():
         path, kind = _find_in_folder(path)
@@ -201,13 +201,13 @@ def _read_head(path: Path) -> bytes:
 
 
 def movielens_env(name: str) -> str:
-    """The variable naming an existing copy of a release: DMF_ML1M_DIR, DMF_ML10M_DIR, DMF_ML20M_DIR, DMF_ML25M_DIR."""
+    """The variable naming an existing copy of a release: DMF_ML100K_DIR, DMF_ML1M_DIR, DMF_ML10M_DIR, ..."""
     return f"DMF_{name.replace('-', '').upper()}_DIR"
 
 
 def find_movielens(name: str, data_dir: Path = DATA_DIR) -> Path:
-    """Where the MovieLens release `name` (ml-1m, ml-10m, ml-20m, ml-25m) is, in order: the downloaded copy in
-    data_dir/<name>, a <name>.zip put in data_dir by hand (the offline route), $DMF_<NAME>_DIR, then
+    """Where the MovieLens release `name` (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m) is, in order: the downloaded copy
+    in data_dir/<name>, a <name>.zip put in data_dir by hand (the offline route), $DMF_<NAME>_DIR, then
     ../shared/data/<name> next to the repository. Raises DataError saying how to get it otherwise."""
     cached = Path(data_dir) / name
     if any((cached / f).is_file() for f in RATINGS_FILES):
@@ -225,12 +225,17 @@ def find_movielens(name: str, data_dir: Path = DATA_DIR) -> Path:
     shared = SHARED_ML1M_DIR if name == "ml-1m" else SHARED_DATA_DIR / name
     if any((shared / f).is_file() for f in RATINGS_FILES):
         return shared
-    label = "MovieLens-" + name.removeprefix("ml-").upper()
+    label = release_label(name)
     download = "" if name == "ml-1m" else f" --dataset {name}"
     raise DataError(
         f"{label} not found: download it with `python -m dmf_core download{download}`, "
         f"or give the path to its folder or {name}.zip (or set {variable})"
     )
+
+
+def release_label(name: str) -> str:
+    """ "ml-100k" -> "MovieLens-100K"."""
+    return "MovieLens-" + name.removeprefix("ml-").upper()
 
 
 def find_ml1m(data_dir: Path = DATA_DIR) -> Path:

@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import dmf_core.data.download
+from dmf_core.config import SplitConfig
 from tests.app.helpers import chart_specs, texts
 
 
@@ -108,3 +109,50 @@ def test_download_offline_fails_cleanly(open_page, monkeypatch):
     shown = "\n".join(e.value for e in at.error)
     assert shown.startswith("Download failed:") and len(shown.splitlines()) == 1
     assert metrics(at)["users (rows)"] == "1,500"
+
+
+def test_validation_and_test_shares_feed_the_split(open_page):
+    at = open_page("data")
+    at.slider(key="split-new-users").set_value(0)
+    at.slider(key="split-new-items").set_value(0)
+    at.number_input(key="split-val").set_value(0.05)
+    at.number_input(key="split-test").set_value(0.10)
+    at.button(key="FormSubmitter:data-split-Apply split").click().run()
+    assert "Split applied" in texts(at)
+    assert at.session_state["studio_split"] == SplitConfig(0.0, 0.0, 0.05, 0.10, 0)
+    counts = at.dataframe[0].value
+    assert counts.loc["I", "total"] == 100_002 and counts.loc[["II", "III", "IV"], "total"].sum() == 0
+    assert abs(counts.loc["I", "test"] / 100_002 - 0.10) < 0.01 and abs(counts.loc["I", "val"] / 100_002 - 0.05) < 0.01
+    assert "observed (85%), validation (5%) or test (10%)" in texts(at)
+
+
+def test_the_literature_protocol_is_one_click(open_page):
+    at = open_page("data")
+    at.number_input(key="split-seed").set_value(3)
+    at.button(key="FormSubmitter:data-split-Apply split").click().run()
+    at.button(key="split-literature").click().run()
+    assert not at.exception and "the literature's protocol" in texts(at)
+    assert at.session_state["studio_split"] == SplitConfig(0.0, 0.0, 0.05, 0.10, 3)
+    assert at.slider(key="split-new-users").value == 0 and at.number_input(key="split-test").value == 0.10
+    at.button(key="FormSubmitter:data-split-Apply split").click().run()  # the form now holds the same split
+    assert at.session_state["studio_split"] == SplitConfig(0.0, 0.0, 0.05, 0.10, 3)
+
+
+def test_movielens_100k_is_one_of_the_local_releases(open_page, tmp_path, monkeypatch):
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    (folder / "u.data").write_text("".join(f"{u}\t{i}\t{(u * i) % 5 + 1}\t0\n" for u in range(1, 31)
+                                           for i in range(1, 21) if (u + i) % 3))
+    flags = "|".join(["0", "0", "0", "1"] + ["0"] * 15)  # Animation
+    (folder / "u.item").write_bytes("".join(f"{i}|Film {i} (1995)|01-Jan-1995||http://x|{flags}\n"
+                                            for i in range(1, 21)).encode("latin-1"))
+    (folder / "u.user").write_text("".join(f"{u}|{20 + u}|{'MF'[u % 2]}|writer|00000\n" for u in range(1, 31)))
+    monkeypatch.setenv("DMF_ML100K_DIR", str(folder))
+    at = open_page("data")
+    at.radio(key="data-source").set_value("local").run()
+    at.selectbox(key="data-local-release").set_value("ml-100k").run()
+    assert at.text_input(key="data-path-ml-100k").value == str(folder)
+    at.button(key="data-load-path").click().run()
+    assert "Loaded MovieLens-100K: 30 users, 20 items" in texts(at)
+    at.radio(key="data-source").set_value("download").run()
+    assert "MovieLens-100K" in at.selectbox(key="data-download-release").options

@@ -36,7 +36,7 @@ def open_results() -> AppTest:
 def test_without_results_it_shows_the_papers_tables_labelled(results_root):
     at = open_results()
     assert not at.error and "No reproduction saved yet" in texts(at)
-    table1, table2 = (frame.value for frame in at.dataframe)
+    table1, table2 = at.dataframe[0].value, at.dataframe[1].value
     assert set(table1["Source"]) == {"paper"} and set(table2["Source"]) == {"paper"}
     dmf = table1[table1["Model"] == "DMF"].iloc[0]
     assert (dmf["I"], dmf["II"], dmf["III"], dmf["IV"]) == ("0.850", "0.883", "0.864", "0.904")
@@ -69,7 +69,7 @@ def test_demo_reproduction_runs_in_the_background_and_shows_its_tables(monkeypat
     assert at.button(key="results-run").disabled  # no second start while it runs
     wait_until(at, lambda at: any("Finished" in s.value for s in at.success), timeout=120)
     assert at.radio(key="results-source").value == "Quick demo reproduction (generated data)"
-    table1, table2 = (frame.value for frame in at.dataframe)
+    table1, table2 = at.dataframe[0].value, at.dataframe[1].value
     assert "measured (1 seed)" in set(table1["Source"]) and "measured (1 seed)" in set(table2["Source"])
     assert not any(table1["Source"].str.startswith("gap"))  # generated data: no gaps against the paper
     assert "reference only" in texts(at)
