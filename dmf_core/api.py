@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import checkpoint as ckpt
-from .context import ContextScorer, check_ratings, rows_of, score_new_user
+from .context import check_ratings, extended_predictor, rows_of, score_new_user
 from .data import RatingData, from_triples, load_dataset
 from .device import pick_device
 from .frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat, lookup
@@ -133,7 +133,7 @@ class DMF:
         return round_to_scale(pred, observed.data.rating_scale, observed.data.rating_step)
 
     def _with_context(self, context: Any, raw_users: np.ndarray, raw_items: np.ndarray, users: np.ndarray,
-                      items: np.ndarray) -> tuple[ContextScorer, np.ndarray, np.ndarray]:
+                      items: np.ndarray) -> tuple[Predictor, np.ndarray, np.ndarray]:
         observed = self._fitted()
         data, split = observed.data, observed.split
         c_users, c_items, c_ratings = columns_of(context, None, RATING_COLUMNS, "context")
@@ -152,7 +152,7 @@ class DMF:
                             len(new_users), data.n_items, data.rating_scale, device)
         item_cols = rows_of(new_items.get_indexer(c_items[in_col]), known_u[in_col], c_ratings[in_col],
                             len(new_items), data.n_users, data.rating_scale, device)
-        scorer = ContextScorer.build(self.predictor_, split.new_item, user_rows, item_cols)
+        scorer = extended_predictor(self.predictor_, user_rows, item_cols)
         users, items = users.copy(), items.copy()
         for index, raw, new, offset, what in ((users, raw_users, new_users, data.n_users, "user"),
                                               (items, raw_items, new_items, data.n_items, "item")):

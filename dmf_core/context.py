@@ -3,7 +3,7 @@ no retraining, one forward pass of a branch per new row.
 
 - `score_new_user`: every item's predicted rating for one person from a handful of ratings (the app's New user
   page and `DMF.recommend`);
-- `ContextScorer`: any (user, item) pairs where users and/or items may be new, each new one described by its
+- `extended_predictor`: any (user, item) pairs where users and/or items may be new, each new one described by its
   ratings (a new user's row over the model's items, a new item's column over the model's users); `DMF.predict`
   with `context=`.
 
@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .biases import REG_ITEM
-from .inputs import SparseRows, scale_ratings, single_row, unscale_ratings
-from .model import DMFNet
+from .inputs import SparseRows, scale_ratings, single_row
+from .model import Outside
 from .predict import Predictor
 
 
@@ -64,26 +63,6 @@ def score_new_user(predictor: Predictor, new_item: np.ndarray, items: list[int],
     return NewUserScores(predictor.new_user_scores(row, factor), used, ignored, factor)
 
 
-def new_item_weight(model: DMFNet, new_item: np.ndarray) -> torch.Tensor:
-    """The calibrated cosine weight of an item the branches never trained on: the one the split's held-out items
-    got (1 where none were held out, or for the pure cosine output)."""
-    if not model.uses_biases or not new_item.any():
-        return torch.ones((), device=next(model.parameters()).device)
-    return model.item_weight[torch.as_tensor(new_item, device=model.item_weight.device)][0]
-
-
-@torch.no_grad()
-def fold_item_biases(model: DMFNet, cols: SparseRows) -> torch.Tensor:
-    """Biases of items outside the model from their input columns, the users' biases held fixed."""
-    device = cols.values.device
-    if not model.uses_biases:
-        return torch.zeros(cols.n_rows, device=device)
-    batch = cols.gather(torch.arange(cols.n_rows, device=device))
-    residual = unscale_ratings(batch.values, model.rating_scale) - model.mu - model.user_bias[batch.indices]
-    sums = torch.zeros(cols.n_rows, device=device).index_add_(0, batch.bags, residual)
-    return sums / (batch.counts() + REG_ITEM)
-
-
 def rows_of(owners: np.ndarray, others: np.ndarray, ratings: np.ndarray, n_rows: int, n_cols: int,
             scale: tuple[float, float], device: torch.device) -> SparseRows:
     """Input rows (one per new user or item, `owners` 0..n_rows-1) over the model's `n_cols` columns."""
@@ -91,67 +70,37 @@ def rows_of(owners: np.ndarray, others: np.ndarray, ratings: np.ndarray, n_rows:
     return SparseRows.from_coo(owners.astype(np.int64), others.astype(np.int64), scaled, n_rows, n_cols, device)
 
 
-@dataclass
-class ContextScorer:
+
+@torch.no_grad()
+def extended_predictor(predictor: Predictor, user_rows: SparseRows | None = None,
+                       item_cols: SparseRows | None = None) -> Predictor:
     """The model's users and items followed by new ones: user index n_users + k is the k-th new user's row, item
-    index n_items + k the k-th new item's column. Scores pairs over these extended indices."""
-
-    model: DMFNet
-    user_factors: torch.Tensor
-    item_factors: torch.Tensor
-    user_bias: torch.Tensor
-    item_bias: torch.Tensor
-    user_weight: torch.Tensor
-    item_weight: torch.Tensor
-
-    @classmethod
-    @torch.no_grad()
-    def build(cls, predictor: Predictor, new_item: np.ndarray, user_rows: SparseRows | None = None,
-              item_cols: SparseRows | None = None) -> ContextScorer:
-        model = predictor.model
-        device = predictor.user_factors.device
-        was_training = model.training
-        model.eval()
-        users, items = [predictor.user_factors], [predictor.item_factors]
-        zeros_u, zeros_i = torch.zeros(model.n_users, device=device), torch.zeros(model.n_items, device=device)
-        ones_u, ones_i = torch.ones(model.n_users, device=device), torch.ones(model.n_items, device=device)
-        user_bias = [model.user_bias if model.uses_biases else zeros_u]
-        item_bias = [model.item_bias if model.uses_biases else zeros_i]
-        user_weight = [model.user_weight if model.uses_biases else ones_u]
-        item_weight = [model.item_weight if model.uses_biases else ones_i]
-        if user_rows is not None and user_rows.n_rows:
-            user_rows = user_rows.to(device)
-            users.append(model.embed_all(user_rows, users=True))
-            outside = model.outside_users(user_rows)
-            user_bias.append(outside.bias)
-            user_weight.append(outside.weight)
-        if item_cols is not None and item_cols.n_rows:
-            item_cols = item_cols.to(device)
-            items.append(model.embed_all(item_cols, users=False))
-            item_bias.append(fold_item_biases(model, item_cols))
-            item_weight.append(new_item_weight(model, new_item).expand(item_cols.n_rows))
-        model.train(was_training)
-        return cls(model, torch.cat(users), torch.cat(items), torch.cat(user_bias), torch.cat(item_bias),
-                   torch.cat(user_weight), torch.cat(item_weight))
-
-    @torch.no_grad()
-    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None) -> np.ndarray:
-        """Ratings for (users[k], items[k]) over the extended indices, as `DMFNet.rating` computes them (chunks as
-        `Predictor.continuous` takes them: small on a CPU, to stay in cache)."""
-        model = self.model
-        low, high = model.rating_scale
-        out = np.empty(len(users), dtype=np.float32)
-        device = self.user_factors.device
-        chunk = chunk or (1 << 12 if device.type == "cpu" else 1 << 18)
-        for start in range(0, len(users), chunk):
-            u = torch.as_tensor(users[start : start + chunk], device=device)
-            i = torch.as_tensor(items[start : start + chunk], device=device)
-            cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
-            if model.uses_biases:
-                base = model.mu + self.user_bias[u] + self.item_bias[i]
-                cosine = cosine * self.user_weight[u] * self.item_weight[i]
-            else:
-                base = torch.full(u.shape, (low + high) / 2, device=device)
-            rating = (base + cosine * ((high - low) / 2)).clamp(low, high)
-            out[start : start + chunk] = rating.cpu().numpy()
-        return out
+    index n_items + k the k-th new item's column. A `Predictor` over these extended indices, whose biases and cosine
+    weights for the new ones are folded in from their rows (`Outside`), so it scores as the model does."""
+    model = predictor.model
+    device = predictor.user_factors.device
+    was_training = model.training
+    model.eval()
+    users, items = [predictor.user_factors], [predictor.item_factors]
+    zeros_u, zeros_i = torch.zeros(model.n_users, device=device), torch.zeros(model.n_items, device=device)
+    ones_u, ones_i = torch.ones(model.n_users, device=device), torch.ones(model.n_items, device=device)
+    user_bias = [model.user_bias if model.uses_biases else zeros_u]
+    item_bias = [model.item_bias if model.uses_biases else zeros_i]
+    user_weight = [model.user_weight if model.uses_biases else ones_u]
+    item_weight = [model.item_weight if model.uses_biases else ones_i]
+    if user_rows is not None and user_rows.n_rows:
+        user_rows = user_rows.to(device)
+        users.append(model.embed_all(user_rows, users=True))
+        outside = model.outside_users(user_rows)
+        user_bias.append(outside.bias)
+        user_weight.append(outside.weight)
+    if item_cols is not None and item_cols.n_rows:
+        item_cols = item_cols.to(device)
+        items.append(model.embed_all(item_cols, users=False))
+        outside_items = model.outside_items(item_cols)
+        item_bias.append(outside_items.bias)
+        item_weight.append(outside_items.weight)
+    model.train(was_training)
+    return Predictor(model, torch.cat(users), torch.cat(items),
+                     outside=Outside(torch.cat(user_bias), torch.cat(user_weight)),
+                     outside_items=Outside(torch.cat(item_bias), torch.cat(item_weight)))

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .biases import REG_USER, Biases
+from .biases import REG_ITEM, REG_USER, Biases
 from .config import Activation, InputEncoding, ModelConfig
 from .inputs import SparseBatch, SparseRows, unscale_ratings
 from .quantizer import Quantizer
@@ -225,36 +225,53 @@ class DMFNet(nn.Module):
             self.user_bias.copy_(torch.as_tensor(biases.user, dtype=torch.float32))
             self.item_bias.copy_(torch.as_tensor(biases.item, dtype=torch.float32))
 
-    def base(self, users: torch.Tensor, items: torch.Tensor, outside: Outside | None = None) -> torch.Tensor:
+    def base(self, users: torch.Tensor, items: torch.Tensor, outside: Outside | None = None,
+             outside_items: Outside | None = None) -> torch.Tensor:
         """What the cosine is added to, on the rating scale: the scale's midpoint, or μ + b_i + b_j."""
         if not self.uses_biases:
             low, high = self.rating_scale
             return torch.full(users.shape, (low + high) / 2, device=users.device)
         user_bias = self.user_bias if outside is None else outside.bias
-        return self.mu + user_bias[users] + self.item_bias[items]
+        item_bias = self.item_bias if outside_items is None else outside_items.bias
+        return self.mu + user_bias[users] + item_bias[items]
 
     def rating(
-        self, cosine: torch.Tensor, users: torch.Tensor, items: torch.Tensor, outside: Outside | None = None
+        self, cosine: torch.Tensor, users: torch.Tensor, items: torch.Tensor, outside: Outside | None = None,
+        outside_items: Outside | None = None,
     ) -> torch.Tensor:
         """The continuous prediction r̂ for (users[k], items[k]) whose branch outputs have cosine `cosine[k]`.
-        `outside` describes users that are not the model's own (then `users` indexes its rows)."""
+        `outside` (`outside_items`) describes users (items) that are not all the model's own: then `users`
+        (`items`) index its rows (the library's users and items given as context)."""
         low, high = self.rating_scale
         if self.uses_biases:
             user_weight = self.user_weight if outside is None else outside.weight
-            cosine = cosine * user_weight[users] * self.item_weight[items]
-        return self.base(users, items, outside) + cosine * ((high - low) / 2)
+            item_weight = self.item_weight if outside_items is None else outside_items.weight
+            cosine = cosine * user_weight[users] * item_weight[items]
+        return self.base(users, items, outside, outside_items) + cosine * ((high - low) / 2)
 
     @torch.no_grad()
     def outside_users(self, rows: SparseRows) -> Outside:
         """Users outside the model, from their input rows: biases folded in with the items' biases fixed (as
         `fit_biases` does), and the cosine weight of a new user."""
+        return self._outside(rows, self.item_bias if self.uses_biases else None, REG_USER,
+                             self.new_user_weight if self.uses_biases else None)
+
+    @torch.no_grad()
+    def outside_items(self, cols: SparseRows) -> Outside:
+        """Items outside the model, from their input columns: the mirror of `outside_users`, with the cosine weight
+        the run fitted for new items (the held-out items' weight, the smallest; 1 when none was held out)."""
+        return self._outside(cols, self.user_bias if self.uses_biases else None, REG_ITEM,
+                             self.item_weight.min() if self.uses_biases and len(self.item_weight) else None)
+
+    def _outside(self, rows: SparseRows, other_bias: torch.Tensor | None, reg: float,
+                 weight: torch.Tensor | None) -> Outside:
         device = rows.values.device
-        if not self.uses_biases:
+        if other_bias is None or weight is None:  # the paper's cosine output: no biases, weight 1
             return Outside(torch.zeros(rows.n_rows, device=device), torch.ones(rows.n_rows, device=device))
         batch = rows.gather(torch.arange(rows.n_rows, device=device))
-        residual = unscale_ratings(batch.values, self.rating_scale) - self.mu - self.item_bias[batch.indices]
+        residual = unscale_ratings(batch.values, self.rating_scale) - self.mu - other_bias[batch.indices]
         sums = torch.zeros(rows.n_rows, device=device).index_add_(0, batch.bags, residual)
-        return Outside(sums / (batch.counts() + REG_USER), self.new_user_weight.expand(rows.n_rows))
+        return Outside(sums / (batch.counts() + reg), weight.expand(rows.n_rows))
 
     def embed_users(self, batch: SparseBatch) -> torch.Tensor:
         return F.normalize(self.user_branch(batch), dim=-1, eps=1e-8)

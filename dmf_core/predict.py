@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .biases import REG_ITEM
-from .inputs import MatrixInputs, SparseRows, unscale_ratings
+from .inputs import MatrixInputs, SparseRows
 from .model import DMFNet, Outside
 
 
@@ -20,8 +19,9 @@ class Predictor:
     model: DMFNet
     user_factors: torch.Tensor
     item_factors: torch.Tensor
-    # Biases and weights of the rows of `user_factors` when they are not the model's own users.
+    # Biases and weights of the rows of `user_factors` (`item_factors`) when they are not the model's own users (items).
     outside: Outside | None = None
+    outside_items: Outside | None = None
 
     @classmethod
     def build(cls, model: DMFNet, inputs: MatrixInputs) -> Predictor:
@@ -43,7 +43,7 @@ class Predictor:
             u = torch.as_tensor(users[start : start + chunk], device=device)
             i = torch.as_tensor(items[start : start + chunk], device=device)
             cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
-            rating = self.model.rating(cosine, u, i, self.outside).clamp(*self.model.rating_scale)
+            rating = self.model.rating(cosine, u, i, self.outside, self.outside_items).clamp(*self.model.rating_scale)
             out[start : start + chunk] = rating.cpu().numpy()
         return out
 
@@ -95,18 +95,7 @@ class Predictor:
         device = self.user_factors.device
         column = column.to(device)
         factor = self.new_item_factor(column) if factor is None else factor
-        cosine = (self.user_factors @ factor[0]).float()
-        low, high = self.model.rating_scale
-        if not self.model.uses_biases:
-            return ((low + high) / 2 + cosine * ((high - low) / 2)).clamp(low, high).cpu().numpy()
-        users = torch.arange(len(cosine), device=device)
-        outside = self.outside
-        user_bias = (self.model.user_bias if outside is None else outside.bias)[users]
-        user_weight = (self.model.user_weight if outside is None else outside.weight)[users]
-        batch = column.gather(torch.zeros(1, dtype=torch.long, device=device))
-        residual = unscale_ratings(batch.values, self.model.rating_scale) - self.model.mu
-        residual = residual - self.model.user_bias[batch.indices]
-        item_bias = residual.sum() / (len(residual) + REG_ITEM)
-        weight = self.model.item_weight.min() if len(self.model.item_weight) else 1.0
-        scores = self.model.mu + user_bias + item_bias + cosine * user_weight * weight * ((high - low) / 2)
-        return scores.clamp(low, high).cpu().numpy()
+        users = torch.arange(len(self.user_factors), device=device)
+        scores = self.model.rating((self.user_factors @ factor[0]).float(), users, torch.zeros_like(users),
+                                   self.outside, self.model.outside_items(column))
+        return scores.clamp(*self.model.rating_scale).cpu().numpy()
