@@ -113,4 +113,4 @@ for seed in (0, 1, 2):
         split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
         for label, w in (("auto warm-up", None), ("8 epochs", 8)):
             r = fit(data, split, ModelConfig(), TrainConfig(model="dmf-d", seed=seed, quantizer=QuantizerConfig(warmup_epochs=w)))
-            print(seed, label, "discrete val RMSE of the selected epoch", round(r.best_val_rmse, 4), flush=True)
+            print(seed, label, "discrete val RMSE of the selected epoch", round(r.val_rmse, 4), flush=True)

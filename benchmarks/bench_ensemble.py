@@ -26,7 +26,7 @@ from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
 from dmf_core.metrics import rmse  # noqa: E402
 from dmf_core.runs import train_run  # noqa: E402
-from dmf_core.split import TEST, VAL, split_areas  # noqa: E402
+from dmf_core.split import TEST, VAL  # noqa: E402
 
 
 def main() -> None:
@@ -37,8 +37,6 @@ def main() -> None:
     args = parser.parse_args()
     data = load_dataset(args.data)
     split_config = SplitConfig(new_user_frac=0.0, new_item_frac=0.0, val_frac=0.05, test_frac=0.10, seed=0)
-    split = split_areas(data, split_config)  # train_run's split: the same seed and fractions
-    val, test = split.role == VAL, split.role == TEST
     rows: list[dict] = []
     val_sum = test_sum = None
     spent = 0.0
@@ -47,6 +45,7 @@ def main() -> None:
         started = time.perf_counter()
         metrics, result = train_run(data, split_config, ModelConfig(), TrainConfig(seed=member, max_seconds=budget))
         spent += result.train_seconds
+        val, test = result.split.role == VAL, result.split.role == TEST
         val_pred = result.predictor.continuous(data.users[val], data.items[val]).astype(np.float64)
         test_pred = result.predictor.continuous(data.users[test], data.items[test]).astype(np.float64)
         val_sum = val_pred if val_sum is None else val_sum + val_pred

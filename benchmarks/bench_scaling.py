@@ -68,7 +68,7 @@ def measure(size: str, epochs: int, device: str, threads: int) -> dict:
         # fit() from start to end: biases, inputs to the device, every epoch with its validation pass, calibration
         "fit_seconds": fit_seconds,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "val_rmse": result.best_val_rmse,
+        "val_rmse": result.val_rmse,
         "device": result.device,
         "threads": threads,
         "derived": derived,

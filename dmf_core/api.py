@@ -75,7 +75,7 @@ class DMF:
         bar = None if self._flags["quiet"] else ProgressBar(train_config.epochs)
         metrics, result = train_run(data, split_config, model_config, train_config, self._flags["out"],
                                     on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None)
-        split = split_areas(data, split_config)  # train_run's split: the same seed and fractions
+        split = result.split
         checkpoint = final_checkpoint(result, data, split, model_config, split_config)
         predictor = result.predictor or Predictor.build(result.model, result.inputs)
         self._set(checkpoint, result.model, Observed.from_run(data, split), predictor)

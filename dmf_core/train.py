@@ -81,10 +81,7 @@ class TrainResult:
     val_rmse: float | None = None  # the selected epoch's validation RMSE (area I)
     val_rmse_kind: str = "continuous"  # "discrete" for DMF-D: its hard-quantized output
     quantizer: dict[str, Any] | None = None  # DMF-D: phases.quantizer_summary
-
-    @property
-    def best_val_rmse(self) -> float | None:
-        return self.val_rmse
+    split: AreaSplit | None = None  # the split it trained on
 
 
 def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
@@ -263,7 +260,7 @@ def fit(
     result = TrainResult(model=model, inputs=inputs, history=loop.history, stop_reason=outcome.stop_reason,
                          epochs_run=len(loop.history), train_seconds=loop.budget.elapsed, device=str(device),
                          best_epoch=0, optimizer_state=task.optimizer.state_dict(), message=outcome.message,
-                         train_config=train_config, derived=derived, biases=biases)
+                         train_config=train_config, derived=derived, biases=biases, split=split)
     _select(loop, result)
     model.eval()
     # The selected model's factors, embedded once: the calibration and the run's test scores both read them (the

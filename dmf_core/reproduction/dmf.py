@@ -41,7 +41,7 @@ class DMFModel(Model):
                      stop_event=stop_event)
         self.result = result
         return FitInfo(epochs_run=result.epochs_run, best_epoch=result.best_epoch,
-                       best_val_rmse=result.best_val_rmse, seconds=result.train_seconds,
+                       best_val_rmse=result.val_rmse, seconds=result.train_seconds,
                        stop_reason=result.stop_reason, history=result.history, device=result.device,
                        quantizer_trained=None if result.quantizer is None else result.quantizer["trained"])
 
