@@ -3,9 +3,9 @@ split from different initial seeds, their predictions averaged. Every member sel
 the ensemble's size is reported for each k ≤ K on validation *and* test, so a choice of k can be made on validation
 alone. Nothing is selected on test.
 
-    python benchmarks/bench_ensemble.py [--data ml-1m] [--members 3] [--max-seconds 300]
+    python benchmarks/bench_ensemble.py [--data ml-1m] [--members 3] [--max-seconds 300] [--out FILE]
 
-Writes benchmarks/results/ensemble-<data>.json.
+Writes benchmarks/results/ensemble-<data>.json (or --out).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--data", default="ml-1m")
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=300.0, help="for all members together")
+    parser.add_argument("--out", type=Path, help="default: benchmarks/results/ensemble-<data>.json")
     args = parser.parse_args()
     data = load_dataset(args.data)
     split_config = SplitConfig(new_user_frac=0.0, new_item_frac=0.0, val_frac=0.05, test_frac=0.10, seed=0)
@@ -59,7 +60,7 @@ def main() -> None:
         print(f"{k} member(s): member val {row['member_val_rmse']:.4f} test {row['member_test_rmse']:.4f}; "
               f"ensemble val {row['ensemble_val_rmse']:.4f} test {row['ensemble_test_rmse']:.4f}; "
               f"{spent:.0f} s of training so far", flush=True)
-    out = Path(__file__).parent / "results" / f"ensemble-{data.name}.json"
+    out = args.out or Path(__file__).parent / "results" / f"ensemble-{data.name}.json"
     out.write_text(json.dumps({"data": data.name, "split": "literature 85/5/10, seed 0", "rows": rows,
                                "load_average": os.getloadavg()}, indent=2) + "\n")
     print(f"wrote {out}")

@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()
     report: dict[str, Any] = {
         "command": "python benchmarks/bench_literature.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "written": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads",
         "torch": torch.__version__,
         "protocol": {
@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "published": {"label": PUBLISHED_LABEL, "note": PUBLISHED_NOTE, "rows": PUBLISHED},
     }
     report["load_average_at_start_and_end"] = [load_at_start, os.getloadavg()]
+    report["written"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print_table(report)

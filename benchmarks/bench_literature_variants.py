@@ -38,6 +38,12 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name: (ModelCo
     "wide": ({"hidden": (1024, 512)}, {}),
     "decay-0.85": ({}, {"lr_decay": 0.85}),
     "lr-2e-3": ({}, {"lr": 2e-3}),
+    "dropout-0.35": ({"dropout": 0.35}, {}),
+    "dropout-0.65": ({"dropout": 0.65}, {}),
+    "input-dropout-0.4": ({}, {"input_dropout": 0.4}),
+    "input-dropout-0.5": ({}, {"input_dropout": 0.5}),
+    "input-dropout-0.6": ({}, {"input_dropout": 0.6}),
+    "deep": ({"hidden": (512, 512, 256)}, {}),
 }
 
 

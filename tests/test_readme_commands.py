@@ -52,6 +52,26 @@ CHANGES: dict[str, tuple[str, str]] = {
         "python benchmarks/bench_literature.py --datasets ml-1m --seeds 1 --max-seconds 20 --skip-svdpp "
         "--skip-areas --out literature.json",
         "a 20 s budget instead of 300 s, written to the scratch folder"),
+    "python benchmarks/bench_literature_variants.py --variants wide,decay-0.85 --max-seconds 300": (
+        "python benchmarks/bench_literature_variants.py --variants wide,decay-0.85 --max-seconds 4 --data demo "
+        "--out variants.json",
+        "the demo data and a 4 s budget a variant, written to the scratch folder, not over the committed results"),
+    "python benchmarks/bench_literature_variants.py --variants dropout-0.35,dropout-0.65,input-dropout-0.4,deep "
+    "--max-seconds 300 --out benchmarks/results/literature-variants-2.json": (
+        "python benchmarks/bench_literature_variants.py --variants dropout-0.35,dropout-0.65,input-dropout-0.4,deep "
+        "--max-seconds 4 --data demo --out variants-2.json",
+        "the same"),
+    "python benchmarks/bench_literature_variants.py --variants input-dropout-0.5,input-dropout-0.6 "
+    "--max-seconds 300 --out benchmarks/results/literature-variants-3.json": (
+        "python benchmarks/bench_literature_variants.py --variants input-dropout-0.5,input-dropout-0.6 "
+        "--max-seconds 4 --data demo --out variants-3.json",
+        "the same"),
+    "python benchmarks/bench_averaging.py": (
+        "python benchmarks/bench_averaging.py --data demo --epochs 3 --out averaging.json",
+        "three epochs of the demo data, not ten minutes of ML-1M, written to the scratch folder"),
+    "python benchmarks/bench_ensemble.py": (
+        "python benchmarks/bench_ensemble.py --data demo --members 2 --max-seconds 8 --out ensemble.json",
+        "two members on the demo data within 8 s, not five minutes of ML-1M, written to the scratch folder"),
 }
 # Files the commands read, as a reader would have them: their own ratings for `recommend` and `predict`.
 INPUTS = {
