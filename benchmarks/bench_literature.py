@@ -22,6 +22,7 @@ the JSON; its figures are measured elsewhere.
 
     python benchmarks/bench_literature.py                                   # ml-100k and ml-1m, 5 seeds
     python benchmarks/bench_literature.py --datasets ml-1m --seeds 1 --max-seconds 300 --skip-svdpp
+    python benchmarks/bench_literature.py --peers-from benchmarks/results/literature.json   # DMF rerun, peers kept
 Writes benchmarks/results/literature.json (or --out); the Results page and the README read it.
 """
 
@@ -100,8 +101,38 @@ def print_epoch(tag: str) -> Any:
     return on_epoch
 
 
-def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bool) -> dict[str, Any]:
-    """DMF, the biases and the peers on one seed's literature split."""
+def earlier_peers(path: Path | None, name: str, data: Any) -> dict[int, dict[str, Any]]:
+    """{seed: {"svd": ..., "svdpp": ...}} from an earlier report (`--peers-from`) for the same data and protocol,
+    each kept only where its settings are today's: the peers do not depend on DMF's settings, so a rerun of DMF
+    need not refit them (SVD++ is most of the benchmark's time)."""
+    if path is None:
+        return {}
+    report = json.loads(path.read_text())
+    result = report.get("datasets", {}).get(name) or {}
+    protocol = {k: v for k, v in ((report.get("protocol") or {}).get("literature") or {}).items() if k in LITERATURE_SPLIT}
+    if protocol != LITERATURE_SPLIT or (result.get("users"), result.get("items"), result.get("ratings")) != (
+            data.n_users, data.n_items, data.n_ratings):
+        print(f"  {name}: {path} is another split or dataset; the peers are refitted", file=sys.stderr)
+        return {}
+    def unseeded(params: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in params.items() if k != "random_state"}
+
+    wanted = {"svd": unseeded(peers.SVD_SETTINGS["tuned"]), "svdpp": unseeded(peers.SVDPP_SETTINGS)}
+    found: dict[int, dict[str, Any]] = {}
+    for run in result.get("literature_runs", []):
+        for method, settings in wanted.items():
+            row = run.get(method) or {}
+            if unseeded(row.get("params") or {}) == settings and (row.get("params") or {}).get("random_state") == \
+                    run["seed"]:
+                started = report.get("started") or report.get("written")
+                found.setdefault(run["seed"], {})[method] = {**row, "reused_from": f"{path.name}, run of {started}"}
+    return found
+
+
+def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bool,
+                        reuse: dict[str, Any] | None = None) -> dict[str, Any]:
+    """DMF, the biases and the peers on one seed's literature split (a peer in `reuse` is taken as it is)."""
+    reuse = reuse or {}
     config = SplitConfig(**LITERATURE_SPLIT, seed=seed)
     metrics, _ = train_run(data, config, ModelConfig(), TrainConfig(seed=seed, max_seconds=max_seconds),
                            on_epoch=print_epoch(f"{data.name} seed {seed} DMF"))
@@ -120,12 +151,22 @@ def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bo
     if missing:
         out["svd"] = out["svdpp"] = {"skipped": missing}
         return out
+    for method in ("svd", "svdpp"):
+        if method in reuse:
+            out[method] = reuse[method]
+            print(f"  {method}: test RMSE {out[method]['test_rmse']:.4f}, reused from {reuse[method]['reused_from']}",
+                  file=sys.stderr, flush=True)
+    if "svd" in out and ("svdpp" in out or skip_svdpp):
+        out.setdefault("svdpp", {"skipped": "--skip-svdpp"})
+        return out
     split = split_areas(data, config)
     train, test = peers.trainset(data, split.role == OBSERVED), peers.testset(data, split.role == TEST)
-    out["svd"] = peers.fit_and_score("SVD", {**peers.SVD_SETTINGS["tuned"], "random_state": seed}, train, test,
-                                     "SVD (tuned)")
-    out["svdpp"] = ({"skipped": "--skip-svdpp"} if skip_svdpp else
-                    peers.fit_and_score("SVDpp", {**peers.SVDPP_SETTINGS, "random_state": seed}, train, test, "SVD++"))
+    if "svd" not in out:
+        out["svd"] = peers.fit_and_score("SVD", {**peers.SVD_SETTINGS["tuned"], "random_state": seed}, train, test,
+                                         "SVD (tuned)")
+    if "svdpp" not in out:
+        out["svdpp"] = ({"skipped": "--skip-svdpp"} if skip_svdpp else peers.fit_and_score(
+            "SVDpp", {**peers.SVDPP_SETTINGS, "random_state": seed}, train, test, "SVD++"))
     return out
 
 
@@ -141,7 +182,8 @@ def run_areas_seed(data: Any, seed: int, max_seconds: float) -> dict[str, Any]:
     return out
 
 
-def run_dataset(name: str, seeds: int, max_seconds: float, skip_svdpp: bool, skip_areas: bool) -> dict[str, Any]:
+def run_dataset(name: str, seeds: int, max_seconds: float, skip_svdpp: bool, skip_areas: bool,
+                peers_from: Path | None = None) -> dict[str, Any]:
     try:
         data = load_dataset(name)
     except DataError as error:
@@ -151,7 +193,8 @@ def run_dataset(name: str, seeds: int, max_seconds: float, skip_svdpp: bool, ski
     print(f"{name}: {data.n_users:,} users, {data.n_items:,} items, {data.n_ratings:,} ratings; {seeds} seed(s)",
           flush=True)
     started = time.perf_counter()
-    runs = [run_literature_seed(data, seed, max_seconds, skip_svdpp) for seed in range(seeds)]
+    reuse = earlier_peers(peers_from, name, data)
+    runs = [run_literature_seed(data, seed, max_seconds, skip_svdpp, reuse.get(seed)) for seed in range(seeds)]
     literature: dict[str, Any] = {}
     for method in ("dmf", "biases", "svd", "svdpp"):
         rows = [run[method] for run in runs]
@@ -164,6 +207,9 @@ def run_dataset(name: str, seeds: int, max_seconds: float, skip_svdpp: bool, ski
                 literature[method][key] = summary([row[key] for row in rows])
         if "params" in rows[0]:
             literature[method]["params"] = {k: v for k, v in rows[0]["params"].items() if k != "random_state"}
+        reused = sorted({row["reused_from"] for row in rows if "reused_from" in row})
+        if reused:
+            literature[method]["reused_from"] = "; ".join(reused)
     out: dict[str, Any] = {"found": True, "source": data.extra.get("source", name), "users": data.n_users,
                            "items": data.n_items, "ratings": data.n_ratings, "seeds": list(range(seeds)),
                            "literature": literature, "literature_runs": runs}
@@ -259,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-svdpp", action="store_true", help="leave out SVD++ (about 3 minutes a fit on ML-1M here)")
     parser.add_argument("--skip-areas", action="store_true", help="leave out the Table-1 split runs (areas I-IV)")
     parser.add_argument("--out", type=Path, default=RESULTS / "literature.json")
+    parser.add_argument("--peers-from", type=Path, metavar="FILE",
+                        help="take SVD's and SVD++'s figures from an earlier report of the same data, split and peer "
+                             "settings instead of refitting them (they do not depend on DMF's settings)")
     parser.add_argument("--markdown", action="store_true", help="print the README's table from --out and exit")
     args = parser.parse_args(argv)
     if args.markdown:
@@ -281,8 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             "peers": "Surprise's SVD (tuned) and SVD++ fitted on the observed ratings (the 85% DMF trains on) and "
                      "scored on the same test ratings",
         },
-        "datasets": {name: run_dataset(name, args.seeds, args.max_seconds, args.skip_svdpp, args.skip_areas)
-                     for name in names},
+        "datasets": {name: run_dataset(name, args.seeds, args.max_seconds, args.skip_svdpp, args.skip_areas,
+                                       args.peers_from) for name in names},
         "published": {"label": PUBLISHED_LABEL, "note": PUBLISHED_NOTE, "rows": PUBLISHED},
     }
     report["load_average_at_start_and_end"] = [load_at_start, os.getloadavg()]

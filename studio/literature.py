@@ -78,6 +78,7 @@ def ours_rows(report: dict[str, Any]) -> list[dict[str, str]]:
                 "Seeds": str(seeds),
                 "Training or fit seconds (mean)": "–" if skipped else _seconds(row),
                 "Selection": "selected on validation" if key == "dmf" else "fixed settings (nothing selected)",
+                "Measured": f"reused from {row['reused_from']}" if row.get("reused_from") else "in this run",
             })
     return rows
 

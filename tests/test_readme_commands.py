@@ -4,12 +4,14 @@ Each command runs as written, in a scratch folder (installs in the repository, w
 in the order the README gives, except where running it as written
 would take minutes or need the internet; those few are run with one change each, stated in `CHANGES` with the
 reason (a shorter budget, one seed, `--help` for the download). `[...]` parts are optional and left out; `#` starts a
-comment. A command nobody mapped fails the test, so a new README command needs a decision here. The Python API's
+comment. A command nobody mapped fails the test, so a new README command needs a decision here; commands quoted in
+the prose (inline code) run too, reduced as `PROSE_CHANGES` states, or are listed in `NOT_RUN` with why. The Python API's
 example runs in `test_readme_api.py`; the test command itself (`python -m pytest`) is what CI runs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -52,6 +54,10 @@ CHANGES: dict[str, tuple[str, str]] = {
         "python benchmarks/bench_literature.py --datasets ml-1m --seeds 1 --max-seconds 20 --skip-svdpp "
         "--skip-areas --out literature.json",
         "a 20 s budget instead of 300 s, written to the scratch folder"),
+    "python benchmarks/bench_literature.py --peers-from benchmarks/results/literature.json": (
+        "python benchmarks/bench_literature.py --datasets ml-1m --seeds 1 --max-seconds 20 --skip-areas --out "
+        f"literature-peers.json --peers-from {REPO_ROOT / 'benchmarks' / 'results' / 'literature.json'}",
+        "one seed and a 20 s budget; the committed report's SVD and SVD++ figures for seed 0 are reused"),
     "python benchmarks/bench_literature_variants.py --variants wide,decay-0.85 --max-seconds 300": (
         "python benchmarks/bench_literature_variants.py --variants wide,decay-0.85 --max-seconds 4 --data demo "
         "--out variants.json",
@@ -72,6 +78,37 @@ CHANGES: dict[str, tuple[str, str]] = {
     "python benchmarks/bench_ensemble.py": (
         "python benchmarks/bench_ensemble.py --data demo --members 2 --max-seconds 8 --out ensemble.json",
         "two members on the demo data within 8 s, not five minutes of ML-1M, written to the scratch folder"),
+}
+# Commands quoted in the README's prose (inline code starting `python benchmarks/` or `python -m dmf_core`) that are
+# not also shell-block commands: each runs here with the change stated, or is in NOT_RUN with the reason.
+PROSE_CHANGES: dict[str, tuple[str, str]] = {
+    "python benchmarks/bench_playground.py": (
+        "python benchmarks/bench_playground.py --repeats 1 --out playground.json",
+        "one repeat, written to the scratch folder"),
+    "python benchmarks/bench_choices.py input-dropout": (
+        "python benchmarks/bench_choices.py input-dropout ml1m-10",
+        "ML-1M's 10% user subsample only (three short runs), not 15 minutes"),
+    "python benchmarks/bench_defaults.py": (
+        "python benchmarks/bench_defaults.py --datasets demo --seeds 1 --out defaults.json",
+        "the demo data and one seed, not 30 minutes, written to the scratch folder"),
+    "python benchmarks/bench_scaling.py": (
+        "python benchmarks/bench_scaling.py --sizes 600x400x20000 --epochs 1 --out scaling.json",
+        "one small generated matrix, not 1M-25M ratings"),
+    "python benchmarks/bench_speed.py --budget 90 --naive-budget 60": (
+        "python benchmarks/bench_speed.py --data demo --budget 4 --naive-budget 2 --no-svd --out speed.json",
+        "the demo data, seconds-long budgets and no SVD reference"),
+    "python benchmarks/bench_speed.py --new-users 0 --new-items 0 --budget 60 --naive-budget 0 --device cpu "
+    "--out benchmarks/results/speed-cpu-0-0.json": (
+        "python benchmarks/bench_speed.py --data demo --new-users 0 --new-items 0 --budget 4 --naive-budget 0 "
+        "--device cpu --no-svd --out speed-0-0.json",
+        "the same, written to the scratch folder"),
+    "python benchmarks/profile_epoch.py": (
+        "python benchmarks/profile_epoch.py --data demo --epochs 2 --out profile.json",
+        "two epochs of the demo data"),
+}
+NOT_RUN = {
+    "python -m dmf_core": "names the entry point; `python -m dmf_core --help`, a shell-block command, runs",
+    "python -m dmf_core download --dataset <name>": "a pattern; the shell blocks' download commands run",
 }
 # Files the commands read, as a reader would have them: their own ratings for `recommend` and `predict`.
 INPUTS = {
@@ -95,6 +132,35 @@ def readme_commands() -> list[str]:
             if "[" in line:
                 commands.append(re.sub(r"\[([^\]|]*)(\|[^\]]*)?\]", r"\1", line))
     return commands
+
+
+def prose_commands() -> list[str]:
+    """Commands quoted inline in the README's prose (outside shell blocks), whitespace normalised, once each."""
+    text = re.sub(r"```.*?```", "", (REPO_ROOT / "README.md").read_text(), flags=re.S)
+    found = [" ".join(c.split()) for c in re.findall(r"`(python (?:benchmarks/|-m dmf_core)[^`]*)`", text)]
+    blocks = set(readme_commands())
+    return [c for c in dict.fromkeys(found) if c not in blocks]
+
+
+def test_every_prose_command_is_run_or_says_why_not():
+    commands = prose_commands()
+    unmapped = [c for c in commands if c not in PROSE_CHANGES and c not in NOT_RUN]
+    assert not unmapped, f"README prose commands with no decision in PROSE_CHANGES / NOT_RUN: {unmapped}"
+    assert set(PROSE_CHANGES) | set(NOT_RUN) <= set(commands), \
+        f"stale entries: {(set(PROSE_CHANGES) | set(NOT_RUN)) - set(commands)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(PROSE_CHANGES))
+def test_prose_command_runs(command, tmp_path):
+    if not (ML1M_DIR / "ratings.dat").is_file():
+        skip_or_fail("MovieLens-1M not found at ../shared/data/ml-1m")
+    reduced = PROSE_CHANGES[command][0]
+    done = _run(reduced, tmp_path)
+    assert done.returncode == 0, f"{reduced}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    assert "Traceback" not in done.stderr, reduced
+    written = [w for w in shlex.split(reduced) if w.endswith(".json")]
+    assert all((tmp_path / w).is_file() for w in written), f"{reduced} did not write {written}"
 
 
 def test_the_readme_lists_the_commands_this_test_knows():
@@ -172,3 +238,5 @@ def test_every_readme_command_runs(tmp_path):
     assert (tmp_path / "runs" / "dmfd" / "metrics.json").is_file()
     assert len((tmp_path / "predictions.csv").read_text().splitlines()) == 4
     assert (tmp_path / "literature.json").is_file()
+    rerun = json.loads((tmp_path / "literature-peers.json").read_text())["datasets"]["ml-1m"]["literature_runs"][0]
+    assert "reused_from" in rerun["svd"] and "reused_from" in rerun["svdpp"]  # the peers were not refitted

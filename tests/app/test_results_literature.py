@@ -36,7 +36,8 @@ REPORT = {
             "found": True, "seeds": [0, 1],
             "literature": {
                 "dmf": {"test_rmse": stats(0.831, 0.833), "train_seconds": stats(54.0, 60.0)},
-                "svd": {"test_rmse": stats(0.851, 0.853), "fit_seconds": stats(20.0, 22.0)},
+                "svd": {"test_rmse": stats(0.851, 0.853), "fit_seconds": stats(20.0, 22.0),
+                        "reused_from": "literature.json, run of 2026-11-30 05:00:00 UTC"},
                 "svdpp": {"skipped": "--skip-svdpp"},
                 "biases": {"test_rmse": stats(0.905, 0.907)},
             },
@@ -79,7 +80,10 @@ def test_our_figures_stand_beside_the_published_table(folders):
     dmf = ours[ours["Method"] == "DMF (ours)"].iloc[0]
     assert dmf["Dataset"] == "MovieLens-1M" and dmf["Test RMSE (mean ± std)"] == "0.8320 ± 0.0014"
     assert dmf["Seeds"] == "2" and dmf["Selection"] == "selected on validation"
+    assert dmf["Measured"] == "in this run"
     assert dmf["Training or fit seconds (mean)"] == "57"
+    svd = ours[ours["Method"].str.startswith("SVD, tuned")].iloc[0]
+    assert svd["Measured"] == "reused from literature.json, run of 2026-11-30 05:00:00 UTC"
     svdpp = ours[ours["Method"].str.startswith("SVD++")].iloc[0]
     assert svdpp["Test RMSE (mean ± std)"] == "not run (--skip-svdpp)"
     areas = at.dataframe[3].value
