@@ -59,8 +59,8 @@ HIDDEN_CHOICES = ((16, 3), (32, 3), (64, 3))
 @dataclass(frozen=True)
 class Settings:
     """What the Playground trains with. Chosen on the planted matrix: (32, 3) and 40 epochs of 4 blocks (6 users
-    × 5 movies) at a constant lr 0.05 train in under a second on a CPU (benchmarks/bench_playground.py: 0.68 s,
-    best of 5, with torch's 2 threads on a 2-core machine at load average 7; 0.49 s with one thread) and separate
+    × 5 movies) at a constant lr 0.05 train in about a second on a CPU (benchmarks/bench_playground.py, idle 2-core
+    machine, best of 5: 0.94 s with torch's 2 threads, 0.31 s with one; benchmarks/results/playground.json) and separate
     the groups: with seeds 0-11, a new user who gives two of a group's movies five stars gets the
     group's other movies ranked first for all three groups with 10 seeds, against 8 at lr 0.03 (a few seeds end
     in a poorer fit, where two groups share one side of the sphere)."""
