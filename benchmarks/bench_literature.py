@@ -114,6 +114,7 @@ def earlier_peers(path: Path | None, name: str, data: Any) -> dict[int, dict[str
             data.n_users, data.n_items, data.n_ratings):
         print(f"  {name}: {path} is another split or dataset; the peers are refitted", file=sys.stderr)
         return {}
+
     def unseeded(params: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in params.items() if k != "random_state"}
 
@@ -310,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
                              "settings instead of refitting them (they do not depend on DMF's settings)")
     parser.add_argument("--markdown", action="store_true", help="print the README's table from --out and exit")
     args = parser.parse_args(argv)
+    if args.peers_from is not None:
+        try:
+            json.loads(args.peers_from.read_text())
+        except (OSError, ValueError) as error:
+            parser.error(f"--peers-from {args.peers_from}: not a readable report ({error})")
     if args.markdown:
         print(markdown_table(json.loads(args.out.read_text())))
         return 0

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
@@ -50,3 +52,13 @@ def test_other_data_another_split_or_other_settings_are_refitted(tmp_path):
     changed = bench.earlier_peers(_report(tmp_path, factors=50), "ml-1m", DATA)
     assert all("svd" not in row and "svdpp" in row for row in changed.values())
     assert bench.earlier_peers(None, "ml-1m", DATA) == {}
+
+
+def test_an_unreadable_peers_file_is_one_line_before_anything_runs(tmp_path, capsys):
+    (tmp_path / "broken.json").write_text("{not json")
+    for path in (tmp_path / "broken.json", tmp_path / "missing.json"):
+        with pytest.raises(SystemExit) as stop:
+            bench.main(["--datasets", "ml-1m", "--peers-from", str(path), "--out", str(tmp_path / "out.json")])
+        assert stop.value.code == 2
+        assert f"--peers-from {path}: not a readable report" in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()
