@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .inputs import SparseRows, scale_ratings, single_row
-from .model import Outside
+from .model import DMFNet, Outside
 from .predict import Predictor
 
 
@@ -78,29 +78,24 @@ def extended_predictor(predictor: Predictor, user_rows: SparseRows | None = None
     index n_items + k the k-th new item's column. A `Predictor` over these extended indices, whose biases and cosine
     weights for the new ones are folded in from their rows (`Outside`), so it scores as the model does."""
     model = predictor.model
-    device = predictor.user_factors.device
     was_training = model.training
     model.eval()
-    users, items = [predictor.user_factors], [predictor.item_factors]
-    zeros_u, zeros_i = torch.zeros(model.n_users, device=device), torch.zeros(model.n_items, device=device)
-    ones_u, ones_i = torch.ones(model.n_users, device=device), torch.ones(model.n_items, device=device)
-    user_bias = [model.user_bias if model.uses_biases else zeros_u]
-    item_bias = [model.item_bias if model.uses_biases else zeros_i]
-    user_weight = [model.user_weight if model.uses_biases else ones_u]
-    item_weight = [model.item_weight if model.uses_biases else ones_i]
-    if user_rows is not None and user_rows.n_rows:
-        user_rows = user_rows.to(device)
-        users.append(model.embed_all(user_rows, users=True))
-        outside = model.outside_users(user_rows)
-        user_bias.append(outside.bias)
-        user_weight.append(outside.weight)
-    if item_cols is not None and item_cols.n_rows:
-        item_cols = item_cols.to(device)
-        items.append(model.embed_all(item_cols, users=False))
-        outside_items = model.outside_items(item_cols)
-        item_bias.append(outside_items.bias)
-        item_weight.append(outside_items.weight)
+    users, outside = _extended(model, predictor.user_factors, user_rows, users=True)
+    items, outside_items = _extended(model, predictor.item_factors, item_cols, users=False)
     model.train(was_training)
-    return Predictor(model, torch.cat(users), torch.cat(items),
-                     outside=Outside(torch.cat(user_bias), torch.cat(user_weight)),
-                     outside_items=Outside(torch.cat(item_bias), torch.cat(item_weight)))
+    return Predictor(model, users, items, outside=outside, outside_items=outside_items)
+
+
+def _extended(model: DMFNet, factors: torch.Tensor, rows: SparseRows | None,
+              users: bool) -> tuple[torch.Tensor, Outside]:
+    """One side of `extended_predictor`: the model's own factors, biases and cosine weights (none and 1 for the
+    paper's cosine output), followed by those of `rows`, the new users (`users`) or items folded in."""
+    n, device = len(factors), factors.device
+    own = (model.user_bias, model.user_weight) if users else (model.item_bias, model.item_weight)
+    bias, weight = own if model.uses_biases else (torch.zeros(n, device=device), torch.ones(n, device=device))
+    if rows is None or not rows.n_rows:
+        return factors, Outside(bias, weight)
+    rows = rows.to(device)
+    new = model.outside_users(rows) if users else model.outside_items(rows)
+    return (torch.cat([factors, model.embed_all(rows, users=users)]),
+            Outside(torch.cat([bias, new.bias]), torch.cat([weight, new.weight])))
