@@ -24,9 +24,11 @@ from typing import Any
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch's import, as dmf_core sets it
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from bench_literature import LITERATURE_SPLIT  # noqa: E402
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
@@ -94,7 +96,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="default: benchmarks/results/averaging-<data>.json")
     args = parser.parse_args()
     data = load_dataset(args.data)
-    split = split_areas(data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0, val_frac=0.05, test_frac=0.10, seed=0))
+    split = split_areas(data, SplitConfig(**LITERATURE_SPLIT, seed=0))
     val = split.role == VAL
     averages = Averages(data.users[val], data.items[val], data.ratings[val])
     started = time.perf_counter()

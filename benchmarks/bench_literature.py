@@ -101,13 +101,18 @@ def print_epoch(tag: str) -> Any:
     return on_epoch
 
 
-def earlier_peers(path: Path | None, name: str, data: Any) -> dict[int, dict[str, Any]]:
-    """{seed: {"svd": ..., "svdpp": ...}} from an earlier report (`--peers-from`) for the same data and protocol,
+def read_report(path: Path | None) -> dict[str, Any] | None:
+    """An earlier report (`--peers-from`), or None; raises OSError / ValueError when it cannot be read."""
+    return None if path is None else {**json.loads(path.read_text()), "_path": path}
+
+
+def earlier_peers(report: dict[str, Any] | None, name: str, data: Any) -> dict[int, dict[str, Any]]:
+    """{seed: {"svd": ..., "svdpp": ...}} from an earlier report (`read_report`) for the same data and protocol,
     each kept only where its settings are today's: the peers do not depend on DMF's settings, so a rerun of DMF
     need not refit them (SVD++ is most of the benchmark's time)."""
-    if path is None:
+    if report is None:
         return {}
-    report = json.loads(path.read_text())
+    path = report["_path"]
     result = report.get("datasets", {}).get(name) or {}
     protocol = {k: v for k, v in ((report.get("protocol") or {}).get("literature") or {}).items() if k in LITERATURE_SPLIT}
     if protocol != LITERATURE_SPLIT or (result.get("users"), result.get("items"), result.get("ratings")) != (
@@ -148,10 +153,6 @@ def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bo
     print(f"  {data.name} seed {seed}: DMF test RMSE {out['dmf']['test_rmse']:.4f} (validation "
           f"{out['dmf']['val_rmse']:.4f}, {out['dmf']['train_seconds']:.0f}s, {metrics['stop_reason']}); "
           f"global mean + biases {out['biases']['test_rmse']:.4f}", file=sys.stderr, flush=True)
-    missing = peers.surprise_missing()
-    if missing:
-        out["svd"] = out["svdpp"] = {"skipped": missing}
-        return out
     for method in ("svd", "svdpp"):
         if method in reuse:
             out[method] = reuse[method]
@@ -159,6 +160,11 @@ def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bo
                   file=sys.stderr, flush=True)
     if "svd" in out and ("svdpp" in out or skip_svdpp):
         out.setdefault("svdpp", {"skipped": "--skip-svdpp"})
+        return out
+    missing = peers.surprise_missing()
+    if missing:
+        out.setdefault("svd", {"skipped": missing})
+        out.setdefault("svdpp", {"skipped": missing})
         return out
     split = split_areas(data, config)
     train, test = peers.trainset(data, split.role == OBSERVED), peers.testset(data, split.role == TEST)
@@ -184,7 +190,7 @@ def run_areas_seed(data: Any, seed: int, max_seconds: float) -> dict[str, Any]:
 
 
 def run_dataset(name: str, seeds: int, max_seconds: float, skip_svdpp: bool, skip_areas: bool,
-                peers_from: Path | None = None) -> dict[str, Any]:
+                peers_from: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
         data = load_dataset(name)
     except DataError as error:
@@ -311,11 +317,10 @@ def main(argv: list[str] | None = None) -> int:
                              "settings instead of refitting them (they do not depend on DMF's settings)")
     parser.add_argument("--markdown", action="store_true", help="print the README's table from --out and exit")
     args = parser.parse_args(argv)
-    if args.peers_from is not None:
-        try:
-            json.loads(args.peers_from.read_text())
-        except (OSError, ValueError) as error:
-            parser.error(f"--peers-from {args.peers_from}: not a readable report ({error})")
+    try:
+        earlier = read_report(args.peers_from)
+    except (OSError, ValueError) as error:
+        parser.error(f"--peers-from {args.peers_from}: not a readable report ({error})")
     if args.markdown:
         print(markdown_table(json.loads(args.out.read_text())))
         return 0
@@ -337,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                      "scored on the same test ratings",
         },
         "datasets": {name: run_dataset(name, args.seeds, args.max_seconds, args.skip_svdpp, args.skip_areas,
-                                       args.peers_from) for name in names},
+                                       earlier) for name in names},
         "published": {"label": PUBLISHED_LABEL, "note": PUBLISHED_NOTE, "rows": PUBLISHED},
     }
     report["load_average_at_start_and_end"] = [load_at_start, os.getloadavg()]

@@ -37,21 +37,24 @@ def _report(tmp_path: Path, *, ratings: int = 400, split: dict | None = None, fa
     return path
 
 
+def _peers(path: Path, name: str = "ml-1m") -> dict:
+    return bench.earlier_peers(bench.read_report(path), name, DATA)
+
+
 def test_the_same_data_split_and_settings_reuse_each_seeds_peers(tmp_path):
-    found = bench.earlier_peers(_report(tmp_path), "ml-1m", DATA)
+    found = _peers(_report(tmp_path))
     assert sorted(found) == [0, 1]
     assert found[1]["svd"]["test_rmse"] == 0.86 and found[1]["svdpp"]["test_rmse"] == 0.86
     assert found[0]["svd"]["reused_from"] == "earlier.json, run of 2026-11-30 08:02:12 UTC"
 
 
 def test_other_data_another_split_or_other_settings_are_refitted(tmp_path):
-    assert bench.earlier_peers(_report(tmp_path, ratings=401), "ml-1m", DATA) == {}
-    assert bench.earlier_peers(_report(tmp_path, split={**bench.LITERATURE_SPLIT, "test_frac": 0.2}), "ml-1m",
-                               DATA) == {}
-    assert bench.earlier_peers(_report(tmp_path), "ml-100k", DATA) == {}
-    changed = bench.earlier_peers(_report(tmp_path, factors=50), "ml-1m", DATA)
+    assert _peers(_report(tmp_path, ratings=401)) == {}
+    assert _peers(_report(tmp_path, split={**bench.LITERATURE_SPLIT, "test_frac": 0.2})) == {}
+    assert _peers(_report(tmp_path), "ml-100k") == {}
+    changed = _peers(_report(tmp_path, factors=50))
     assert all("svd" not in row and "svdpp" in row for row in changed.values())
-    assert bench.earlier_peers(None, "ml-1m", DATA) == {}
+    assert bench.earlier_peers(bench.read_report(None), "ml-1m", DATA) == {}
 
 
 def test_an_unreadable_peers_file_is_one_line_before_anything_runs(tmp_path, capsys):
