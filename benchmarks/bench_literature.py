@@ -131,7 +131,9 @@ def earlier_peers(report: dict[str, Any] | None, name: str, data: Any) -> dict[i
             if unseeded(row.get("params") or {}) == settings and (row.get("params") or {}).get("random_state") == \
                     run["seed"]:
                 started = report.get("started") or report.get("written")
-                found.setdefault(run["seed"], {})[method] = {**row, "reused_from": f"{path.name}, run of {started}"}
+                # A figure that report itself reused keeps the run that fitted it.
+                source = row.get("reused_from") or f"{path.name}, run of {started}"
+                found.setdefault(run["seed"], {})[method] = {**row, "reused_from": source}
     return found
 
 

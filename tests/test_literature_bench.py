@@ -48,6 +48,16 @@ def test_the_same_data_split_and_settings_reuse_each_seeds_peers(tmp_path):
     assert found[0]["svd"]["reused_from"] == "earlier.json, run of 2026-11-30 08:02:12 UTC"
 
 
+def test_a_figure_reused_twice_names_the_run_that_fitted_it(tmp_path):
+    path = _report(tmp_path)
+    report = json.loads(path.read_text())
+    report["datasets"]["ml-1m"]["literature_runs"][0]["svd"]["reused_from"] = "first.json, run of 07:00"
+    path.write_text(json.dumps(report))
+    found = _peers(path)
+    assert found[0]["svd"]["reused_from"] == "first.json, run of 07:00"
+    assert found[1]["svd"]["reused_from"] == "earlier.json, run of 2026-11-30 08:02:12 UTC"
+
+
 def test_other_data_another_split_or_other_settings_are_refitted(tmp_path):
     assert _peers(_report(tmp_path, ratings=401)) == {}
     assert _peers(_report(tmp_path, split={**bench.LITERATURE_SPLIT, "test_frac": 0.2})) == {}
