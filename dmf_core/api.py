@@ -38,9 +38,9 @@ class DMF:
 
     Keywords are the `train` command's flags (`python -m dmf_core train --help`), with `-` written `_`: model,
     preset, epochs, new_users, new_items, val_frac, test_frac, seed, device, max_seconds, hidden, activation,
-    dropout, lr, weight_decay, block_users, block_items, input_dropout, output, patience, lambda_start,
-    lambda_growth, lambda_max, lambda_schedule, warmup_epochs, gamma2, rating_scale, quiet; and `out`, a folder
-    to write the run to as `train --out` does. Settings left out take `train`'s defaults, derived ones included.
+    dropout, lr, weight_decay, block_users, block_items, input_dropout, output, companion, patience, lambda_start,
+    lambda_growth, lambda_max, lambda_schedule, warmup_epochs, gamma2, rating_scale, quiet; and `out`, a folder to
+    write the run to as `train --out` does. Settings left out take `train`'s defaults, derived ones included.
 
     After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area),
     `metrics_` (what `train` writes to metrics.json; after `load`, None), `model_` (the network)."""

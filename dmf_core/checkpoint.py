@@ -99,8 +99,9 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
 
 
 def configs(checkpoint: dict[str, Any]) -> tuple[ModelConfig, TrainConfig, SplitConfig]:
-    # Checkpoints from before the "output" setting hold the paper's pure cosine model.
-    model_values = {"output": "cosine", **checkpoint["model_config"]}
+    # Checkpoints from before the "output" setting hold the paper's pure cosine model, and those from before the
+    # companion none.
+    model_values = {"output": "cosine", "companion": "none", **checkpoint["model_config"]}
     return (
         from_dict(ModelConfig, model_values),
         from_dict(TrainConfig, checkpoint["train_config"]),

@@ -15,8 +15,10 @@ from typing import Any, get_args
 
 from . import checkpoint as ckpt
 from .cli_library import add_parsers as add_library_parsers
+from .companion import describe as describe_companion
 from .config import (
     Activation,
+    Companion,
     InputEncoding,
     LambdaSchedule,
     ModelConfig,
@@ -153,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                        f"training step (default {DEFAULTS_TRAIN.input_dropout})")
     train.add_argument("--output", choices=get_args(Output), help="bias+cosine (default): global mean + "
                        "user and item biases + the cosine; cosine: the paper's exact model")
+    train.add_argument("--companion", choices=get_args(Companion), help="i-autorec (default with --model dmf): after "
+                       "DMF, train an I-AutoRec on the same ratings and blend the two for users seen in training, "
+                       "with weights fitted on validation; none: DMF alone (the default with --model dmf-d)")
     train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
                        f"(default {DEFAULTS_TRAIN.patience})")
     train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")
@@ -261,6 +266,8 @@ def _report(metrics: dict[str, Any], data: Any, out: Path, result: Any) -> int:
           + (f"{metrics['val_rmse_kind']} validation RMSE {val:.4f}" if val is not None else "no validation RMSE"))
     if data_decided(metrics):
         print(data_decided(metrics))
+    if describe_companion(metrics.get("companion")):
+        print(describe_companion(metrics.get("companion")))
     print(format_areas(metrics))
     print(f"wrote {out / METRICS_FILE} and {out / CHECKPOINT_FILE}")
     if result.stop_reason == "diverged":

@@ -83,7 +83,8 @@ def extended_predictor(predictor: Predictor, user_rows: SparseRows | None = None
     users, outside = _extended(model, predictor.user_factors, user_rows, users=True)
     items, outside_items = _extended(model, predictor.item_factors, item_cols, users=False)
     model.train(was_training)
-    return Predictor(model, users, items, outside=outside, outside_items=outside_items)
+    return Predictor(model, users, items, outside=outside, outside_items=outside_items,
+                     companion_codes=predictor.companion_codes)
 
 
 def _extended(model: DMFNet, factors: torch.Tensor, rows: SparseRows | None,

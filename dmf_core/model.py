@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .autorec import AutoRecNet
 from .biases import REG_ITEM, REG_USER, Biases
-from .config import Activation, InputEncoding, ModelConfig
+from .config import Activation, AutoRecConfig, InputEncoding, ModelConfig
 from .inputs import SparseBatch, SparseRows, unscale_ratings
 from .quantizer import Quantizer
 
@@ -204,6 +205,16 @@ class DMFNet(nn.Module):
             self.register_buffer("user_weight", torch.ones(n_users))
             self.register_buffer("item_weight", torch.ones(n_items))
             self.register_buffer("new_user_weight", torch.ones(()))
+        self.companion: AutoRecNet | None = None
+        if config.companion == "i-autorec" and not discrete:
+            # I-AutoRec over item columns (companion.py): its encoder reads an item's column of users' ratings, its
+            # decoder has one output row per user. Made last, so DMF's own initial weights do not depend on it. Not
+            # for DMF-D, which quantizes DMF's own output (its flags default to companion "none").
+            self.companion = AutoRecNet(n_users, AutoRecConfig().hidden, generator)
+            # The users whose decoder row trained (the rest are scored by DMF alone), and per item the blend
+            # (a, c, e) of a·DMF + c·AutoRec + e; (1, 0, 0), DMF alone, until `companion.fit_companion` fits it.
+            self.register_buffer("companion_users", torch.zeros(n_users, dtype=torch.bool))
+            self.register_buffer("blend", torch.tensor([1.0, 0.0, 0.0]).repeat(n_items, 1))
 
     def use_generator(self, generator: torch.Generator | None) -> None:
         """Draw the dropout masks from `generator` (a training run's own, on the model's device)."""
@@ -248,6 +259,23 @@ class DMFNet(nn.Module):
             item_weight = self.item_weight if outside_items is None else outside_items.weight
             cosine = cosine * user_weight[users] * item_weight[items]
         return self.base(users, items, outside, outside_items) + cosine * ((high - low) / 2)
+
+    def blended(self, rating: torch.Tensor, users: torch.Tensor, items: torch.Tensor,
+                codes: torch.Tensor) -> torch.Tensor:
+        """`rating` (DMF's, clamped to the scale) blended with the companion's for the pairs it can score: a user
+        whose decoder row trained and an item of the model's own (indices past the model's, the library's context
+        rows, keep DMF's rating). `codes` are the companion's codes of the model's items (`Predictor.build`)."""
+        assert self.companion is not None
+        own_user, own_item = users < self.n_users, items < self.n_items
+        u, i = users.clamp(max=self.n_users - 1), items.clamp(max=self.n_items - 1)
+        companion = self.companion.decode_at(codes, i, u).clamp(*self.rating_scale)
+        weights = self.blend[i]
+        mixed = weights[:, 0] * rating + weights[:, 1] * companion + weights[:, 2]
+        return torch.where(own_user & own_item & self.companion_users[u], mixed, rating)
+
+    def dmf_parameters(self) -> list[nn.Parameter]:
+        """What DMF's optimizer trains: every parameter but the companion's (trained after, on its own)."""
+        return [p for name, p in self.named_parameters() if not name.startswith("companion.")]
 
     @torch.no_grad()
     def outside_users(self, rows: SparseRows) -> Outside:
@@ -294,5 +322,9 @@ class DMFNet(nn.Module):
 
     def describe(self) -> str:
         kind = "DMF-D" if self.discrete else "DMF"
-        n_params = sum(p.numel() for p in self.parameters())
-        return f"{kind} {list(self.config.hidden)} {self.config.activation}, {n_params / 1e6:.2f}M parameters"
+        n_params = sum(p.numel() for p in self.dmf_parameters())
+        text = f"{kind} {list(self.config.hidden)} {self.config.activation}, {n_params / 1e6:.2f}M parameters"
+        if self.companion is not None:
+            extra = sum(p.numel() for p in self.companion.parameters())
+            text += f", blended with an I-AutoRec companion ({extra / 1e6:.2f}M parameters)"
+        return text

@@ -1,5 +1,7 @@
 """Prediction: a trained model's latent factors for every user and item, embedded once; a rating is their cosine
-(plus the biases, for the bias+cosine output), so scoring millions of pairs is one gather and a dot product each."""
+(plus the biases, for the bias+cosine output), so scoring millions of pairs is one gather and a dot product each.
+With a trained companion (`companion.py`) its codes of every item are embedded once too, and the ratings of users it
+trained on are blended with its own."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .inputs import MatrixInputs, SparseRows
+from .inputs import MatrixInputs, SparseRows, unscale_ratings
 from .model import DMFNet, Outside
 
 
@@ -22,6 +24,8 @@ class Predictor:
     # Biases and weights of the rows of `user_factors` (`item_factors`) when they are not the model's own users (items).
     outside: Outside | None = None
     outside_items: Outside | None = None
+    # The companion's codes of the model's items (None: DMF alone, as before the companion trained or without one).
+    companion_codes: torch.Tensor | None = None
 
     @classmethod
     def build(cls, model: DMFNet, inputs: MatrixInputs) -> Predictor:
@@ -29,8 +33,11 @@ class Predictor:
         model.eval()
         users = model.embed_all(inputs.user_rows, users=True)
         items = model.embed_all(inputs.item_cols, users=False)
+        codes = None
+        if model.companion is not None and bool(model.companion_users.any()):
+            codes = model.companion.encode_all(inputs.item_cols, values=lambda v: unscale_ratings(v, model.rating_scale))
         model.train(was_training)
-        return cls(model, users, items)
+        return cls(model, users, items, companion_codes=codes)
 
     @torch.no_grad()
     def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None) -> np.ndarray:
@@ -44,6 +51,8 @@ class Predictor:
             i = torch.as_tensor(items[start : start + chunk], device=device)
             cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
             rating = self.model.rating(cosine, u, i, self.outside, self.outside_items).clamp(*self.model.rating_scale)
+            if self.companion_codes is not None:
+                rating = self.model.blended(rating, u, i, self.companion_codes).clamp(*self.model.rating_scale)
             out[start : start + chunk] = rating.cpu().numpy()
         return out
 

@@ -19,6 +19,7 @@ import torch
 
 from . import checkpoint as ckpt
 from .biases import Biases
+from .companion import companion_record
 from .config import ModelConfig, SplitConfig, TrainConfig, replace, to_dict
 from .data import RatingData
 from .derive import DataShape, derive
@@ -60,10 +61,12 @@ def build_metrics(
     predictor: Predictor | None = None,
     selected: tuple[float | None, str] | None = None,
     quantizer: dict[str, Any] | None = None,
+    companion: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record.
     `selected` is the selected epoch's (validation RMSE, its kind); `quantizer` DMF-D's `phases.quantizer_summary`.
     A DMF-D run whose quantizer never trained reports no discrete (DMF-D) scores: what it returns is plain DMF."""
+    predictor = predictor or Predictor.build(model, inputs)
     scores = evaluate(model, data, split, inputs, predictor=predictor)
     if selected is None:  # an older checkpoint re-scored: its selected epoch's record
         chosen = [h for h in history if h.get("epoch") == best_epoch]
@@ -100,6 +103,8 @@ def build_metrics(
         # bias+cosine: weights of the cosine for users / items never trained on, fitted on validation (calibration.calibrate)
         "calibration": dict(calibration or {}),
     }
+    if model.companion is not None:
+        metrics["companion"] = companion_record(model, data, split, inputs, predictor, companion)
     if quantizer is not None:
         metrics["quantizer"] = quantizer
         metrics["lambda"] = quantizer["lambda"]  # the λ reached (null: the quantizer never trained)
@@ -145,6 +150,7 @@ def result_metrics(result: TrainResult, data: RatingData, split: AreaSplit, mode
         message=result.message,
         selected=(result.val_rmse, result.val_rmse_kind),
         quantizer=result.quantizer,
+        companion=result.companion,
     )
 
 
@@ -240,6 +246,7 @@ def final_checkpoint(result: TrainResult, data: RatingData, split: AreaSplit, mo
         stop_reason=result.stop_reason, best_epoch=result.best_epoch)
     checkpoint["selected"] = {"val_rmse": result.val_rmse, "kind": result.val_rmse_kind}
     checkpoint["quantizer"] = result.quantizer
+    checkpoint["companion"] = result.companion
     checkpoint.update(library_state(data, split, result.model, result.inputs, result.predictor))
     return checkpoint
 
@@ -311,6 +318,7 @@ def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: st
         best_epoch=int(checkpoint.get("best_epoch", 0)),
         selected=(chosen["val_rmse"], chosen["kind"]) if (chosen := checkpoint.get("selected")) else None,
         quantizer=checkpoint.get("quantizer"),
+        companion=checkpoint.get("companion"),
     )
 
 

@@ -36,6 +36,7 @@ FLAGS: dict[str, Any] = {
     "input_dropout": None,
     "input_encoding": None,
     "output": None,
+    "companion": None,
     "patience": None,
     "lambda_start": None,
     "lambda_growth": None,
@@ -74,6 +75,13 @@ def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainCon
     model_config = replace(model_config, **_given({"hidden": hidden, "activation": values["activation"],
                                                   "dropout": values["dropout"], "output": values["output"],
                                                   "input_encoding": values["input_encoding"]}))
+    companion = values["companion"]
+    if values["model"] == "dmf-d":  # DMF-D quantizes DMF's own output: the blend is for DMF (ModelConfig.companion)
+        if companion not in (None, "none"):
+            raise ValueError(f"companion {companion!r} blends DMF's continuous ratings; DMF-D quantizes its own: "
+                             "use companion 'none' (the default) with model dmf-d")
+        companion = "none"
+    model_config = replace(model_config, **_given({"companion": companion}))
     quantizer = replace(train_config.quantizer, **_given({
         "lambda_start": values["lambda_start"],
         "lambda_growth": values["lambda_growth"],

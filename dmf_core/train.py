@@ -28,6 +28,7 @@ import torch
 
 from .biases import Biases, fit_biases
 from .calibration import calibrate
+from .companion import fit_companion, skipped
 from .config import ModelConfig, TrainConfig
 from .data import RatingData
 from .derive import DataShape, derive
@@ -82,6 +83,7 @@ class TrainResult:
     val_rmse_kind: str = "continuous"  # "discrete" for DMF-D: its hard-quantized output
     quantizer: dict[str, Any] | None = None  # DMF-D: phases.quantizer_summary
     split: AreaSplit | None = None  # the split it trained on
+    companion: dict[str, Any] | None = None  # the I-AutoRec companion's record (companion.fit_companion); None: none
 
 
 def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
@@ -101,7 +103,7 @@ def build_model(data: RatingData, model_config: ModelConfig, train_config: Train
 def _adam(model: DMFNet, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     # The fused kernel cuts the optimizer step ~4x on CPU: the first layers' tables are most of the parameters.
     fused = device.type in ("cpu", "cuda")
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
+    return torch.optim.Adam(model.dmf_parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
 
 def _chunks(order: torch.Tensor, size: int) -> list[torch.Tensor]:
@@ -267,7 +269,24 @@ def fit(
     # cosine weights are applied at prediction time, so fitting them leaves the factors valid).
     result.predictor = Predictor.build(model, inputs)
     result.calibration = calibrate(model, result.predictor, data, split)
+    if model.companion is not None:
+        result.companion = _train_companion(model, data, split, inputs, train_config, result, stop_event)
+        result.predictor = Predictor.build(model, inputs)  # now with the companion's codes: blended ratings
     return result
+
+
+def _train_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, config: TrainConfig,
+                     result: TrainResult, stop_event: threading.Event | None) -> dict[str, Any]:
+    """The companion after DMF, within what is left of the time budget; its seconds count as training time. A run
+    stopped, out of time or diverged keeps DMF alone, and its record says so."""
+    if result.stop_reason in ("stopped", "diverged"):
+        return skipped(f"not trained: the run {result.stop_reason} before it; ratings are DMF's alone")
+    left = None if config.max_seconds is None else config.max_seconds - result.train_seconds
+    if result.stop_reason == "time_budget" or (left is not None and left <= 0):
+        return skipped("not trained: the time budget was spent on DMF; ratings are DMF's alone")
+    record = fit_companion(model, data, split, inputs, config.seed, left, stop_event)
+    result.train_seconds += record.get("seconds", 0.0)
+    return record
 
 
 def _select(loop: Loop, result: TrainResult) -> None:

@@ -71,6 +71,7 @@ def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
         "encoding": model.input_encoding,
         "normalize": bool(model.normalize_input),
         "output": model.output,
+        "companion": model.companion != "none",
         "input_dropout": float(train.input_dropout),
         "epochs": int(train.epochs),
         "lr": float(train.lr),
@@ -129,26 +130,8 @@ def _num(label: str, field: str, help: str, *, integer: bool = False, fmt: str |
                         format=fmt, persist_state="session")
 
 
-def form() -> None:
-    """Draw the settings. Read them back with `configs()`."""
-    init()
-    st.radio("Model", MODELS, key=P + "model", horizontal=True, persist_state="session",
-             format_func=lambda name: _MODEL_LABELS.get(name, name),
-             help="DMF-D adds the smooth quantizer G_λ,b of eq. (4) on top of DMF's cosine output.")
-    cols = st.columns(len(PRESETS) + 1)
-    for column, (name, (label, _)) in zip(cols, PRESETS.items(), strict=False):
-        column.button(label, key=f"preset-{name}", on_click=apply_preset, args=(name,), width="stretch",
-                      help={"quick": "128→64 units, 8 epochs, lr 1e-2: seconds on the demo data.",
-                            "studio": "DMF Studio's defaults: 512→256 ELU, dropout 0.5, blocks derived from the data, "
-                                      "up to 60 epochs with early stopping.",
-                            "authors": "The authors' TensorFlow code: 2048→1024 ReLU, Adam 1e-2, blocks 300×200, "
-                                       "λ from 0.1, ×1.015 per epoch, 1000 epochs (long!).",
-                            "sphere": "256→3: every user and movie on a sphere the Latent map and New user pages "
-                                      "draw exactly (no PCA). " + SPHERE_COST}[name])
-    cols[-1].caption(f"Now: {st.session_state.get(P + 'preset', 'custom')}")
-    if st.session_state.get(P + "preset") == PRESETS["sphere"][0]:
-        st.caption(SPHERE_COST)
-
+def _network() -> None:
+    """The form's network settings: the branches, their inputs, the output and the companion."""
     with st.expander("Network", expanded=True):
         cols = st.columns(3)
         cols[0].text_input("hidden layer sizes", key=P + "hidden", persist_state="session",
@@ -175,6 +158,35 @@ def form() -> None:
         _num("input dropout", "input_dropout", "Share of each input row's ratings hidden at random in each "
              "training step (0 ≤ p < 1): rows must be read from a part of them, like a new user's few ratings.",
              fmt="%.2f", step=0.05, column=cols[1])
+        cols[2].toggle("blend with an I-AutoRec", key=P + "companion", persist_state="session",
+                       disabled=st.session_state[P + "model"] == "dmf-d",
+                       help="After DMF, train an I-AutoRec (an item autoencoder) on the same ratings and blend the "
+                            "two for users seen in training, with weights fitted on validation ratings: the two "
+                            "err differently, so the blend beats either. New users are DMF's alone. DMF only: "
+                            "DMF-D quantizes DMF's own output.")
+
+
+def form() -> None:
+    """Draw the settings. Read them back with `configs()`."""
+    init()
+    st.radio("Model", MODELS, key=P + "model", horizontal=True, persist_state="session",
+             format_func=lambda name: _MODEL_LABELS.get(name, name),
+             help="DMF-D adds the smooth quantizer G_λ,b of eq. (4) on top of DMF's cosine output.")
+    cols = st.columns(len(PRESETS) + 1)
+    for column, (name, (label, _)) in zip(cols, PRESETS.items(), strict=False):
+        column.button(label, key=f"preset-{name}", on_click=apply_preset, args=(name,), width="stretch",
+                      help={"quick": "128→64 units, 8 epochs, lr 1e-2: seconds on the demo data.",
+                            "studio": "DMF Studio's defaults: 512→256 ELU, dropout 0.5, blocks derived from the data, "
+                                      "up to 60 epochs with early stopping.",
+                            "authors": "The authors' TensorFlow code: 2048→1024 ReLU, Adam 1e-2, blocks 300×200, "
+                                       "λ from 0.1, ×1.015 per epoch, 1000 epochs (long!).",
+                            "sphere": "256→3: every user and movie on a sphere the Latent map and New user pages "
+                                      "draw exactly (no PCA). " + SPHERE_COST}[name])
+    cols[-1].caption(f"Now: {st.session_state.get(P + 'preset', 'custom')}")
+    if st.session_state.get(P + "preset") == PRESETS["sphere"][0]:
+        st.caption(SPHERE_COST)
+
+    _network()
 
     with st.expander("Optimisation", expanded=True):
         cols = st.columns(4)
@@ -252,6 +264,7 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         input_encoding=s["encoding"],
         normalize_input=bool(s["normalize"]),
         output=s.get("output", "bias+cosine"),
+        companion="i-autorec" if s.get("companion", True) and s["model"] == "dmf" else "none",
     )
     quantizer = QuantizerConfig(
         lambda_start=number("lambda_start", "λ start"),

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from dmf_core.autorec import AutoRecNet
 from dmf_core.biases import fit_biases
 from dmf_core.config import SplitConfig
 from dmf_core.data import from_triples
 from dmf_core.data.demo import make_demo
 from dmf_core.inputs import SparseRows
 from dmf_core.metrics import rmse
-from dmf_core.reproduction.autorec import AutoRec, AutoRecConfig, _AutoRecModule
+from dmf_core.reproduction.autorec import AutoRec, AutoRecConfig
 from dmf_core.reproduction.means import GlobalBias
 from dmf_core.reproduction.models import make_baseline
 from dmf_core.split import AREAS, TEST, VAL, split_areas
@@ -114,7 +115,7 @@ def test_autorec_training_decoder_matches_pairwise_decoder():
     """The dense batch decoder (fast on CPU) and the per-pair decoder (for scoring) are the same function."""
     torch.manual_seed(0)
     rows = SparseRows.from_coo(np.array([0, 0, 1, 2]), np.array([1, 3, 0, 2]), np.array([4.0, 2.0, 5.0, 3.0]), 3, 5)
-    module = _AutoRecModule(5, 16)
+    module = AutoRecNet(5, 16)
     batch = rows.gather(torch.arange(3))
     hidden = module.encode(batch)
     dense = module.decode_batch(hidden, batch.bags, batch.indices)

@@ -1,0 +1,137 @@
+"""DMF's companion: an I-AutoRec (`autorec.py`) trained after DMF on the same observed ratings, whose predictions
+are blended with DMF's for the users it trained on (`ModelConfig.companion`, where the evidence for it is).
+
+The blend is r̂ = a·DMF + c·AutoRec + e, with (a, c, e) fitted by least squares on validation ratings: those of
+area I for the items seen in training, those of area III for the new items (AutoRec's encoder reads their columns,
+as DMF's item branch does). Where an area has fewer than MIN_BLEND_RATINGS validation ratings its items keep DMF
+alone, (1, 0, 0). New users have no decoder row, so areas II and IV are always DMF's. No test rating is read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from .autorec import train_autorec
+from .config import AutoRecConfig
+from .data import RatingData
+from .epochs import EpochCallback
+from .inputs import MatrixInputs, SparseRows
+from .metrics import evaluate, rmse
+from .model import DMFNet
+from .predict import Predictor
+from .split import VAL, AreaSplit
+
+# Fewer validation ratings than this leave an area's items to DMF alone: three weights fitted on a handful of
+# ratings would follow their noise.
+MIN_BLEND_RATINGS = 50
+
+
+def skipped(reason: str) -> dict[str, Any]:
+    """The companion's record when it did not train: the run's ratings are DMF's alone, and `note` says why."""
+    return {"kind": "i-autorec", "trained": False, "note": reason}
+
+
+def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, seed: int,
+                  max_seconds: float | None = None, stop_event: threading.Event | None = None,
+                  on_epoch: EpochCallback | None = None) -> dict[str, Any]:
+    """Train `model.companion` (DMF already selected), then fit the blend on validation. Returns its record for
+    metrics.json: epochs, seconds, the validation RMSE of area I for DMF alone, the companion alone and the blend."""
+    assert model.companion is not None
+    started = time.perf_counter()
+    net = model.companion
+    device = model.blend.device
+    train = split.train_mask()
+    rows = SparseRows.from_coo(data.items[train], data.users[train], data.ratings[train], data.n_items,
+                               data.n_users, device)  # item columns of raw ratings: inputs and targets, as AutoRec
+    val = split.mask(VAL, "I")
+    val_users = torch.as_tensor(data.users[val], device=device)
+    val_items = torch.as_tensor(data.items[val], device=device)
+
+    def val_fn() -> float | None:
+        if not len(val_users):
+            return None
+        with torch.no_grad():
+            predicted = net.decode_at(net.encode_all(rows), val_items, val_users).clamp(*model.rating_scale)
+        return rmse(predicted.cpu().numpy(), data.ratings[val])
+
+    config = AutoRecConfig(seed=seed, max_seconds=max_seconds)
+    info = train_autorec(net, rows, config, val_fn, on_epoch, stop_event)
+    if info.stop_reason in ("stopped", "diverged") or not info.best_epoch:
+        model.companion_users.zero_()
+        return skipped(f"not trained: {info.stop_reason} after {info.epochs_run} epoch(s); ratings are DMF's alone")
+    model.companion_users.copy_(torch.as_tensor(np.bincount(data.users[train], minlength=data.n_users) > 0,
+                                                device=device))
+    blend = fit_blend(model, data, split, inputs)
+    return {"kind": "i-autorec", "trained": True, "epochs_run": info.epochs_run, "best_epoch": info.best_epoch,
+            "stop_reason": info.stop_reason, "seconds": time.perf_counter() - started, **blend}
+
+
+@torch.no_grad()
+def fit_blend(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs) -> dict[str, Any]:
+    """(a, c, e) per item group by least squares on validation; returns them with area I's validation RMSE of DMF
+    alone and of the blend (the same ratings the weights were fitted on: three numbers on thousands of ratings)."""
+    model.eval()
+    model.blend.copy_(torch.tensor([1.0, 0.0, 0.0], device=model.blend.device).expand_as(model.blend))
+    predictor = Predictor.build(model, inputs)  # with the companion's codes: blended, once the weights are set
+    alone = Predictor(model, predictor.user_factors, predictor.item_factors)
+    assert predictor.companion_codes is not None
+    record: dict[str, Any] = {"blend": {}}
+    for area, items in (("I", ~split.new_item), ("III", split.new_item)):
+        selected = split.mask(VAL, area) & model.companion_users.cpu().numpy()[data.users]
+        if selected.sum() < MIN_BLEND_RATINGS:
+            record["blend"][area] = None  # DMF alone for these items
+            continue
+        users, items_of = data.users[selected], data.items[selected]
+        dmf = alone.continuous(users, items_of).astype(np.float64)
+        companion = model.companion.decode_at(
+            predictor.companion_codes, torch.as_tensor(items_of, device=model.blend.device),
+            torch.as_tensor(users, device=model.blend.device)).clamp(*model.rating_scale).cpu().numpy()
+        design = np.column_stack([dmf, companion.astype(np.float64), np.ones(len(dmf))])
+        weights = np.linalg.lstsq(design, data.ratings[selected].astype(np.float64), rcond=None)[0]
+        model.blend[torch.as_tensor(items, device=model.blend.device)] = torch.as_tensor(
+            weights, dtype=model.blend.dtype, device=model.blend.device)
+        record["blend"][area] = {"dmf": float(weights[0]), "companion": float(weights[1]),
+                                 "offset": float(weights[2]), "val_ratings": int(selected.sum())}
+        if area == "I":
+            true = data.ratings[selected]
+            record["val_rmse_dmf_alone"] = rmse(dmf, true)
+            record["val_rmse_companion_alone"] = rmse(companion, true)
+            record["val_rmse_blend"] = rmse(np.clip(design @ weights, *model.rating_scale), true)
+    return record
+
+
+def companion_record(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, predictor: Predictor,
+                     record: dict[str, Any] | None) -> dict[str, Any]:
+    """metrics.json's "companion": what `companion.fit_companion` recorded (or, re-scored from a checkpoint, what
+    it stored), and the test RMSE per area of DMF alone beside the blended "areas", so both are named."""
+    trained = predictor.companion_codes is not None
+    record = dict(record or {"kind": "i-autorec", "trained": trained,
+                             **({} if trained else {"note": "not trained; ratings are DMF's alone"})})
+    if trained:
+        alone = evaluate(model, data, split, inputs, predictor=replace(predictor, companion_codes=None))
+        record["dmf_alone_areas"] = {area: (v["rmse"] if v else None) for area, v in alone["areas"].items()}
+    return record
+
+
+def describe(record: dict[str, Any] | None) -> str:
+    """One line on a run's companion for the command line and the app ("" for a run without one)."""
+    if not record:
+        return ""
+    if not record.get("trained"):
+        return f"I-AutoRec companion {record.get('note', 'not trained')}"
+    line = (f"blended with an I-AutoRec companion for users seen in training ({record['epochs_run']} epochs, "
+            f"selected epoch {record['best_epoch']}, {record['seconds']:.1f}s of the training time)")
+    if record.get("val_rmse_blend") is not None:
+        line += (f"; area-I validation RMSE: DMF alone {record['val_rmse_dmf_alone']:.4f}, I-AutoRec alone "
+                 f"{record['val_rmse_companion_alone']:.4f}, blend {record['val_rmse_blend']:.4f} (its weights "
+                 "fitted on these ratings)")
+    alone = record.get("dmf_alone_areas") or {}
+    if alone.get("I") is not None:
+        line += f"; test RMSE of DMF alone in area I {alone['I']:.4f}"
+    return line
