@@ -100,7 +100,7 @@ def main() -> None:
     val = split.role == VAL
     averages = Averages(data.users[val], data.items[val], data.ratings[val])
     started = time.perf_counter()
-    result = fit(data, split, ModelConfig(), TrainConfig(seed=0, patience=args.patience, epochs=args.epochs),
+    result = fit(data, split, ModelConfig(companion="none"), TrainConfig(seed=0, patience=args.patience, epochs=args.epochs),
                  on_step=averages.on_step, monitor=averages.monitor)
     kinds = list(averages.epochs[-1])
     best = {kind: min(e[kind] for e in averages.epochs if kind in e) for kind in kinds}

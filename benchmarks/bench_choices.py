@@ -8,8 +8,9 @@ second of training and at convergence.
     python benchmarks/bench_choices.py dmf     # and: quick, dmfd, blocks, warmup-share   (a few minutes each on 2 cores)
     python benchmarks/bench_choices.py blocks-ml1m                          (about 15 minutes on 2 cores)
     python benchmarks/bench_choices.py input-dropout    (demo, ML-1M's 10% and 30% subsamples, ML-1M: ~15 minutes)
+    python benchmarks/bench_choices.py companion        (the same data and ML-1M's literature split: ~12 minutes)
 Output of the committed runs: benchmarks/results/choices-validation.log, choices-blocks-ml1m.log,
-choices-warmup-share.log, choices-input-dropout.log.
+choices-warmup-share.log, choices-input-dropout.log, choices-companion.log.
 """
 import os
 import sys
@@ -37,7 +38,7 @@ if part == "blocks-ml1m":
         split = split_areas(data, SplitConfig(new_user_frac=new, new_item_frac=new, seed=0))
         users, items = int((~split.new_user).sum()), int((~split.new_item).sum())
         for k in (4, 5, 6):
-            r = fit(data, split, ModelConfig(), TrainConfig(block_users=-(-users // k), block_items=-(-items // k)))
+            r = fit(data, split, ModelConfig(companion="none"), TrainConfig(block_users=-(-users // k), block_items=-(-items // k)))
             best = r.history[r.best_epoch - 1]
             print(f"{new:g} new, {k} chunks a side: selected epoch {r.best_epoch} of {r.epochs_run}, val I/II/III/IV",
                   [round(v, 4) if v else None for v in best["val_areas"].values()], f"{r.train_seconds:.0f} s;",
@@ -59,11 +60,59 @@ if part == "input-dropout":
         for seed in seeds:
             split = split_areas(data, SplitConfig(seed=seed))
             for rate in (0.25, 0.4, 0.5):
-                r = fit(data, split, ModelConfig(), TrainConfig(seed=seed, input_dropout=rate))
+                r = fit(data, split, ModelConfig(companion="none"), TrainConfig(seed=seed, input_dropout=rate))
                 best = r.history[r.best_epoch - 1]["val_areas"]
                 print(name, seed, f"input dropout {rate}: val I/II/III/IV (selected epoch, before calibration)",
                       [round(best[a], 4) if best[a] else None for a in ("I", "II", "III", "IV")],
                       f"epoch {r.best_epoch} of {r.epochs_run}, {r.train_seconds:.0f} s", flush=True)
+    sys.exit(0)
+if part == "companion":
+    # The I-AutoRec companion (ModelConfig.companion): does blending it in win on validation on the demo data (seeds
+    # 0-2), ML-1M's 10% / 30% user subsamples and ML-1M (Table-1 split, seed 0), and ML-1M's literature split? The
+    # blend's weights are cross-fitted: fitted on one half of an area's validation ratings, scored on the other, and
+    # the other way round; DMF alone on the same halves. Areas II and IV are DMF's either way (new users).
+    from bench_defaults import load
+
+    torch.set_num_threads(2)
+    plan = {"demo": (0, 1, 2), "ml1m-10": (0,), "ml1m-30": (0,), "ml1m": (0,), "ml1m-literature": (0,)}
+    for name, seeds in plan.items():
+        if len(sys.argv) > 2 and name not in sys.argv[2].split(","):
+            continue
+        data = load(name.replace("-literature", ""))
+        for seed in seeds:
+            literature = {"new_user_frac": 0.0, "new_item_frac": 0.0, "val_frac": 0.05, "test_frac": 0.10}
+            split = split_areas(data, SplitConfig(seed=seed, **(literature if "literature" in name else {})))
+            r = fit(data, split, ModelConfig(), TrainConfig(seed=seed))
+            if not r.companion["trained"]:
+                print(name, seed, "companion not trained:", r.companion["note"], flush=True)
+                continue
+            val = np.flatnonzero(split.role == VAL)
+            users, items, true, area = data.users[val], data.items[val], data.ratings[val], split.area[val]
+            dmf = Predictor(r.model, r.predictor.user_factors, r.predictor.item_factors).continuous(users, items)
+            with torch.no_grad():
+                ae = r.model.companion.decode_at(r.predictor.companion_codes, torch.as_tensor(items),
+                                                 torch.as_tensor(users)).clamp(*data.rating_scale).numpy()
+            half = np.random.default_rng(seed).random(len(val)) < 0.5
+            line = []
+            for k, label in ((0, "I"), (2, "III")):
+                alone_se = blend_se = count = 0.0
+                for fit_half in (half, ~half):
+                    fit_on, score_on = fit_half & (area == k), ~fit_half & (area == k)
+                    if fit_on.sum() < 50 or not score_on.any():
+                        continue
+                    design = np.column_stack([dmf, ae, np.ones(len(dmf))]).astype(np.float64)
+                    w = np.linalg.lstsq(design[fit_on], true[fit_on].astype(np.float64), rcond=None)[0]
+                    blended = np.clip(design[score_on] @ w, *data.rating_scale)
+                    alone_se += float(((dmf[score_on] - true[score_on]) ** 2).sum())
+                    blend_se += float(((blended - true[score_on]) ** 2).sum())
+                    count += int(score_on.sum())
+                if count:
+                    line.append(f"area {label}: DMF alone {np.sqrt(alone_se / count):.4f}, blend "
+                                f"{np.sqrt(blend_se / count):.4f} ({count:.0f} ratings)")
+            dmf_seconds = r.train_seconds - r.companion["seconds"]
+            print(name, seed, "validation RMSE, blend cross-fitted on halves:", "; ".join(line),
+                  f"| DMF {dmf_seconds:.0f} s + companion {r.companion['seconds']:.0f} s "
+                  f"({r.companion['epochs_run']} epochs, selected {r.companion['best_epoch']})", flush=True)
     sys.exit(0)
 torch.set_num_threads(1)
 data = make_demo(0)
@@ -72,9 +121,9 @@ def val_areas(r):
 for seed in (0, 1, 2):
     split = split_areas(data, SplitConfig(seed=seed))
     if part == "dmf":
-        for label, mc, tc in (("default", ModelConfig(), TrainConfig(seed=seed)),
-                              ("input_dropout 0", ModelConfig(), TrainConfig(seed=seed, input_dropout=0.0)),
-                              ("output cosine", ModelConfig(output="cosine"), TrainConfig(seed=seed))):
+        for label, mc, tc in (("default", ModelConfig(companion="none"), TrainConfig(seed=seed)),
+                              ("input_dropout 0", ModelConfig(companion="none"), TrainConfig(seed=seed, input_dropout=0.0)),
+                              ("output cosine", ModelConfig(output="cosine", companion="none"), TrainConfig(seed=seed))):
             r = fit(data, split, mc, tc)
             print(seed, label, "val I/II/III/IV (selected epoch, before calibration)", val_areas(r), flush=True)
             if label == "default":
@@ -116,7 +165,7 @@ for seed in (0, 1, 2):
         for k in (4, 5, 6, 9):
             users, items = int((~split.new_user).sum()), int((~split.new_item).sum())
             tc = TrainConfig(seed=seed, block_users=-(-users // k), block_items=-(-items // k))
-            r = fit(data, split, ModelConfig(), tc)
+            r = fit(data, split, ModelConfig(companion="none"), tc)
             print(seed, f"{k} chunks a side", "val I/II/III/IV (selected epoch, before calibration)", val_areas(r),
                   f"{r.train_seconds:.0f} s", flush=True)
     elif part == "warmup-share" and seed < 2:
@@ -127,12 +176,12 @@ for seed in (0, 1, 2):
         for cap in (8, 16):
             for share in (0.25, 0.5, 0.75):
                 phases.WARMUP_SHARE = share
-                r = fit(data, split, ModelConfig(), TrainConfig(model="dmf-d", seed=seed, epochs=cap))
+                r = fit(data, split, ModelConfig(companion="none"), TrainConfig(model="dmf-d", seed=seed, epochs=cap))
                 print(seed, f"cap {cap} epochs, warm-up share {share}: warm-up {r.quantizer['warmup_epochs']} epochs "
                       f"({r.quantizer['warmup_ended_by']}), discrete val RMSE of the selected epoch "
                       f"{r.val_rmse:.4f} ({r.val_rmse_kind})", flush=True)
     elif part == "dmfd":
         split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
         for label, w in (("auto warm-up", None), ("8 epochs", 8)):
-            r = fit(data, split, ModelConfig(), TrainConfig(model="dmf-d", seed=seed, quantizer=QuantizerConfig(warmup_epochs=w)))
+            r = fit(data, split, ModelConfig(companion="none"), TrainConfig(model="dmf-d", seed=seed, quantizer=QuantizerConfig(warmup_epochs=w)))
             print(seed, label, "discrete val RMSE of the selected epoch", round(r.val_rmse, 4), flush=True)

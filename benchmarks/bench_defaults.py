@@ -68,8 +68,10 @@ def table1(data: RatingData, seed: int) -> dict[str, Any]:
     split = split_areas(data, split_config)
     mf = make_baseline("mf", seed)
     mf.fit(data, split)
+    companion = metrics.get("companion") or {}
     return {
-        "dmf": areas(metrics["areas"]),
+        "dmf": areas(metrics["areas"]),  # with the companion trained: area I is the blend (the default's output)
+        **({"dmf_alone": dict(companion["dmf_alone_areas"])} if companion.get("trained") else {}),
         "bias": areas(metrics["baseline"]["areas"]),
         "mf": areas(mf.evaluate(data, split)["areas"]),
         "dmf_epochs": result.epochs_run,
@@ -81,7 +83,8 @@ def table1(data: RatingData, seed: int) -> dict[str, Any]:
 
 def table2(data: RatingData, seed: int) -> dict[str, Any]:
     split_config = SplitConfig(new_user_frac=0.0, new_item_frac=0.0, seed=seed)
-    dmf, _ = train_run(data, split_config, ModelConfig(), TrainConfig(seed=seed))
+    # DMF's own output, rounded, against DMF-D's quantizer of it: both without the companion (DMF-D has none).
+    dmf, _ = train_run(data, split_config, ModelConfig(companion="none"), TrainConfig(seed=seed))
     dmfd, result = train_run(data, split_config, ModelConfig(), TrainConfig(model="dmf-d", seed=seed))
     return {
         "dmf-d": dmfd["discrete_overall"]["rmse"],
@@ -100,7 +103,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         t2 = [r for key, r in runs.items() if key.startswith("t2-")]
         row: dict[str, Any] = {"t1_seeds": len(t1), "t2_seeds": len(t2)}
         if t1:
-            for model in ("dmf", "bias", "mf"):
+            for model in ("dmf", "dmf_alone", "bias", "mf"):
+                if not all(model in r for r in t1):
+                    continue
                 row[model] = {a: statistics.fmean(r[model][a] for r in t1) if t1[0][model][a] is not None else None
                               for a in AREAS}
             row["dmf_area_I_std"] = statistics.stdev(r["dmf"]["I"] for r in t1) if len(t1) > 1 else None
@@ -118,7 +123,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 def print_summary(summary: dict[str, Any]) -> None:
     print(f"\n{'dataset':<9} {'model':<14} {'I':>7} {'II':>7} {'III':>7} {'IV':>7}")
     for name, row in summary.items():
-        for model in ("dmf", "bias", "mf"):
+        for model in ("dmf", "dmf_alone", "bias", "mf"):
             if model in row:
                 cells = " ".join(f"{row[model][a]:7.4f}" if row[model][a] is not None else "      -" for a in AREAS)
                 print(f"{name:<9} {model:<14} {cells}   ({row['t1_seeds']} seeds)")

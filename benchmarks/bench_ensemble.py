@@ -46,7 +46,7 @@ def main() -> None:
     for member in range(args.members):
         budget = (args.max_seconds - spent) / (args.members - member)
         started = time.perf_counter()
-        metrics, result = train_run(data, split_config, ModelConfig(), TrainConfig(seed=member, max_seconds=budget))
+        metrics, result = train_run(data, split_config, ModelConfig(companion="none"), TrainConfig(seed=member, max_seconds=budget))
         spent += result.train_seconds
         val, test = result.split.role == VAL, result.split.role == TEST
         val_pred = result.predictor.continuous(data.users[val], data.items[val]).astype(np.float64)

@@ -35,8 +35,8 @@ def main() -> None:
     data = load_dataset(args.data)
     split = split_areas(data, SplitConfig())
     config = TrainConfig(epochs=3, patience=0, device="cpu")
-    estimate = estimate_epoch_seconds(data, split, ModelConfig(), config)
-    epochs = [h["epoch_seconds"] for h in fit(data, split, ModelConfig(), config).history]
+    estimate = estimate_epoch_seconds(data, split, ModelConfig(companion="none"), config)
+    epochs = [h["epoch_seconds"] for h in fit(data, split, ModelConfig(companion="none"), config).history]
     median = statistics.median(epochs)
     result = {"data": data.name, "threads": args.threads, "estimate_seconds": estimate, "epoch_seconds": epochs,
               "ratio": estimate / median, "load_average": os.getloadavg()[0]}

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in [n.strip() for n in args.variants.split(",") if n.strip()]:
         model_changes, train_changes = VARIANTS[name]
-        model = replace(ModelConfig(), **model_changes)
+        model = replace(ModelConfig(companion="none"), **model_changes)
         train = replace(TrainConfig(seed=args.seed, max_seconds=args.max_seconds), **train_changes)
         load = os.getloadavg()
         metrics, _ = train_run(data, split, model, train, on_epoch=print_epoch(f"{name}"))

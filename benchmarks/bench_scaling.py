@@ -46,7 +46,7 @@ def measure(size: str, epochs: int, device: str, threads: int) -> dict:
     config, derived = derive(TrainConfig(epochs=epochs, patience=0, device=device), shape)
     epoch_times: list[float] = []
     fit_started = time.perf_counter()
-    result = fit(data, split, ModelConfig(), config, on_epoch=lambda r: epoch_times.append(r["epoch_seconds"]))
+    result = fit(data, split, ModelConfig(companion="none"), config, on_epoch=lambda r: epoch_times.append(r["epoch_seconds"]))
     fit_seconds = time.perf_counter() - fit_started
     epoch = min(epoch_times)
     gpu = {}

@@ -72,7 +72,7 @@ def run_ours(data: Any, split: AreaSplit, budget: float, device: str) -> dict[st
         return {"test_rmse_I": rmse(Predictor.build(model, inputs).continuous(users, items), true)}
 
     config = TrainConfig(epochs=10_000, max_seconds=budget, patience=0, device=device)
-    result = fit(data, split, ModelConfig(), config, monitor=monitor,
+    result = fit(data, split, ModelConfig(companion="none"), config, monitor=monitor,
                  on_epoch=lambda r: print(f"  ours epoch {r['epoch']}: {r['elapsed']:.1f}s test RMSE(I) "
                                           f"{r['monitor']['test_rmse_I']:.4f}", file=sys.stderr))
     curve = [(h["elapsed"], h["val_rmse"], h["monitor"]["test_rmse_I"]) for h in result.history]
@@ -177,7 +177,7 @@ def run_naive(data: Any, split: AreaSplit, budget: float, device_name: str, batc
               eval_every: float = 30.0) -> dict[str, Any]:
     device = pick_device(device_name)
     torch.manual_seed(0)
-    config = ModelConfig()
+    config = ModelConfig(companion="none")
     inputs = MatrixInputs.from_split(data, split, device)
     x_values, x_rated = dense_matrix(inputs.user_rows, device)  # full dense copies, as the authors' loader keeps
     y_values, y_rated = dense_matrix(inputs.item_cols, device)

@@ -173,7 +173,7 @@ def main() -> int:
     data = load_dataset(args.data)
     split = split_areas(data, SplitConfig(new_user_frac=args.new_users, new_item_frac=args.new_items, seed=0))
     device = pick_device(args.device)
-    model_config = ModelConfig()
+    model_config = ModelConfig(companion="none")
     config = TrainConfig(epochs=args.epochs, patience=0, device=args.device)
     shares = backward_shares(data, split, model_config, config)  # before the timers: the profiler run is apart
 

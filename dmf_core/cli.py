@@ -156,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--output", choices=get_args(Output), help="bias+cosine (default): global mean + "
                        "user and item biases + the cosine; cosine: the paper's exact model")
     train.add_argument("--companion", choices=get_args(Companion), help="i-autorec (default with --model dmf): after "
-                       "DMF, train an I-AutoRec on the same ratings and blend the two for users seen in training, "
-                       "with weights fitted on validation; none: DMF alone (the default with --model dmf-d)")
+                       "DMF, train an I-AutoRec on the same ratings and blend the two for pairs of a user and an item "
+                       "both seen in training (area I), with weights fitted on validation ratings; new users and items "
+                       "stay DMF's. none: DMF alone, the paper's model (the default with --model dmf-d)")
     train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
                        f"(default {DEFAULTS_TRAIN.patience})")
     train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")

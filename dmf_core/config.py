@@ -105,10 +105,10 @@ class ModelConfig:
     # 0.882 / 0.973.
     output: Output = "bias+cosine"
     # "i-autorec" (the default): after DMF is selected, an I-AutoRec (AutoRecConfig, the reproduction's baseline) is
-    # trained on the same observed ratings, and for users seen in training the rating is a blend of the two,
-    # a·DMF + c·AutoRec + e, with (a, c, e) fitted by least squares on the validation ratings of area I (seen items)
-    # and of area III (new items, read by AutoRec's encoder from their columns). New users (areas II, IV), and
-    # users or items given as context, are scored by DMF alone: AutoRec's decoder has no row for them.
+    # trained on the same observed ratings, and for a user and an item both seen in training (area I) the rating is
+    # a blend of the two, a·DMF + c·AutoRec + e, with (a, c, e) fitted by least squares on area I's validation
+    # ratings. New users and new items (areas II-IV), and users or items given as context, are scored by DMF alone
+    # (companion.py says why not new items too).
     # Why: the two models err differently (a one-layer sigmoid autoencoder over item columns with a free output row
     # per user, against two deep branches and a cosine), so their blend beats either. ML-1M, literature split
     # (85/5/10, nobody held out), seed 0: DMF 0.8331 validation / 0.8313 test, I-AutoRec 0.8355 / 0.8349, blend

@@ -212,7 +212,8 @@ class DMFNet(nn.Module):
             # for DMF-D, which quantizes DMF's own output (its flags default to companion "none").
             self.companion = AutoRecNet(n_users, AutoRecConfig().hidden, generator)
             # The users whose decoder row trained (the rest are scored by DMF alone), and per item the blend
-            # (a, c, e) of a·DMF + c·AutoRec + e; (1, 0, 0), DMF alone, until `companion.fit_companion` fits it.
+            # (a, c, e) of a·DMF + c·AutoRec + e: fitted for the items seen in training by `companion.fit_companion`,
+            # (1, 0, 0), DMF alone, for the others and until then.
             self.register_buffer("companion_users", torch.zeros(n_users, dtype=torch.bool))
             self.register_buffer("blend", torch.tensor([1.0, 0.0, 0.0]).repeat(n_items, 1))
 

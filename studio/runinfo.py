@@ -5,6 +5,9 @@ The metrics.json contract read here (written by dmf_core.runs):
 - `config.model.output`: "bias+cosine" (the default) or "cosine" (the paper's model);
 - `calibration`: {"new_user_weight": ρ_users, "new_item_weight": ρ_items}, the cosine's weights for new rows,
   fitted on the validation ratings of areas II and III (dmf_core/calibration.py);
+- `companion` (DMF runs since the I-AutoRec companion): {"kind", "trained", "blend", "val_rmse_dmf_alone",
+  "val_rmse_companion_alone", "val_rmse_blend", "dmf_alone_areas", "note", ...} (dmf_core/companion.py); where
+  `trained` is true, the run's area-I figures are the blend's (areas II-IV are DMF's alone);
 - DMF-D runs: `quantizer` = {"trained", "epochs", "lambda", "warmup_epochs", "note"}; where `trained` is false,
   `discrete` and `discrete_overall` are absent or null. Older files without `quantizer` are read from `lambda`
   (null: never trained) and the history's per-epoch λ.
@@ -38,6 +41,31 @@ def output_of(metrics: dict[str, Any] | None) -> str:
 def formula_latex(output: str) -> str:
     """The prediction formula of a run with this output, in LaTeX, with the cosine spelled out."""
     return f"{_LATEX.get(output, _LATEX['bias+cosine'])}, \\qquad {_COSINE}"
+
+
+# A run with a trained companion blends DMF's r̂ with an I-AutoRec's where both know the pair (area I).
+BLEND_LATEX = (r"\tilde r_{ij} = a\,\hat r_{ij} + c\,\mathrm{AutoRec}_{ij} + e"
+               r" \quad \text{(user and movie seen in training: area I)}")
+
+
+def companion_trained(metrics: dict[str, Any] | None) -> bool:
+    """True for a run whose ratings for seen users are a blend of DMF and its trained I-AutoRec companion."""
+    return bool(((metrics or {}).get("companion") or {}).get("trained"))
+
+
+def blend_notes(metrics: dict[str, Any] | None) -> str:
+    """What the blend of a run with a trained companion is, with its fitted weights; "" for any other run."""
+    if not companion_trained(metrics):
+        return ""
+    blend = (metrics or {}).get("companion", {}).get("blend") or {}
+    seen = blend.get("I")
+    fitted = (f" (this run: a = {seen['dmf']:.2f}, c = {seen['companion']:.2f}, "
+              f"e = {seen['offset']:.2f})" if seen else "")
+    return ("This run blends DMF's $\\hat r_{ij}$ with an I-AutoRec's (an item autoencoder trained after DMF on the "
+            "same ratings) for a user and a movie both seen in training (area I): $a$, $c$ and $e$ are least-squares "
+            f"weights fitted on area I's *validation* ratings{fitted}. New users and new movies (areas II-IV) are "
+            "scored by DMF alone: the autoencoder has no output for a new user, and for new movies the blend did "
+            "not win everywhere on validation.")
 
 
 def _half_range(scale: tuple[float, float] | None) -> str:
@@ -129,9 +157,11 @@ def quantizer_trained(metrics: dict[str, Any] | None) -> bool:
 
 
 def model_label(metrics: dict[str, Any] | None) -> str:
-    """"DMF", "DMF-D", or "DMF-D (quantizer never trained)"."""
+    """"DMF", "DMF + I-AutoRec" (blended with its companion), "DMF-D", or "DMF-D (quantizer never trained)"."""
     model = str((metrics or {}).get("model", "?")).upper()
     quantizer = quantizer_state(metrics)
+    if companion_trained(metrics):
+        return f"{model} + I-AutoRec"
     return f"{model} ({NEVER_TRAINED})" if quantizer is not None and not quantizer.trained else model
 
 
@@ -145,5 +175,5 @@ def run_title(run_id: str, metrics: dict[str, Any], label: str = "") -> str:
             f"{metrics.get('epochs_run', 0)} ep{score})")
 
 
-__all__ = ["NEVER_TRAINED", "QuantizerState", "formula_latex", "formula_notes", "model_label", "output_of",
+__all__ = ["BLEND_LATEX", "NEVER_TRAINED", "QuantizerState", "blend_notes", "companion_trained", "formula_latex", "formula_notes", "model_label", "output_of",
            "quantizer_state", "quantizer_trained", "run_title"]

@@ -161,8 +161,8 @@ def _network() -> None:
         cols[2].toggle("blend with an I-AutoRec", key=P + "companion", persist_state="session",
                        disabled=st.session_state[P + "model"] == "dmf-d",
                        help="After DMF, train an I-AutoRec (an item autoencoder) on the same ratings and blend the "
-                            "two for users seen in training, with weights fitted on validation ratings: the two "
-                            "err differently, so the blend beats either. New users are DMF's alone. DMF only: "
+                            "two for a user and a movie both seen in training (area I), with weights fitted on validation ratings: the two "
+                            "err differently, so the blend beats either. New users and movies are DMF's alone. DMF only: "
                             "DMF-D quantizes DMF's own output.")
 
 

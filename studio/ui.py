@@ -101,8 +101,12 @@ def show_formula(metrics: dict | None = None, *, output: str | None = None,
     for every page (runinfo.formula_latex / formula_notes)."""
     output = output or runinfo.output_of(metrics)
     st.latex(runinfo.formula_latex(output))
+    if runinfo.companion_trained(metrics):
+        st.latex(runinfo.BLEND_LATEX)
     if notes:
         st.caption(runinfo.formula_notes(output, (metrics or {}).get("calibration"), scale))
+        if runinfo.companion_trained(metrics):
+            st.caption(runinfo.blend_notes(metrics))
 
 
 def run_title(run: RunRecord) -> str:

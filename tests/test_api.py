@@ -72,8 +72,12 @@ def test_history_and_validation_scores(fitted):
     assert len(fitted.history_) == len(fitted.checkpoint_["history"]) >= 1
     assert {"epoch", "train_loss", "val_rmse"} <= set(fitted.history_.columns)
     assert list(fitted.scores_.index) == list(AREAS)
-    # Area I's validation RMSE is the one early stopping selected on.
-    assert fitted.scores_.loc["I", "rmse"] == pytest.approx(fitted.history_["val_rmse"].min(), abs=1e-4)
+    # Early stopping selected DMF on its own area-I validation RMSE; the model returned blends it with its companion
+    # in area I, and its validation scores are the blend's (the weights fitted on those ratings), both named.
+    companion = fitted.metrics_["companion"]
+    assert fitted.history_["val_rmse"].min() == pytest.approx(companion["val_rmse_dmf_alone"], abs=1e-4)
+    assert fitted.scores_.loc["I", "rmse"] == pytest.approx(companion["val_rmse_blend"], abs=1e-4)
+    assert companion["val_rmse_blend"] <= companion["val_rmse_dmf_alone"]
 
 
 def test_fit_takes_a_rating_data_a_spec_and_other_column_names(demo):

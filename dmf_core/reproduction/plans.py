@@ -73,7 +73,8 @@ class Plan:
     seeds: int
     budgets: dict[int, dict[str, float]]
     baseline_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dmf_model: ModelConfig = field(default_factory=ModelConfig)
+    # The paper's DMF: no companion (the blend with an I-AutoRec is DMF Studio's, not the paper's; ModelConfig).
+    dmf_model: ModelConfig = field(default_factory=lambda: ModelConfig(companion="none"))
     dmf_train: TrainConfig = field(default_factory=TrainConfig)
 
     def budget(self, table: int, key: str) -> float:
