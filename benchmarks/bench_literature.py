@@ -361,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
             "table1": {"new_user_frac": 0.1, "new_item_frac": 0.1, "val_frac": 0.05, "test_frac": 0.2,
                        "description": "the paper's Table-1 split (SplitConfig defaults): areas I-IV"},
             "selection": "DMF: test RMSE of the epoch with the best validation RMSE (selected on validation, never "
-                         "on test); peers: fixed settings, no selection",
+                         "on test); with default flags the I-AutoRec companion's epoch is selected on validation too "
+                         "and the blend's weights are fitted on area I's validation ratings; peers: fixed settings, "
+                         "no selection",
             "peers": "Surprise's SVD (tuned) and SVD++ fitted on the observed ratings (the 85% DMF trains on) and "
                      "scored on the same test ratings",
         },

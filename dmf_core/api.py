@@ -74,7 +74,8 @@ class DMF:
         split_config, model_config, train_config = self._configs
         bar = None if self._flags["quiet"] else ProgressBar(train_config.epochs)
         metrics, result = train_run(data, split_config, model_config, train_config, self._flags["out"],
-                                    on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None)
+                                    on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None,
+                                    on_companion=bar.companion if bar else None)
         split = result.split
         checkpoint = final_checkpoint(result, data, split, model_config, split_config)
         predictor = result.predictor or Predictor.build(result.model, result.inputs)

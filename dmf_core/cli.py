@@ -293,7 +293,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     bar = None if args.quiet else ProgressBar(train_config.epochs)
     metrics, result = train_run(data, split_config, model_config, train_config, out,
-                                on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None)
+                                on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None,
+                                on_companion=bar.companion if bar else None)
+    if bar is not None:
+        bar.end_line()
     return _report(metrics, data, out, result)
 
 
@@ -316,7 +319,10 @@ def _resume(args: argparse.Namespace) -> int:
         bar.epoch = len(checkpoint["history"]) + 1
     metrics, result = resume_run(checkpoint, data, out, epochs=args.epochs, max_seconds=args.max_seconds,
                                  device=args.device, on_step=bar.step if bar else None,
-                                 on_epoch=bar.epoch_done if bar else None)
+                                 on_epoch=bar.epoch_done if bar else None,
+                                 on_companion=bar.companion if bar else None)
+    if bar is not None:
+        bar.end_line()
     return _report(metrics, data, out, result)
 
 

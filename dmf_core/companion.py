@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +23,6 @@ import torch
 from .autorec import train_autorec
 from .config import AutoRecConfig
 from .data import RatingData
-from .epochs import EpochCallback
 from .inputs import MatrixInputs, SparseRows
 from .metrics import evaluate, rmse
 from .model import DMFNet
@@ -41,9 +41,10 @@ def skipped(reason: str) -> dict[str, Any]:
 
 def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, seed: int,
                   max_seconds: float | None = None, stop_event: threading.Event | None = None,
-                  on_epoch: EpochCallback | None = None) -> dict[str, Any]:
+                  on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train `model.companion` (DMF already selected), then fit the blend on validation. Returns its record for
-    metrics.json: epochs, seconds, the validation RMSE of area I for DMF alone, the companion alone and the blend."""
+    metrics.json: epochs, seconds, the validation RMSE of area I for DMF alone, the companion alone and the blend.
+    `on_progress(epoch, epochs)` is called as it starts (0) and after every epoch."""
     assert model.companion is not None
     started = time.perf_counter()
     net = model.companion
@@ -63,6 +64,10 @@ def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: Mat
         return rmse(predicted.cpu().numpy(), data.ratings[val])
 
     config = AutoRecConfig(seed=seed, max_seconds=max_seconds)
+    on_epoch = None
+    if on_progress is not None:
+        on_progress(0, config.epochs)
+        on_epoch = lambda record: on_progress(int(record["epoch"]), config.epochs)  # noqa: E731
     info = train_autorec(net, rows, config, val_fn, on_epoch, stop_event)
     if info.stop_reason in ("stopped", "diverged") or not info.best_epoch:
         model.companion_users.zero_()

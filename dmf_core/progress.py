@@ -24,6 +24,7 @@ class ProgressBar:
         self.epoch = 1
         self.last = ""
         self.last_draw = 0.0
+        self.open_line = False  # the last draw was in place (no newline yet)
 
     def _due(self, final: bool) -> bool:
         now = time.monotonic()
@@ -35,6 +36,13 @@ class ProgressBar:
     def _draw(self, text: str, newline: bool = False) -> None:
         self.stream.write(f"\r{text}".ljust(100) + ("\n" if newline else ""))
         self.stream.flush()
+        self.open_line = not newline
+
+    def end_line(self) -> None:
+        """End a line left open by an in-place redraw (a step, the companion), so what is printed next starts clean."""
+        if self.open_line:
+            self.close()
+            self.open_line = False
 
     def step(self, step: int, steps: int) -> None:
         if not self._due(step >= steps):
@@ -58,6 +66,14 @@ class ProgressBar:
         epochs = report.get("epochs") or self.epochs
         self._draw(f"epoch {report['epoch']}/{epochs} {self.last}", newline=self.keep_epochs)
         self.epoch = report["epoch"] + 1
+
+    def companion(self, epoch: int, epochs: int) -> None:
+        """After DMF: the I-AutoRec companion's epochs (`epoch` of at most `epochs` done)."""
+        if not self._due(epoch >= epochs):
+            return
+        done = int(self.width * epoch / max(1, epochs))
+        bar = "#" * done + "." * (self.width - done)
+        self._draw(f"I-AutoRec companion [{bar}] epoch {epoch}/{epochs}")
 
     def transfer(self, done: int, total: int) -> None:
         if not self._due(done == total):

@@ -185,6 +185,7 @@ def train_run(
     on_epoch: EpochCallback | None = None,
     stop_event: threading.Event | None = None,
     resume: dict[str, Any] | None = None,
+    on_companion: StepCallback | None = None,
 ) -> tuple[dict[str, Any], TrainResult]:
     """Split, train and score; with `out_dir`, a checkpoint after every epoch that writing it does not slow down by
     more than CHECKPOINT_SHARE (`in_progress`, for an exact resume) and, at the end, the final checkpoint (the
@@ -225,6 +226,7 @@ def train_run(
         stop_event=stop_event,
         resume=None if resume is None else ckpt.loop_state(resume),
         on_checkpoint=on_checkpoint,
+        on_companion=on_companion,
     )
     metrics = result_metrics(result, data, split, model_config)
     if out_dir is not None:
@@ -274,6 +276,7 @@ def resume_run(
     on_step: StepCallback | None = None,
     on_epoch: EpochCallback | None = None,
     stop_event: threading.Event | None = None,
+    on_companion: StepCallback | None = None,
 ) -> tuple[dict[str, Any], TrainResult]:
     """Go on with an interrupted run: its configs and split come from the checkpoint (the data must match its
     fingerprint); only the epoch cap, the time budget (counted over the whole run) and the device may change. A
@@ -285,7 +288,7 @@ def resume_run(
     train_config = replace(train_config, **{k: v for k, v in changes.items() if v is not None})
     train_config.validate()
     return train_run(data, split_config, model_config, train_config, out_dir, on_step=on_step, on_epoch=on_epoch,
-                     stop_event=stop_event, resume=checkpoint)
+                     stop_event=stop_event, resume=checkpoint, on_companion=on_companion)
 
 
 def restore_run(

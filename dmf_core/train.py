@@ -240,9 +240,11 @@ def fit(
     resume: dict[str, Any] | None = None,
     monitor: Monitor | None = None,
     on_checkpoint: CheckpointCallback | None = None,
+    on_companion: StepCallback | None = None,
 ) -> TrainResult:
     """Train and return the selected model. `resume` is the loop state of an interrupted run (`Loop.state_dict`,
-    as `checkpoint.loop_state` reads it back from a checkpoint): the run goes on exactly where it left off."""
+    as `checkpoint.loop_state` reads it back from a checkpoint): the run goes on exactly where it left off.
+    `on_companion(epoch, epochs)` follows the I-AutoRec companion's training after DMF's (`companion.py`)."""
     train_config.validate()
     model_config.validate()
     train_config, derived = derive(train_config, DataShape.of(split))
@@ -270,13 +272,15 @@ def fit(
     result.predictor = Predictor.build(model, inputs)
     result.calibration = calibrate(model, result.predictor, data, split)
     if model.companion is not None:
-        result.companion = _train_companion(model, data, split, inputs, train_config, result, stop_event)
+        result.companion = _train_companion(model, data, split, inputs, train_config, result, stop_event,
+                                            on_companion)
         result.predictor = Predictor.build(model, inputs)  # now with the companion's codes: blended ratings
     return result
 
 
 def _train_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, config: TrainConfig,
-                     result: TrainResult, stop_event: threading.Event | None) -> dict[str, Any]:
+                     result: TrainResult, stop_event: threading.Event | None,
+                     on_companion: StepCallback | None = None) -> dict[str, Any]:
     """The companion after DMF, within what is left of the time budget; its seconds count as training time. A run
     stopped, out of time or diverged keeps DMF alone, and its record says so."""
     if result.stop_reason in ("stopped", "diverged"):
@@ -284,7 +288,7 @@ def _train_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: 
     left = None if config.max_seconds is None else config.max_seconds - result.train_seconds
     if result.stop_reason == "time_budget" or (left is not None and left <= 0):
         return skipped("not trained: the time budget was spent on DMF; ratings are DMF's alone")
-    record = fit_companion(model, data, split, inputs, config.seed, left, stop_event)
+    record = fit_companion(model, data, split, inputs, config.seed, left, stop_event, on_companion)
     result.train_seconds += record.get("seconds", 0.0)
     return record
 

@@ -71,6 +71,11 @@ def _progress(job: TrainingJob, snap: JobSnapshot) -> None:
         ahead = cache.registry().queue_position(snap.job_id)
         st.info(f"{kind} on {snap.dataset} is queued: {ahead or 0} run(s) ahead. One run trains at a time on this "
                 "server, so each one runs at full speed.")
+    elif snap.active and snap.companion is not None:
+        done, cap = snap.companion
+        st.progress(done / max(1, cap), text=f"{kind} on {snap.dataset}: DMF done after {snap.epoch} epochs · "
+                    f"training the I-AutoRec companion it is blended with: epoch {done}/{cap} (at most) · "
+                    f"{ui.format_seconds(snap.elapsed)} elapsed")
     elif snap.active:
         last = snap.history[-1] if snap.history else {}
         score = f" · validation RMSE {last['val_rmse']:.4f}" if last.get("val_rmse") else ""

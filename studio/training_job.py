@@ -47,6 +47,8 @@ class JobSnapshot:
     out_dir: str
     created: float
     metrics: dict[str, Any] | None = None  # the run's metrics.json content once it is written
+    # After DMF: the I-AutoRec companion's (epochs done, at most epochs); None before it or without one.
+    companion: tuple[int, int] | None = None
 
     @property
     def active(self) -> bool:
@@ -70,6 +72,7 @@ class _State:
     error: str = ""
     message: str = ""
     metrics: dict[str, Any] | None = None
+    companion: tuple[int, int] | None = None
 
 
 class TrainingJob(Job):
@@ -133,6 +136,7 @@ class TrainingJob(Job):
                 epoch=state.epoch,
                 step=state.step,
                 steps=state.steps,
+                companion=state.companion,
                 progress=progress,
                 history=history,
                 elapsed=elapsed,
@@ -148,6 +152,10 @@ class TrainingJob(Job):
     def _on_step(self, step: int, steps: int) -> None:
         with self._lock:
             self._state.step, self._state.steps = step, steps
+
+    def _on_companion(self, epoch: int, epochs: int) -> None:
+        with self._lock:
+            self._state.companion = (epoch, epochs)
 
     def _on_epoch(self, report: dict[str, Any]) -> None:
         with self._lock:
@@ -182,7 +190,8 @@ class TrainingJob(Job):
         done = list((self.resume or {}).get("history", []))
         self._set(status=RUNNING, started=time.time(), history=done, epoch=len(done))
         self._write_record(RUNNING)
-        callbacks = {"on_step": self._on_step, "on_epoch": self._on_epoch, "stop_event": self._stop}
+        callbacks = {"on_step": self._on_step, "on_epoch": self._on_epoch, "stop_event": self._stop,
+                     "on_companion": self._on_companion}
         if self.resume is not None:
             metrics, result = resume_run(self.resume, self.data, self.out_dir, epochs=self.train_config.epochs,
                                          max_seconds=self.train_config.max_seconds, **callbacks)

@@ -143,12 +143,16 @@ def no_runs_hint(what: str = "a run") -> None:
 
 
 BASELINE_COLUMN = "mean + biases RMSE"
+DMF_ALONE_COLUMN = "DMF alone RMSE"  # runs blended with the I-AutoRec companion (dmf_core/companion.py)
 
 
 def area_table(metrics: dict, key: str = "areas") -> pd.DataFrame:
     """Per-area rows (n, RMSE, MAE, and accuracy where present) from a metrics dict, with the RMSE that global
-    mean + biases gets on the same test ratings beside them (rounded too, for rounded and discrete scores)."""
+    mean + biases gets on the same test ratings beside them (rounded too, for rounded and discrete scores), and for
+    a run blended with its companion, DMF alone's."""
     baseline = (metrics.get("baseline") or {}).get("areas" if key == "areas" else "rounded") or {}
+    # A run blended with its companion: DMF alone's test RMSE beside the blend's (the same in areas II-IV).
+    alone = ((metrics.get("companion") or {}).get("dmf_alone_areas") or {}) if key == "areas" else {}
     rows = []
     for area in AREAS:
         row = (metrics.get(key) or {}).get(area)
@@ -161,6 +165,8 @@ def area_table(metrics: dict, key: str = "areas") -> pd.DataFrame:
             rows.append({"area": area, "test ratings": 0, "RMSE": None, "MAE": None})
         if baseline:
             rows[-1][BASELINE_COLUMN] = round(base["rmse"], 4) if base else None
+        if alone:
+            rows[-1][DMF_ALONE_COLUMN] = round(alone[area], 4) if alone.get(area) is not None else None
     return pd.DataFrame(rows).set_index("area")
 
 

@@ -137,3 +137,36 @@ def test_train_run_writes_the_companion_into_metrics(tiny_data, one_thread, tmp_
     metrics, _ = train_run(tiny_data, SPLIT, ModelConfig(hidden=(32, 16)), quick(epochs=2), tmp_path)
     assert metrics["companion"]["trained"] is True
     assert metrics["train_seconds"] >= metrics["companion"]["seconds"]
+
+
+def test_the_app_names_the_blend_and_shows_dmf_alone_beside_it(tiny_data, run):
+    from studio import literature, runinfo, ui
+
+    split, result = run
+    metrics = result_metrics(result, tiny_data, split, ModelConfig(hidden=(32, 16)))
+    assert runinfo.model_label(metrics) == "DMF + I-AutoRec"
+    assert "a = " in runinfo.blend_notes(metrics) and "DMF alone" in runinfo.blend_notes(metrics)
+    table = ui.area_table(metrics)
+    assert table.loc["I", ui.DMF_ALONE_COLUMN] == round(metrics["companion"]["dmf_alone_areas"]["I"], 4)
+    untrained = {**metrics, "companion": {"kind": "i-autorec", "trained": False, "note": "not trained: stopped"}}
+    assert runinfo.model_label(untrained) == "DMF" and runinfo.blend_notes(untrained) == ""
+    assert ui.DMF_ALONE_COLUMN not in ui.area_table(untrained).columns
+    assert literature.dmf_label({"companion": True}) == "DMF + I-AutoRec blend (ours, default flags)"
+    assert literature.dmf_label({}) == "DMF (ours)"
+
+
+def test_the_companion_reports_its_progress(tiny_data, one_thread):
+    import io
+
+    from dmf_core.progress import ProgressBar
+
+    split = split_areas(tiny_data, SPLIT)
+    seen: list[tuple[int, int]] = []
+    result = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick(epochs=2), on_companion=lambda e, n: seen.append((e, n)))
+    assert seen[0] == (0, 30) and seen[-1] == (result.companion["epochs_run"], 30)
+    assert [epoch for epoch, _ in seen] == list(range(result.companion["epochs_run"] + 1))
+    stream = io.StringIO()
+    bar = ProgressBar(2, stream=stream)
+    bar.companion(30, 30)
+    bar.end_line()
+    assert "I-AutoRec companion" in stream.getvalue() and stream.getvalue().endswith("\n")

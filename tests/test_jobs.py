@@ -34,7 +34,8 @@ def demo():
 def fake_train(epochs: int = 3, step_seconds: float = 0.02, steps: int = 5, fail: str | None = None):
     """Stands in for runs.train_run: reports steps and epochs, honours the stop event, trains nothing."""
 
-    def train(data, split_config, model_config, train_config, out_dir, *, on_step, on_epoch, stop_event):
+    def train(data, split_config, model_config, train_config, out_dir, *, on_step, on_epoch, stop_event,
+              on_companion=None):
         history = []
         for epoch in range(epochs):
             for step in range(1, steps + 1):
@@ -72,6 +73,8 @@ def test_a_real_run_finishes_and_is_saved(tmp_path, demo):
     assert snap.status == FINISHED, snap.error
     assert snap.progress == 1.0 and snap.epoch == 2 and len(snap.history) == 2
     assert snap.metrics is not None and set(snap.metrics["areas"]) == {"I", "II", "III", "IV"}
+    # After DMF, the page followed the I-AutoRec companion's epochs (its last report: epochs run, of the cap).
+    assert snap.metrics["companion"]["trained"] and snap.companion == (snap.metrics["companion"]["epochs_run"], 30)
     folder = Path(snap.out_dir)
     assert (folder / "metrics.json").is_file() and (folder / "checkpoint.pt").is_file()
     record = json.loads((folder / RUN_FILE).read_text())

@@ -46,6 +46,11 @@ CHANGES: dict[str, tuple[str, str]] = {
     "python -m dmf_core reproduce --quick": (
         "python -m dmf_core reproduce --quick --check",
         "the quick reproduction on ML-1M (5 minutes) runs in test_reproduce.py"),
+    "python -m dmf_core train --data ml-1m --val-frac 0.05 --test-frac 0.10 --new-users 0 --new-items 0 "
+    "--out runs/literature": (
+        "python -m dmf_core train --data ml-1m --val-frac 0.05 --test-frac 0.10 --new-users 0 --new-items 0 "
+        "--out runs/literature --epochs 2",
+        "two epochs of DMF, not two minutes; the companion then trains and is blended in as in the full run"),
     "python benchmarks/bench_literature.py": (
         "python benchmarks/bench_literature.py --datasets ml-1m --seeds 1 --max-seconds 20 --skip-svdpp "
         "--skip-areas --out literature.json",
@@ -88,6 +93,9 @@ PROSE_CHANGES: dict[str, tuple[str, str]] = {
     "python benchmarks/bench_choices.py input-dropout": (
         "python benchmarks/bench_choices.py input-dropout ml1m-10",
         "ML-1M's 10% user subsample only (three short runs), not 15 minutes"),
+    "python benchmarks/bench_choices.py companion": (
+        "python benchmarks/bench_choices.py companion ml1m-10",
+        "ML-1M's 10% user subsample only (one short run and its companion), not 12 minutes"),
     "python benchmarks/bench_defaults.py": (
         "python benchmarks/bench_defaults.py --datasets demo --seeds 1 --out defaults.json",
         "the demo data and one seed, not 30 minutes, written to the scratch folder"),
