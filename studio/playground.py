@@ -73,7 +73,9 @@ class Settings:
     output: str = "cosine"
 
     def model_config(self) -> ModelConfig:
-        return ModelConfig(hidden=self.hidden, dropout=0.0, output=self.output)  # type: ignore[arg-type]
+        # No companion: the Playground shows the cosine's geometry on its sphere, and a blend would blur it.
+        return ModelConfig(hidden=self.hidden, dropout=0.0, output=self.output,  # type: ignore[arg-type]
+                           companion="none")
 
     def train_config(self, n_users: int, n_items: int) -> TrainConfig:
         # Blocks of half the users × half the movies: 4 steps an epoch. A block is never the whole matrix, whose

@@ -15,7 +15,8 @@ def quick_preset() -> tuple[ModelConfig, TrainConfig]:
     4 s: 0.850 / 0.938 / 0.922 / 0.931, against the biases' 0.930 / 0.987 / 0.975 / 0.952.
     For DMF-D the warm-up is 2 epochs and λ starts at 1 and grows ×4 an epoch, so the 6 quantizer epochs sweep λ
     over three orders of magnitude (1 → 1024): the Quantizer page's replay shows the ramp becoming steps."""
-    model = ModelConfig(hidden=(128, 64), dropout=0.2)
+    # No I-AutoRec companion: it would double the few seconds this preset is for (the Train form can add it).
+    model = ModelConfig(hidden=(128, 64), dropout=0.2, companion="none")
     train = TrainConfig(epochs=8, lr=1e-2, patience=0,
                         quantizer=QuantizerConfig(warmup_epochs=2, lambda_start=1.0, lambda_growth=4.0))
     return model, train
