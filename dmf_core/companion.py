@@ -29,8 +29,8 @@ from .model import DMFNet
 from .predict import Predictor
 from .split import VAL, AreaSplit
 
-# Fewer validation ratings than this leave an area's items to DMF alone: three weights fitted on a handful of
-# ratings would follow their noise.
+# Fewer area-I validation ratings than this leave DMF alone: three weights fitted on a handful of ratings would
+# follow their noise.
 MIN_BLEND_RATINGS = 50
 
 
@@ -85,33 +85,25 @@ def fit_blend(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixI
     area I's validation RMSE of DMF alone, the companion alone and the blend (on the ratings the weights were
     fitted on: three numbers on thousands of ratings). New items keep DMF alone, (1, 0, 0)."""
     model.eval()
-    model.blend.copy_(torch.tensor([1.0, 0.0, 0.0], device=model.blend.device).expand_as(model.blend))
-    predictor = Predictor.build(model, inputs)  # with the companion's codes: blended, once the weights are set
-    alone = Predictor(model, predictor.user_factors, predictor.item_factors)
+    device = model.blend.device
+    model.blend.copy_(torch.tensor([1.0, 0.0, 0.0], device=device).expand_as(model.blend))
+    predictor = Predictor.build(model, inputs)  # with the companion's codes (its weights are still DMF alone's)
     assert predictor.companion_codes is not None
-    record: dict[str, Any] = {"blend": {}}
-    for area, items in (("I", ~split.new_item),):
-        selected = split.mask(VAL, area) & model.companion_users.cpu().numpy()[data.users]
-        if selected.sum() < MIN_BLEND_RATINGS:
-            record["blend"][area] = None  # DMF alone for these items
-            continue
-        users, items_of = data.users[selected], data.items[selected]
-        dmf = alone.continuous(users, items_of).astype(np.float64)
-        companion = model.companion.decode_at(
-            predictor.companion_codes, torch.as_tensor(items_of, device=model.blend.device),
-            torch.as_tensor(users, device=model.blend.device)).clamp(*model.rating_scale).cpu().numpy()
-        design = np.column_stack([dmf, companion.astype(np.float64), np.ones(len(dmf))])
-        weights = np.linalg.lstsq(design, data.ratings[selected].astype(np.float64), rcond=None)[0]
-        model.blend[torch.as_tensor(items, device=model.blend.device)] = torch.as_tensor(
-            weights, dtype=model.blend.dtype, device=model.blend.device)
-        record["blend"][area] = {"dmf": float(weights[0]), "companion": float(weights[1]),
-                                 "offset": float(weights[2]), "val_ratings": int(selected.sum())}
-        if area == "I":
-            true = data.ratings[selected]
-            record["val_rmse_dmf_alone"] = rmse(dmf, true)
-            record["val_rmse_companion_alone"] = rmse(companion, true)
-            record["val_rmse_blend"] = rmse(np.clip(design @ weights, *model.rating_scale), true)
-    return record
+    selected = split.mask(VAL, "I") & model.companion_users.cpu().numpy()[data.users]
+    if selected.sum() < MIN_BLEND_RATINGS:
+        return {"blend": {"I": None}}  # DMF alone everywhere
+    users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
+    dmf = Predictor(model, predictor.user_factors, predictor.item_factors).continuous(users, items)
+    companion = model.companion.decode_at(predictor.companion_codes, torch.as_tensor(items, device=device),
+                                          torch.as_tensor(users, device=device)).clamp(*model.rating_scale)
+    design = np.column_stack([dmf, companion.cpu().numpy(), np.ones(len(dmf))]).astype(np.float64)
+    weights = np.linalg.lstsq(design, true.astype(np.float64), rcond=None)[0]
+    model.blend[torch.as_tensor(~split.new_item, device=device)] = torch.as_tensor(weights, dtype=model.blend.dtype,
+                                                                                   device=device)
+    return {"blend": {"I": {"dmf": float(weights[0]), "companion": float(weights[1]), "offset": float(weights[2]),
+                            "val_ratings": int(selected.sum())}},
+            "val_rmse_dmf_alone": rmse(design[:, 0], true), "val_rmse_companion_alone": rmse(design[:, 1], true),
+            "val_rmse_blend": rmse(np.clip(design @ weights, *model.rating_scale), true)}
 
 
 def companion_record(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, predictor: Predictor,

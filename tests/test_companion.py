@@ -170,3 +170,15 @@ def test_the_companion_reports_its_progress(tiny_data, one_thread):
     bar.companion(30, 30)
     bar.end_line()
     assert "I-AutoRec companion" in stream.getvalue() and stream.getvalue().endswith("\n")
+
+
+def test_too_few_validation_ratings_leave_dmf_alone(tiny_data, one_thread):
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.15, new_item_frac=0.15, val_frac=0.01, seed=0))
+    assert 0 < split.mask(VAL, "I").sum() < 50  # under companion.MIN_BLEND_RATINGS
+    result = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick(epochs=2))
+    assert result.companion["trained"] and result.companion["blend"] == {"I": None}
+    assert "val_rmse_blend" not in result.companion
+    test = split.role == TEST
+    users, items = tiny_data.users[test], tiny_data.items[test]
+    np.testing.assert_array_equal(result.predictor.continuous(users, items),
+                                  replace(result.predictor, companion_codes=None).continuous(users, items))

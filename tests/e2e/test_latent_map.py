@@ -4,6 +4,7 @@ every user and movie with WebGL."""
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -12,6 +13,7 @@ from tests.e2e.helpers import add_rating, no_exceptions, open_page, wait_for_app
 # The figure as plotly.js drew it: `_fullData` holds the traces with their arrays decoded (the JSON sends numpy
 # arrays as base64 typed arrays).
 TRACE = """(plot, name) => {
+    if (!plot._fullData) return null;  // the element is there but plotly.js has not drawn it yet
     const trace = plot._fullData.find(t => t.name === name);
     return trace ? {type: trace.type, x: Array.from(trace.x), y: Array.from(trace.y)} : null;
 }"""
@@ -24,10 +26,18 @@ def plot(page: Page, key: str):
     return chart
 
 
-def star(page: Page) -> tuple[float, float]:
-    trace = plot(page, "nu-map").evaluate(TRACE, "you")
-    assert trace is not None and trace["type"] == "scattergl"
-    return trace["x"][0], trace["y"][0]
+def star(page: Page, moved_from: tuple[float, float] | None = None) -> tuple[float, float]:
+    """The new user's star as drawn; with `moved_from`, once it has moved from there (the chart is redrawn after the
+    caption that announces it, so it is polled for up to 30 s, and fails if it never moves)."""
+    deadline = time.monotonic() + 30
+    while True:
+        trace = plot(page, "nu-map").evaluate(TRACE, "you")
+        point = None if trace is None else (trace["x"][0], trace["y"][0])
+        if point is not None and point != moved_from:
+            assert trace["type"] == "scattergl"
+            return point
+        assert time.monotonic() < deadline, f"the star was not drawn (or did not move from {moved_from})"
+        page.wait_for_timeout(200)
 
 
 def caption_point(page: Page) -> tuple[float, float]:
@@ -48,7 +58,7 @@ def test_rating_two_movies_moves_the_new_users_point(page: Page, app_url: str, s
     wait_for_app(page)
     add_rating(page)
     expect(page.get_by_text(re.compile(r"from your 2 rating"))).to_be_visible()
-    second = star(page)
+    second = star(page, moved_from=first)
     assert second != first
     assert caption_point(page) == (round(second[0], 3), round(second[1], 3))
     shoot(page, "new-user-map")
