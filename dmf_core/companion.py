@@ -39,11 +39,12 @@ def skipped(reason: str) -> dict[str, Any]:
     return {"kind": "i-autorec", "trained": False, "note": reason}
 
 
-def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, seed: int,
-                  max_seconds: float | None = None, stop_event: threading.Event | None = None,
-                  on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Train `model.companion` (DMF already selected), then fit the blend on validation. Returns its record for
-    metrics.json: epochs, seconds, the validation RMSE of area I for DMF alone, the companion alone and the blend.
+def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, predictor: Predictor,
+                  seed: int, max_seconds: float | None = None, stop_event: threading.Event | None = None,
+                  on_progress: Callable[[int, int], None] | None = None) -> tuple[dict[str, Any], Predictor]:
+    """Train `model.companion` (DMF already selected; `predictor` its factors), then fit the blend on validation.
+    Returns its record for metrics.json (epochs, seconds, the validation RMSE of area I for DMF alone, the companion
+    alone and the blend) and the predictor of the blended ratings (DMF alone's if it did not train).
     `on_progress(epoch, epochs)` is called as it starts (0) and after every epoch."""
     assert model.companion is not None
     started = time.perf_counter()
@@ -71,23 +72,25 @@ def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: Mat
     info = train_autorec(net, rows, config, val_fn, on_epoch, stop_event)
     if info.stop_reason in ("stopped", "diverged") or not info.best_epoch:
         model.companion_users.zero_()
-        return skipped(f"not trained: {info.stop_reason} after {info.epochs_run} epoch(s); ratings are DMF's alone")
+        note = f"not trained: {info.stop_reason} after {info.epochs_run} epoch(s); ratings are DMF's alone"
+        return skipped(note), replace(predictor, companion_codes=None)
     model.companion_users.copy_(torch.as_tensor(np.bincount(data.users[train], minlength=data.n_users) > 0,
                                                 device=device))
-    blend = fit_blend(model, data, split, inputs)
-    return {"kind": "i-autorec", "trained": True, "epochs_run": info.epochs_run, "best_epoch": info.best_epoch,
-            "stop_reason": info.stop_reason, "seconds": time.perf_counter() - started, **blend}
+    blended = predictor.with_companion(inputs)
+    blend = fit_blend(model, data, split, blended)
+    return ({"kind": "i-autorec", "trained": True, "epochs_run": info.epochs_run, "best_epoch": info.best_epoch,
+             "stop_reason": info.stop_reason, "seconds": time.perf_counter() - started, **blend}, blended)
 
 
 @torch.no_grad()
-def fit_blend(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs) -> dict[str, Any]:
+def fit_blend(model: DMFNet, data: RatingData, split: AreaSplit, predictor: Predictor) -> dict[str, Any]:
     """(a, c, e) of the items seen in training, by least squares on area I's validation ratings; returns them with
     area I's validation RMSE of DMF alone, the companion alone and the blend (on the ratings the weights were
-    fitted on: three numbers on thousands of ratings). New items keep DMF alone, (1, 0, 0)."""
+    fitted on: three numbers on thousands of ratings). New items keep DMF alone, (1, 0, 0). `predictor` holds the
+    companion's codes (`Predictor.with_companion`)."""
     model.eval()
     device = model.blend.device
     model.blend.copy_(torch.tensor([1.0, 0.0, 0.0], device=device).expand_as(model.blend))
-    predictor = Predictor.build(model, inputs)  # with the companion's codes (its weights are still DMF alone's)
     assert predictor.companion_codes is not None
     selected = split.mask(VAL, "I") & model.companion_users.cpu().numpy()[data.users]
     if selected.sum() < MIN_BLEND_RATINGS:

@@ -5,7 +5,7 @@ trained on are blended with its own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -33,11 +33,18 @@ class Predictor:
         model.eval()
         users = model.embed_all(inputs.user_rows, users=True)
         items = model.embed_all(inputs.item_cols, users=False)
-        codes = None
-        if model.companion is not None and bool(model.companion_users.any()):
-            codes = model.companion.encode_all(inputs.item_cols, values=lambda v: unscale_ratings(v, model.rating_scale))
         model.train(was_training)
-        return cls(model, users, items, companion_codes=codes)
+        predictor = cls(model, users, items)
+        return predictor.with_companion(inputs) if model.companion is not None else predictor
+
+    def with_companion(self, inputs: MatrixInputs) -> Predictor:
+        """This predictor with the companion's codes of every item (blended ratings), once its decoder trained on
+        some user; else DMF alone. The factors are reused, not embedded again."""
+        model = self.model
+        if model.companion is None or not bool(model.companion_users.any()):
+            return replace(self, companion_codes=None)
+        codes = model.companion.encode_all(inputs.item_cols, values=lambda v: unscale_ratings(v, model.rating_scale))
+        return replace(self, companion_codes=codes)
 
     @torch.no_grad()
     def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None) -> np.ndarray:

@@ -33,6 +33,10 @@ class ProgressBar:
         self.last_draw = now
         return True
 
+    def _bar(self, done: int, total: int) -> str:
+        filled = int(self.width * done / max(1, total))
+        return "#" * filled + "." * (self.width - filled)
+
     def _draw(self, text: str, newline: bool = False) -> None:
         self.stream.write(f"\r{text}".ljust(100) + ("\n" if newline else ""))
         self.stream.flush()
@@ -47,9 +51,7 @@ class ProgressBar:
     def step(self, step: int, steps: int) -> None:
         if not self._due(step >= steps):
             return
-        done = int(self.width * step / max(1, steps))
-        bar = "#" * done + "." * (self.width - done)
-        self._draw(f"epoch {self.epoch}/{self.epochs} [{bar}] {step}/{steps} {self.last}")
+        self._draw(f"epoch {self.epoch}/{self.epochs} [{self._bar(step, steps)}] {step}/{steps} {self.last}")
 
     def epoch_done(self, report: dict[str, Any]) -> None:
         parts = []
@@ -71,9 +73,7 @@ class ProgressBar:
         """After DMF: the I-AutoRec companion's epochs (`epoch` of at most `epochs` done)."""
         if not self._due(epoch >= epochs):
             return
-        done = int(self.width * epoch / max(1, epochs))
-        bar = "#" * done + "." * (self.width - done)
-        self._draw(f"I-AutoRec companion [{bar}] epoch {epoch}/{epochs}")
+        self._draw(f"I-AutoRec companion [{self._bar(epoch, epochs)}] epoch {epoch}/{epochs}")
 
     def transfer(self, done: int, total: int) -> None:
         if not self._due(done == total):

@@ -272,25 +272,26 @@ def fit(
     result.predictor = Predictor.build(model, inputs)
     result.calibration = calibrate(model, result.predictor, data, split)
     if model.companion is not None:
-        result.companion = _train_companion(model, data, split, inputs, train_config, result, stop_event,
-                                            on_companion)
-        result.predictor = Predictor.build(model, inputs)  # now with the companion's codes: blended ratings
+        _train_companion(model, data, split, inputs, train_config, result, stop_event, on_companion)
     return result
 
 
 def _train_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, config: TrainConfig,
                      result: TrainResult, stop_event: threading.Event | None,
-                     on_companion: StepCallback | None = None) -> dict[str, Any]:
-    """The companion after DMF, within what is left of the time budget; its seconds count as training time. A run
-    stopped, out of time or diverged keeps DMF alone, and its record says so."""
-    if result.stop_reason in ("stopped", "diverged"):
-        return skipped(f"not trained: the run {result.stop_reason} before it; ratings are DMF's alone")
+                     on_companion: StepCallback | None = None) -> None:
+    """The companion after DMF, within what is left of the time budget; its seconds count as training time. Sets
+    `result.companion` (its record) and `result.predictor` (the blended ratings). A run stopped, out of time or
+    diverged keeps DMF alone, and the record says so."""
     left = None if config.max_seconds is None else config.max_seconds - result.train_seconds
-    if result.stop_reason == "time_budget" or (left is not None and left <= 0):
-        return skipped("not trained: the time budget was spent on DMF; ratings are DMF's alone")
-    record = fit_companion(model, data, split, inputs, config.seed, left, stop_event, on_companion)
-    result.train_seconds += record.get("seconds", 0.0)
-    return record
+    if result.stop_reason in ("stopped", "diverged"):
+        result.companion = skipped(f"not trained: the run {result.stop_reason} before it; ratings are DMF's alone")
+    elif result.stop_reason == "time_budget" or (left is not None and left <= 0):
+        result.companion = skipped("not trained: the time budget was spent on DMF; ratings are DMF's alone")
+    else:
+        assert result.predictor is not None
+        result.companion, result.predictor = fit_companion(model, data, split, inputs, result.predictor, config.seed,
+                                                           left, stop_event, on_companion)
+        result.train_seconds += result.companion.get("seconds", 0.0)
 
 
 def _select(loop: Loop, result: TrainResult) -> None:

@@ -82,7 +82,7 @@ def test_the_companion_leaves_dmf_s_weights_as_selected(tiny_data, one_thread):
     result = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick())
     before = {k: v.clone() for k, v in result.model.state_dict().items() if not k.startswith(("companion", "blend"))}
     factors = result.predictor.user_factors.clone()
-    fit_companion(result.model, tiny_data, split, result.inputs, seed=1)
+    fit_companion(result.model, tiny_data, split, result.inputs, result.predictor, seed=1)
     after = result.model.state_dict()
     assert all(torch.equal(value, after[key]) for key, value in before.items())
     torch.testing.assert_close(Predictor.build(result.model, result.inputs).user_factors, factors)
