@@ -111,9 +111,9 @@ class ModelConfig:
     # (companion.py says why not new items too).
     # Why: the two models err differently (a one-layer sigmoid autoencoder over item columns with a free output row
     # per user, against two deep branches and a cosine), so their blend beats either. ML-1M, literature split
-    # (85/5/10, nobody held out), seed 0: DMF 0.8331 validation / 0.8313 test, I-AutoRec 0.8355 / 0.8349, blend
-    # 0.8249 / 0.8236, for 38 s more on 2 CPU cores (the check on the demo data and ML-1M's subsamples:
-    # `python benchmarks/bench_choices.py companion`). "none": DMF alone, the paper's model.
+    # (85/5/10, nobody held out), seed 0: DMF 0.8331 validation / 0.8313 test, I-AutoRec 0.8355 validation, blend
+    # 0.8248 / 0.8236, for 34 s more on 2 CPU cores (the check on the demo data and ML-1M's subsamples, with the
+    # weights cross-fitted: `python benchmarks/bench_choices.py companion`). "none": DMF alone, the paper's model.
     companion: Companion = "i-autorec"
 
     def validate(self) -> None:
