@@ -278,6 +278,12 @@ def authors_preset() -> tuple[ModelConfig, TrainConfig]:
     return model, train
 
 
+def model_for(model_config: ModelConfig, kind: str) -> ModelConfig:
+    """The model config a run of `kind` trains with: DMF-D has no companion (its quantizer reads DMF's own output),
+    so its config says "none" wherever it is recorded (metrics.json, the checkpoint)."""
+    return replace(model_config, companion="none") if kind == "dmf-d" else model_config
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     """A dataclass as plain builtins (tuples become lists), safe for JSON and `torch.load(weights_only=True)`."""
 
@@ -320,6 +326,7 @@ __all__ = [
     "QuantizerConfig",
     "TrainConfig",
     "authors_preset",
+    "model_for",
     "to_dict",
     "from_dict",
     "replace",

@@ -20,7 +20,7 @@ import torch
 from . import checkpoint as ckpt
 from .biases import Biases
 from .companion import companion_record
-from .config import ModelConfig, SplitConfig, TrainConfig, replace, to_dict
+from .config import ModelConfig, SplitConfig, TrainConfig, model_for, replace, to_dict
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
@@ -190,6 +190,7 @@ def train_run(
     """Split, train and score; with `out_dir`, a checkpoint after every epoch that writing it does not slow down by
     more than CHECKPOINT_SHARE (`in_progress`, for an exact resume) and, at the end, the final checkpoint (the
     selected weights) and metrics.json."""
+    model_config = model_for(model_config, train_config.model)  # as recorded in metrics.json and the checkpoint
     split = check_run(data, split_config, model_config, train_config)
     as_trained, _ = derive(train_config, DataShape.of(split))  # what fit() trains with: derived settings filled in
     dataset = ckpt.dataset_info(data)  # the fingerprint once, not every epoch

@@ -29,7 +29,7 @@ import torch
 from .biases import Biases, fit_biases
 from .calibration import calibrate
 from .companion import fit_companion, skipped
-from .config import ModelConfig, TrainConfig
+from .config import ModelConfig, TrainConfig, model_for
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
@@ -246,6 +246,7 @@ def fit(
     as `checkpoint.loop_state` reads it back from a checkpoint): the run goes on exactly where it left off.
     `on_companion(epoch, epochs)` follows the I-AutoRec companion's training after DMF's (`companion.py`)."""
     train_config.validate()
+    model_config = model_for(model_config, train_config.model)
     model_config.validate()
     train_config, derived = derive(train_config, DataShape.of(split))
     device = pick_device(train_config.device)

@@ -106,6 +106,10 @@ def test_none_is_dmf_alone_and_dmf_d_never_gets_a_companion(tiny_data, one_threa
     assert plain.model.companion is None and plain.companion is None
     _, model_config, _ = configs_from_flags(model="dmf-d")
     assert model_config.companion == "none"
+    # Given the default ModelConfig directly, a DMF-D run trains and records no companion either.
+    metrics, result = train_run(tiny_data, SPLIT, ModelConfig(hidden=(32, 16)), quick(model="dmf-d", epochs=3))
+    assert result.model.companion is None and "companion" not in metrics
+    assert metrics["config"]["model"]["companion"] == "none"
     with pytest.raises(ValueError, match="companion 'i-autorec' blends DMF's"):
         configs_from_flags(model="dmf-d", companion="i-autorec")
     with pytest.raises(ValueError, match="companion must be one of"):
