@@ -104,17 +104,15 @@ class ModelConfig:
     # areas I/II/III/IV at the selected epoch): cosine 0.850 / 0.912 / 0.904 / 1.009, bias+cosine 0.831 / 0.891 /
     # 0.882 / 0.973.
     output: Output = "bias+cosine"
-    # "i-autorec" (the default): after DMF is selected, an I-AutoRec (AutoRecConfig, the reproduction's baseline) is
-    # trained on the same observed ratings, and for a user and an item both seen in training (area I) the rating is
-    # a blend of the two, a·DMF + c·AutoRec + e, with (a, c, e) fitted by least squares on area I's validation
-    # ratings. New users and new items (areas II-IV), and users or items given as context, are scored by DMF alone
-    # (companion.py says why not new items too).
-    # Why: the two models err differently (a one-layer sigmoid autoencoder over item columns with a free output row
-    # per user, against two deep branches and a cosine), so their blend beats either. ML-1M, literature split
-    # (85/5/10, nobody held out), seed 0: DMF 0.8331 validation / 0.8313 test, I-AutoRec 0.8355 validation, blend
-    # 0.8248 / 0.8236, for 34 s more on 2 CPU cores (the check on the demo data and ML-1M's subsamples, with the
-    # weights cross-fitted: `python benchmarks/bench_choices.py companion`). "none": DMF alone, the paper's model.
-    companion: Companion = "i-autorec"
+    # "none" (the default): DMF alone, the paper's model. "i-autorec": after DMF is selected, an I-AutoRec
+    # (AutoRecConfig, the reproduction's baseline) is trained on the same observed ratings, and for a user and an
+    # item both seen in training (area I) the rating is a blend, a·DMF + c·AutoRec + e, with (a, c, e) fitted by least
+    # squares on area I's validation ratings; new users and items (areas II-IV) stay DMF's (companion.py says why).
+    # Why not the default: the app and the library are about the paper's DMF, the blend does not help new users
+    # (New user, `recommend`, `predict(context=)`), DMF-D cannot use it, and its cost grows with the number of users.
+    # What it buys, ML-1M, literature split (85/5/10), seed 0: test 0.8236 against DMF alone's 0.8313, for 34 s
+    # more on 2 CPU cores (docs/literature.md; `python benchmarks/bench_choices.py companion`).
+    companion: Companion = "none"
 
     def validate(self) -> None:
         check_numbers(self)

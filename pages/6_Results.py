@@ -105,8 +105,9 @@ st.subheader("DMF against the literature, on the literature's protocol")
 st.caption("Published rating-prediction results use a random 90/10 split of all ratings with nobody held out. "
            "`python benchmarks/bench_literature.py` runs DMF with default flags on that protocol (85/5/10: 5% "
            "validation taken from the 90%), over several seeds, **selected on validation**, and reruns its peers on "
-           "the same splits. Default flags blend DMF with an I-AutoRec companion in area I (weights fitted on "
-           "validation ratings); *DMF alone* is the same runs' DMF without the blend.")
+           "the same splits. DMF's row is the paper's model with default flags; the blend row is "
+           "`--companion i-autorec` (DMF blended with an I-AutoRec in area I, weights fitted on validation ratings), "
+           "whose runs also gave the DMF row.")
 report, why_not = literature.load()
 if report is None:
     st.info(why_not)

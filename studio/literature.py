@@ -16,8 +16,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 LITERATURE_ENV = "DMF_LITERATURE_FILE"
 COMMAND = "python benchmarks/bench_literature.py"
 METHODS = {  # key in the file -> label ("dmf" with a trained companion: `dmf_label`)
-    "dmf": "DMF (ours)",
-    "dmf_alone": "DMF alone (ours, --companion none; the same runs)",
+    "dmf": "DMF (ours, default flags)",
+    "dmf_alone": "DMF (ours, default flags: DMF alone; the blend's runs)",
     "svd": "SVD, tuned (Surprise, rerun here)",
     "svdpp": "SVD++ (Surprise, rerun here)",
     "biases": "global mean + biases (rerun here)",
@@ -62,8 +62,8 @@ def _seconds(row: dict[str, Any]) -> str:
 
 
 def dmf_label(row: dict[str, Any]) -> str:
-    """DMF's row: the blend with its I-AutoRec companion (the default since it exists) where the file says so."""
-    return "DMF + I-AutoRec blend (ours, default flags)" if row.get("companion") else METHODS["dmf"]
+    """DMF's row: the blend with its I-AutoRec companion (`--companion i-autorec`) where the file says so."""
+    return "DMF + I-AutoRec blend (ours, --companion i-autorec)" if row.get("companion") else METHODS["dmf"]
 
 
 def ours_rows(report: dict[str, Any]) -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ from dmf_core.config import (
     replace,
 )
 from dmf_core.derive import CHUNKS_PER_SIDE
-from studio.presets import PRESETS, SPHERE_COST, quick_preset
+from studio.presets import BEST_COST, PRESETS, SPHERE_COST, quick_preset
 
 P = "hp_"  # widget-key prefix
 # The options come from config's Literal types, the one list each: a choice added there appears here.
@@ -102,6 +102,8 @@ def apply_preset(name: str) -> None:
     for field, value in _values(model, train).items():
         st.session_state[P + field] = value
     st.session_state[P + "preset"] = PRESETS[name][0]
+    if model.companion != "none":  # the blend is DMF's only
+        st.session_state[P + "model"] = "dmf"
 
 
 def init() -> None:
@@ -181,10 +183,13 @@ def form() -> None:
                             "authors": "The authors' TensorFlow code: 2048→1024 ReLU, Adam 1e-2, blocks 300×200, "
                                        "λ from 0.1, ×1.015 per epoch, 1000 epochs (long!).",
                             "sphere": "256→3: every user and movie on a sphere the Latent map and New user pages "
-                                      "draw exactly (no PCA). " + SPHERE_COST}[name])
+                                      "draw exactly (no PCA). " + SPHERE_COST,
+                            "best": BEST_COST}[name])
     cols[-1].caption(f"Now: {st.session_state.get(P + 'preset', 'custom')}")
     if st.session_state.get(P + "preset") == PRESETS["sphere"][0]:
         st.caption(SPHERE_COST)
+    if st.session_state.get(P + "preset") == PRESETS["best"][0]:
+        st.caption(BEST_COST)
 
     _network()
 
@@ -264,7 +269,7 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         input_encoding=s["encoding"],
         normalize_input=bool(s["normalize"]),
         output=s.get("output", "bias+cosine"),
-        companion="i-autorec" if s.get("companion", True) and s["model"] == "dmf" else "none",
+        companion="i-autorec" if s.get("companion", False) and s["model"] == "dmf" else "none",
     )
     quantizer = QuantizerConfig(
         lambda_start=number("lambda_start", "λ start"),

@@ -14,6 +14,9 @@ import torch
 from dmf_core.data import RatingData, from_triples
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The demo generator at a small size (users 1..400, items 1..300): for tests of behaviour, not accuracy. It keeps
+# the demo's titles and genres, so pages and `recommend` show what they show on the full demo data.
+SMALL_DEMO = "demo:400x300x12000"
 ML1M_DIR = REPO_ROOT.parent / "shared" / "data" / "ml-1m"
 
 

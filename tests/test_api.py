@@ -21,14 +21,14 @@ from dmf_core.data import from_triples, load_dataset
 from dmf_core.settings import FLAGS
 from dmf_core.split import AREAS, OBSERVED, TEST, split_areas
 from studio.analysis import RunAnalysis, score_new_user
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SMALL_DEMO
 
 SMALL = {"epochs": 3, "hidden": (32, 16), "quiet": True, "device": "cpu"}
 
 
 @pytest.fixture(scope="module")
 def demo():
-    return load_dataset("demo")
+    return load_dataset(SMALL_DEMO)
 
 
 @pytest.fixture(scope="module")
@@ -72,17 +72,15 @@ def test_history_and_validation_scores(fitted):
     assert len(fitted.history_) == len(fitted.checkpoint_["history"]) >= 1
     assert {"epoch", "train_loss", "val_rmse"} <= set(fitted.history_.columns)
     assert list(fitted.scores_.index) == list(AREAS)
-    # Early stopping selected DMF on its own area-I validation RMSE; the model returned blends it with its companion
-    # in area I, and its validation scores are the blend's (the weights fitted on those ratings), both named.
-    companion = fitted.metrics_["companion"]
-    assert fitted.history_["val_rmse"].min() == pytest.approx(companion["val_rmse_dmf_alone"], abs=1e-4)
-    assert fitted.scores_.loc["I", "rmse"] == pytest.approx(companion["val_rmse_blend"], abs=1e-4)
-    assert companion["val_rmse_blend"] <= companion["val_rmse_dmf_alone"]
+    # The default is DMF alone, the paper's model: no companion, and the validation scores are those of the epoch
+    # that early stopping selected on area I's validation RMSE.
+    assert "companion" not in fitted.metrics_ and fitted.checkpoint_["model_config"]["companion"] == "none"
+    assert fitted.scores_.loc["I", "rmse"] == pytest.approx(fitted.history_["val_rmse"].min(), abs=1e-4)
 
 
 def test_fit_takes_a_rating_data_a_spec_and_other_column_names(demo):
     a = DMF(**{**SMALL, "epochs": 1}).fit(demo)
-    b = DMF(**{**SMALL, "epochs": 1}).fit("demo")
+    b = DMF(**{**SMALL, "epochs": 1}).fit(SMALL_DEMO)
     frame = pd.DataFrame({"who": demo.user_ids[demo.users], "what": demo.item_ids[demo.items], "stars": demo.ratings})
     c = DMF(**{**SMALL, "epochs": 1}).fit(frame, columns=("who", "what", "stars"))
     pairs = pd.DataFrame({"user": demo.user_ids[demo.users[:100]], "item": demo.item_ids[demo.items[:100]]})
@@ -196,13 +194,13 @@ def test_discrete_predictions(fitted, demo):
 
 def test_a_checkpoint_written_by_train_loads(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "dmf_core", "train", "--data", "demo", "--epochs", "2", "--hidden", "32,16",
+    command = [sys.executable, "-m", "dmf_core", "train", "--data", SMALL_DEMO, "--epochs", "2", "--hidden", "32,16",
                "--device", "cpu", "--quiet", "--out", str(out), "--val-frac", "0.1", "--test-frac", "0.25"]
     subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True)
     metrics = ckpt.load(out / "checkpoint.pt")
     assert metrics["split_config"]["val_frac"] == 0.1 and metrics["split_config"]["test_frac"] == 0.25
     loaded = DMF.load(out)
-    demo = load_dataset("demo")
+    demo = load_dataset(SMALL_DEMO)
     split = loaded.observed_.split
     assert split.new_user.sum() == round(0.1 * demo.n_users)
     full = split_areas(demo, SplitConfig(val_frac=0.1, test_frac=0.25))

@@ -21,6 +21,7 @@ from dmf_core.split import TEST, VAL, split_areas
 from dmf_core.train import fit
 
 SPLIT = SplitConfig(new_user_frac=0.15, new_item_frac=0.15, seed=0)
+BLEND = ModelConfig(hidden=(32, 16), companion="i-autorec")  # the default is DMF alone
 
 
 def quick(**kwargs) -> TrainConfig:
@@ -30,7 +31,7 @@ def quick(**kwargs) -> TrainConfig:
 @pytest.fixture(scope="module")
 def run(tiny_data, one_thread):
     split = split_areas(tiny_data, SPLIT)
-    return split, fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick())
+    return split, fit(tiny_data, split, BLEND, quick())
 
 
 def test_the_blend_is_fitted_on_validation_and_never_loses_to_dmf_alone_there(tiny_data, run):
@@ -68,7 +69,7 @@ def test_new_users_and_items_are_scored_by_dmf_alone_and_area_i_by_the_blend(tin
 
 def test_metrics_name_the_blend_and_dmf_alone_beside_it(tiny_data, run):
     split, result = run
-    metrics = result_metrics(result, tiny_data, split, ModelConfig(hidden=(32, 16)))
+    metrics = result_metrics(result, tiny_data, split, BLEND)
     record = metrics["companion"]
     assert set(record["dmf_alone_areas"]) == {"I", "II", "III", "IV"}
     for area in ("II", "III", "IV"):  # new users and items: DMF's
@@ -79,7 +80,7 @@ def test_metrics_name_the_blend_and_dmf_alone_beside_it(tiny_data, run):
 
 def test_the_companion_leaves_dmf_s_weights_as_selected(tiny_data, one_thread):
     split = split_areas(tiny_data, SPLIT)
-    result = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick())
+    result = fit(tiny_data, split, BLEND, quick())
     before = {k: v.clone() for k, v in result.model.state_dict().items() if not k.startswith(("companion", "blend"))}
     factors = result.predictor.user_factors.clone()
     fit_companion(result.model, tiny_data, split, result.inputs, result.predictor, seed=1)
@@ -92,10 +93,10 @@ def test_a_stopped_run_or_a_spent_budget_keeps_dmf_alone_and_says_so(tiny_data, 
     split = split_areas(tiny_data, SPLIT)
     stop = threading.Event()
     stop.set()
-    stopped = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick(), stop_event=stop)
+    stopped = fit(tiny_data, split, BLEND, quick(), stop_event=stop)
     assert stopped.companion["trained"] is False and "stopped" in stopped.companion["note"]
     assert stopped.predictor.companion_codes is None
-    spent = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick(max_seconds=1e-6))
+    spent = fit(tiny_data, split, BLEND, quick(max_seconds=1e-6))
     assert spent.companion["trained"] is False and "time budget" in spent.companion["note"]
     assert "not trained" in describe(spent.companion)
 
@@ -106,8 +107,8 @@ def test_none_is_dmf_alone_and_dmf_d_never_gets_a_companion(tiny_data, one_threa
     assert plain.model.companion is None and plain.companion is None
     _, model_config, _ = configs_from_flags(model="dmf-d")
     assert model_config.companion == "none"
-    # Given the default ModelConfig directly, a DMF-D run trains and records no companion either.
-    metrics, result = train_run(tiny_data, SPLIT, ModelConfig(hidden=(32, 16)), quick(model="dmf-d", epochs=3))
+    # Given a config that asks for the companion, a DMF-D run trains and records none.
+    metrics, result = train_run(tiny_data, SPLIT, BLEND, quick(model="dmf-d", epochs=3))
     assert result.model.companion is None and "companion" not in metrics
     assert metrics["config"]["model"]["companion"] == "none"
     with pytest.raises(ValueError, match="companion 'i-autorec' blends DMF's"):
@@ -118,7 +119,7 @@ def test_none_is_dmf_alone_and_dmf_d_never_gets_a_companion(tiny_data, one_threa
 
 def test_a_checkpoint_with_the_companion_loads_weights_only_and_predicts_the_same(tiny_data, run, tmp_path):
     split, result = run
-    model_config = ModelConfig(hidden=(32, 16))
+    model_config = BLEND
     path = ckpt.save(final_checkpoint(result, tiny_data, split, model_config, SPLIT), tmp_path / "checkpoint.pt")
     loaded = torch.load(path, weights_only=True, map_location="cpu")
     model = ckpt.restore_model(loaded)
@@ -138,7 +139,7 @@ def test_a_checkpoint_from_before_the_companion_loads_as_dmf_alone(tiny_data, on
 
 
 def test_train_run_writes_the_companion_into_metrics(tiny_data, one_thread, tmp_path):
-    metrics, _ = train_run(tiny_data, SPLIT, ModelConfig(hidden=(32, 16)), quick(epochs=2), tmp_path)
+    metrics, _ = train_run(tiny_data, SPLIT, BLEND, quick(epochs=2), tmp_path)
     assert metrics["companion"]["trained"] is True
     assert metrics["train_seconds"] >= metrics["companion"]["seconds"]
 
@@ -147,7 +148,7 @@ def test_the_app_names_the_blend_and_shows_dmf_alone_beside_it(tiny_data, run):
     from studio import literature, runinfo, ui
 
     split, result = run
-    metrics = result_metrics(result, tiny_data, split, ModelConfig(hidden=(32, 16)))
+    metrics = result_metrics(result, tiny_data, split, BLEND)
     assert runinfo.model_label(metrics) == "DMF + I-AutoRec"
     assert "a = " in runinfo.blend_notes(metrics) and "DMF alone" in runinfo.blend_notes(metrics)
     table = ui.area_table(metrics)
@@ -155,8 +156,8 @@ def test_the_app_names_the_blend_and_shows_dmf_alone_beside_it(tiny_data, run):
     untrained = {**metrics, "companion": {"kind": "i-autorec", "trained": False, "note": "not trained: stopped"}}
     assert runinfo.model_label(untrained) == "DMF" and runinfo.blend_notes(untrained) == ""
     assert ui.DMF_ALONE_COLUMN not in ui.area_table(untrained).columns
-    assert literature.dmf_label({"companion": True}) == "DMF + I-AutoRec blend (ours, default flags)"
-    assert literature.dmf_label({}) == "DMF (ours)"
+    assert literature.dmf_label({"companion": True}) == "DMF + I-AutoRec blend (ours, --companion i-autorec)"
+    assert literature.dmf_label({}) == "DMF (ours, default flags)"
 
 
 def test_the_companion_reports_its_progress(tiny_data, one_thread):
@@ -166,7 +167,7 @@ def test_the_companion_reports_its_progress(tiny_data, one_thread):
 
     split = split_areas(tiny_data, SPLIT)
     seen: list[tuple[int, int]] = []
-    result = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick(epochs=2), on_companion=lambda e, n: seen.append((e, n)))
+    result = fit(tiny_data, split, BLEND, quick(epochs=2), on_companion=lambda e, n: seen.append((e, n)))
     assert seen[0] == (0, 30) and seen[-1] == (result.companion["epochs_run"], 30)
     assert [epoch for epoch, _ in seen] == list(range(result.companion["epochs_run"] + 1))
     stream = io.StringIO()
@@ -179,7 +180,7 @@ def test_the_companion_reports_its_progress(tiny_data, one_thread):
 def test_too_few_validation_ratings_leave_dmf_alone(tiny_data, one_thread):
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.15, new_item_frac=0.15, val_frac=0.01, seed=0))
     assert 0 < split.mask(VAL, "I").sum() < 50  # under companion.MIN_BLEND_RATINGS
-    result = fit(tiny_data, split, ModelConfig(hidden=(32, 16)), quick(epochs=2))
+    result = fit(tiny_data, split, BLEND, quick(epochs=2))
     assert result.companion["trained"] and result.companion["blend"] == {"I": None}
     assert "val_rmse_blend" not in result.companion
     test = split.role == TEST

@@ -31,6 +31,10 @@ def test_the_form_explains_and_the_presets_fill_it(open_page):
     assert at.text_input(key="hp_hidden").value == "128,64"  # the quick preset: seconds on the demo data
     assert all(w.help for w in at.number_input), "every hyperparameter has a short explanation"
     assert "device in use: **cpu" in texts(at)
+    assert at.toggle(key="hp_companion").value is False  # the paper's DMF alone by default
+    at.button(key="preset-best").click().run()  # the blend, one click away, with what it costs
+    assert at.toggle(key="hp_companion").value is True and "DMF + I-AutoRec" in texts(at)
+    assert at.text_input(key="hp_hidden").value == "512,256"
     assert re.search(r"Estimated: \*\*[0-9.]+ ?(ms|s|min) per epoch", texts(at))  # timed before any Start
     at.button(key="preset-authors").click().run()
     assert at.text_input(key="hp_hidden").value == "2048,1024"
