@@ -23,6 +23,10 @@ from tests.conftest import skip_or_fail
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 E2E_DIR = Path(__file__).resolve().parent
+# --no-sandbox: CI runs as root. The rest keep Chromium from phoning home on an offline machine. (docs/screenshots.py
+# launches with these too.)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,9 +48,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        # --no-sandbox: CI runs as root. The rest keep Chromium from phoning home on an offline machine.
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        "args": CHROMIUM_ARGS,
     }
 
 
