@@ -28,7 +28,7 @@ from studio.analysis import (
 
 @pytest.fixture(scope="module")
 def demo():
-    return make_demo()
+    return make_demo(0, 400, 300, 12_000)  # the demo generator, small: behaviour, not accuracy
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from studio.analysis import RunAnalysis, score_new_user
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory) -> RunAnalysis:
     """One tiny DMF run on the demo data, reopened the way the app reopens it."""
-    demo = make_demo()
+    demo = make_demo(0, 400, 300, 12_000)  # the demo generator, small: behaviour, not accuracy
     out = tmp_path_factory.mktemp("latent-run")
     train = TrainConfig(epochs=1, lr=1e-2, block_users=512, block_items=512, patience=0, device="cpu")
     train_run(demo, SplitConfig(), ModelConfig(hidden=(16, 8), dropout=0.1), train, out)

@@ -213,16 +213,13 @@ def _ml1m_available() -> bool:
 
 
 @pytest.mark.slow
-def test_quick_mode_on_ml1m_writes_both_tables(tmp_path):
-    """CI runs the real --quick reproduction (~3-4 min on 2 cores; its time is capped by the plan's budgets, and
-    measured by the reproduction itself, not asserted here)."""
+def test_the_quick_and_full_plans_fit_ml1m(tmp_path, capsys):
+    """The real plans checked against MovieLens-1M (`reproduce --check`: every setting, no training). Running them is
+    the reproduction's job (`python -m dmf_core reproduce [--quick]`, REPRODUCTION.md), not a test's: the code path
+    they take is the one the tiny plan above runs end to end."""
     if not _ml1m_available():
         skip_or_fail("needs MovieLens-1M (../shared/data/ml-1m)")
-    assert cli.main(["reproduce", "--quick", "--out", str(tmp_path)]) == 0
-    for table in (1, 2):
-        summary = json.loads((tmp_path / f"table{table}.json").read_text())
-        assert all(row["seeds"] == [0] for row in summary["rows"])
-        # Loose sanity bounds (the global mean scores ~1.12 on ML-1M): every measured model learned something.
-        for row in summary["rows"]:
-            key = "I" if table == 1 else "rmse"
-            assert row["cells"][key]["mean"] < 1.0, (table, row["key"], row["cells"][key])
+    for quick in ([], ["--quick"]):
+        assert cli.main(["reproduce", *quick, "--check", "--out", str(tmp_path)]) == 0
+    assert "ml-1m" in capsys.readouterr().out.lower()
+    assert not list(tmp_path.glob("table*/*.json"))  # nothing trained

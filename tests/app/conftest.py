@@ -41,11 +41,24 @@ def tiny_train(model: str = "dmf", epochs: int = 2) -> TrainConfig:
                        device="cpu", quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=0))
 
 
+# The app's "demo" data in these tests: the demo generator at a small size (the same titles, genres and scale), so
+# that pages, fixtures and started runs check behaviour in a fraction of the full demo's time.
+SMALL_DEMO_SIZE = {"n_users": 400, "n_items": 300, "n_ratings": 12_000}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def demo_once() -> Iterator[None]:
-    """Generate the demo data once per session, although every test clears Streamlit's caches."""
+    """The demo data small, and generated once per session, although every test clears Streamlit's caches."""
+    make_demo = dmf_core.data.demo.make_demo
+
+    @functools.lru_cache(maxsize=4)
+    def small_demo(seed: int = 0, n_users: int | None = None, n_items: int | None = None,
+                   n_ratings: int | None = None, name: str = "demo"):
+        size = SMALL_DEMO_SIZE if n_users is None else {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings}
+        return make_demo(seed, name=name, **size)
+
     patch = pytest.MonkeyPatch()
-    patch.setattr(dmf_core.data.demo, "make_demo", functools.lru_cache(maxsize=2)(dmf_core.data.demo.make_demo))
+    patch.setattr(dmf_core.data.demo, "make_demo", small_demo)
     yield
     patch.undo()
 

@@ -20,14 +20,14 @@ def sidebar_text(at) -> str:
 
 def test_demo_statistics_charts_and_areas(open_page):
     at = open_page("data")
-    assert metrics(at) == {"users (rows)": "1,500", "items (columns)": "1,000", "ratings": "100,002",
-                           "sparsity": "93.33%", "rating scale": "1–5"}
+    assert metrics(at) == {"users (rows)": "400", "items (columns)": "300", "ratings": "12,003",
+                           "sparsity": "90.00%", "rating scale": "1–5"}  # the small demo of tests/app/conftest.py
     titles = [spec["layout"].get("title", {}).get("text", "") for spec in chart_specs(at)]
     assert "Rating histogram" in titles
     assert any(t.startswith("Users: median") for t in titles) and any(t.startswith("Items: median") for t in titles)
     assert any("filled" in t for t in titles)  # the sampled heatmap
     counts = at.dataframe[0].value
-    assert list(counts.index) == ["I", "II", "III", "IV"] and counts["total"].sum() == 100_002
+    assert list(counts.index) == ["I", "II", "III", "IV"] and counts["total"].sum() == 12_003
     at.radio(key="data-window").set_value("dense").run()
     assert not at.exception
 
@@ -79,7 +79,7 @@ def test_bad_uploads_get_one_line_and_keep_the_current_data(open_page):
         shown = "\n".join(e.value for e in at.error)
         assert message in shown, (name, shown)
         assert "Traceback" not in shown and len(shown.splitlines()) == 1
-        assert metrics(at)["users (rows)"] == "1,500"  # the demo is still loaded
+        assert metrics(at)["users (rows)"] == "400"  # the demo is still loaded
 
 
 def test_a_zip_upload_with_a_ratings_file_works(open_page):
@@ -97,7 +97,7 @@ def test_a_missing_local_path_is_reported(open_page, tmp_path):
     at.text_input(key="data-path").input(str(tmp_path / "nowhere")).run()
     at.button(key="data-load-path").click().run()
     assert "no such file or folder" in "\n".join(e.value for e in at.error)
-    assert metrics(at)["users (rows)"] == "1,500"
+    assert metrics(at)["users (rows)"] == "400"
 
 
 def test_download_offline_fails_cleanly(open_page, monkeypatch):
@@ -108,7 +108,7 @@ def test_download_offline_fails_cleanly(open_page, monkeypatch):
     at.button(key="data-download").click().run()
     shown = "\n".join(e.value for e in at.error)
     assert shown.startswith("Download failed:") and len(shown.splitlines()) == 1
-    assert metrics(at)["users (rows)"] == "1,500"
+    assert metrics(at)["users (rows)"] == "400"
 
 
 def test_validation_and_test_shares_feed_the_split(open_page):
@@ -121,8 +121,8 @@ def test_validation_and_test_shares_feed_the_split(open_page):
     assert "Split applied" in texts(at)
     assert at.session_state["studio_split"] == SplitConfig(0.0, 0.0, 0.05, 0.10, 0)
     counts = at.dataframe[0].value
-    assert counts.loc["I", "total"] == 100_002 and counts.loc[["II", "III", "IV"], "total"].sum() == 0
-    assert abs(counts.loc["I", "test"] / 100_002 - 0.10) < 0.01 and abs(counts.loc["I", "val"] / 100_002 - 0.05) < 0.01
+    assert counts.loc["I", "total"] == 12_003 and counts.loc[["II", "III", "IV"], "total"].sum() == 0
+    assert abs(counts.loc["I", "test"] / 12_003 - 0.10) < 0.01 and abs(counts.loc["I", "val"] / 12_003 - 0.05) < 0.01
     assert "observed (85%), validation (5%) or test (10%)" in texts(at)
 
 

@@ -78,7 +78,7 @@ def test_a_dmfd_run_says_the_map_is_of_its_continuous_outputs(open_page, with_ru
     at.selectbox(key="latent-run").set_value(folder.name).run()
     assert not at.exception and not at.error
     assert "DMF-D" in texts(at) and "continuous outputs" in texts(at)
-    assert points(map_spec(at, "latent-map")) == 2500
+    assert points(map_spec(at, "latent-map")) == 400 + 300  # the small demo of tests/app/conftest.py
 
 
 @pytest.mark.parametrize("kind", ["dmf", "dmf-d"])

@@ -200,8 +200,11 @@ def test_a_d3_runs_latent_map_is_the_exact_sphere(sphere_run, open_page):
     points = [xyz(t) for t in spec["data"]
               if t.get("name", "").startswith(("users", "movies", "new users", "new movies"))]
     stacked = np.concatenate(points)
-    assert len(stacked) == 1500 + 1000
-    assert np.allclose(np.linalg.norm(stacked, axis=1), 1, atol=1e-4)
+    assert len(stacked) == 400 + 300  # the small demo of tests/app/conftest.py
+    norms = np.linalg.norm(stacked, axis=1)
+    # On the unit sphere, except a movie of the small demo whose every rating was held out: no inputs, no direction.
+    on_sphere = np.isclose(norms, 1, atol=1e-4)
+    assert on_sphere.sum() >= len(norms) - 10 and np.all(on_sphere | (norms == 0)), norms[~on_sphere]
     assert "no PCA" in texts(at)
 
 

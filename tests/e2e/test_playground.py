@@ -3,10 +3,13 @@ an edited cell retrains the model and the sphere redraws, and the page's URL the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import require_chromium, start_server, stop_server
 from tests.e2e.helpers import no_exceptions, open_page, wait_for_app
 
 # The users' points as plotly.js drew them (`_fullData` holds the arrays decoded).
@@ -14,6 +17,15 @@ USERS = """plot => {
     const trace = plot._fullData.find(t => t.name === 'users');
     return trace ? [trace.type, Array.from(trace.x), Array.from(trace.y), Array.from(trace.z)] : null;
 }"""
+
+
+@pytest.fixture(scope="module")
+def fresh_app_url(tmp_path_factory) -> Iterator[str]:
+    """One server nobody has visited before this module: its first test opens the Playground cold."""
+    require_chromium()
+    process, url = start_server(tmp_path_factory.mktemp("playground-server"))
+    yield url
+    stop_server(process)
 
 
 def sphere(page: Page):

@@ -66,7 +66,7 @@ def epochs_done(runs: Path) -> int:
 def test_a_server_killed_mid_run_shows_it_interrupted_and_resumes_it(page: Page, tmp_path: Path):
     process, url = start_server(tmp_path)
     try:
-        start_run(page, url, epochs=30, budget=600)
+        start_run(page, url, epochs=12, budget=600)
         deadline = time.monotonic() + 180
         while epochs_done(tmp_path / "runs") < 2:
             assert time.monotonic() < deadline, "no epoch was saved"
@@ -81,13 +81,13 @@ def test_a_server_killed_mid_run_shows_it_interrupted_and_resumes_it(page: Page,
     try:
         open_page(page, f"{url}/Train")
         expect(page.get_by_text(re.compile(r"1 interrupted run\(s\)"))).to_be_visible()
-        expect(page.get_by_text(re.compile(r"of 30 epochs done"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"of 12 epochs done"))).to_be_visible()
         page.get_by_role("button", name="Resume").click()
         wait_for_app(page)
         expect(page.get_by_text("Finished:")).to_be_visible(timeout=300_000)
         expect(page.get_by_text(re.compile(r"interrupted run\(s\)"))).to_have_count(0)
         metrics = json.loads((folder / "metrics.json").read_text())
-        assert metrics["epochs_run"] == 30  # the epochs before the kill were kept, not redone from scratch
+        assert metrics["epochs_run"] == 12  # the epochs before the kill were kept, not redone from scratch
         no_exceptions(page)
     finally:
         stop_server(process)
