@@ -1,0 +1,7 @@
+"""The test suite. Before anything imports torch: OpenMP threads that wait passively, as `python -m dmf_core` and the
+app have them (dmf_core/__init__.py says why). pytest imports this package before `tests/conftest.py`, whose torch
+would otherwise start with libgomp's spin-waiting, many times slower whenever the two cores are shared."""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
