@@ -12,6 +12,7 @@ second of training and at convergence.
 Output of the committed runs: benchmarks/results/choices-validation.log, choices-blocks-ml1m.log,
 choices-warmup-share.log, choices-input-dropout.log, choices-companion.log.
 """
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -28,7 +29,14 @@ from dmf_core.split import VAL, split_areas
 from dmf_core.train import fit
 from studio.presets import quick_preset
 
-part = sys.argv[1]
+PARTS = ("dmf", "quick", "dmfd", "blocks", "warmup-share", "blocks-ml1m", "input-dropout", "companion")
+parser = argparse.ArgumentParser(description="The choices behind the defaults, compared on validation ratings only; "
+                                 "prints one line per run (see this file's docstring for each part and its time).")
+parser.add_argument("part", choices=PARTS, help="which choice to measure")
+parser.add_argument("datasets", nargs="?", help="input-dropout and companion: a comma-separated subset of "
+                    "demo,ml1m-10,ml1m-30,ml1m,ml1m-literature (default: all)")
+args = parser.parse_args()
+part = args.part
 if part == "blocks-ml1m":
     from dmf_core.data import load_dataset
 
@@ -54,7 +62,7 @@ if part == "input-dropout":
     torch.set_num_threads(2)
     plan = {"demo": (0, 1, 2), "ml1m-10": (0,), "ml1m-30": (0,), "ml1m": (0,)}
     for name, seeds in plan.items():
-        if len(sys.argv) > 2 and name not in sys.argv[2].split(","):
+        if args.datasets and name not in args.datasets.split(","):
             continue
         data = load(name)
         for seed in seeds:
@@ -76,13 +84,13 @@ if part == "companion":
     torch.set_num_threads(2)
     plan = {"demo": (0, 1, 2), "ml1m-10": (0,), "ml1m-30": (0,), "ml1m": (0,), "ml1m-literature": (0,)}
     for name, seeds in plan.items():
-        if len(sys.argv) > 2 and name not in sys.argv[2].split(","):
+        if args.datasets and name not in args.datasets.split(","):
             continue
         data = load(name.replace("-literature", ""))
         for seed in seeds:
             literature = {"new_user_frac": 0.0, "new_item_frac": 0.0, "val_frac": 0.05, "test_frac": 0.10}
             split = split_areas(data, SplitConfig(seed=seed, **(literature if "literature" in name else {})))
-            r = fit(data, split, ModelConfig(), TrainConfig(seed=seed))
+            r = fit(data, split, ModelConfig(companion="i-autorec"), TrainConfig(seed=seed))
             if not r.companion["trained"]:
                 print(name, seed, "companion not trained:", r.companion["note"], flush=True)
                 continue

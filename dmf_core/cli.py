@@ -155,11 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
                        f"training step (default {DEFAULTS_TRAIN.input_dropout})")
     train.add_argument("--output", choices=get_args(Output), help="bias+cosine (default): global mean + "
                        "user and item biases + the cosine; cosine: the paper's exact model")
-    train.add_argument("--companion", choices=get_args(Companion), help="none (the default): DMF alone, the paper's "
-                       "model. i-autorec (--model dmf only): after DMF, train an I-AutoRec on the same ratings and "
-                       "blend the two for pairs of a user and an item both seen in training (area I), with weights "
-                       "fitted on validation ratings; new users and items stay DMF's. Better area-I RMSE (ML-1M: "
-                       "0.8236 against 0.8313) for about 40%% more time; see docs/literature.md")
+    train.add_argument("--companion", choices=get_args(Companion), help="none (default): DMF alone, the paper's model. "
+                       "i-autorec (--model dmf): then an I-AutoRec on the same ratings, blended with DMF for seen users "
+                       "x seen items (area I), weights fitted on validation; ML-1M area I 0.8236 against 0.8313, for "
+                       "about 40%% more time (docs/literature.md)")
     train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
                        f"(default {DEFAULTS_TRAIN.patience})")
     train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")
@@ -263,7 +262,9 @@ def _refuse_interrupted(out: Path) -> None:
 
 def _report(metrics: dict[str, Any], data: Any, out: Path, result: Any) -> int:
     val = metrics["val_rmse"]
-    print(f"{metrics['model']} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
+    blended = (metrics.get("companion") or {}).get("trained")
+    label = metrics["model"].upper() + (" + I-AutoRec" if blended else "")  # "DMF", "DMF-D", "DMF + I-AutoRec"
+    print(f"{label} on {data.name}: {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f}s "
           f"on {metrics['device']} ({metrics['stop_reason']}); selected epoch {metrics['best_epoch']}: "
           + (f"{metrics['val_rmse_kind']} validation RMSE {val:.4f}" if val is not None else "no validation RMSE"))
     if data_decided(metrics):

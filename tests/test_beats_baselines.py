@@ -25,6 +25,7 @@ def rmse_by_area(metrics: dict, key: str = "areas") -> dict[str, float]:
     return {area: metrics[key][area]["rmse"] for area in AREAS}
 
 
+@pytest.mark.slow  # trains the defaults to convergence on the full demo data: about 50 s on 2 cores
 def test_default_dmf_beats_global_mean_and_biases_in_every_area(demo):
     metrics, result = train_run(demo, SplitConfig(seed=0), ModelConfig(), TrainConfig(seed=0, device="cpu"))
     dmf, biases = rmse_by_area(metrics), rmse_by_area(metrics["baseline"])

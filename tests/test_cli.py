@@ -1,4 +1,5 @@
-"""The CLI end to end on the built-in demo data, as a script or the app would call it."""
+"""The CLI end to end on the built-in demo data (at a small size), as a script or the app would call it: the
+training fixture and `--help` as a script, the rest through `cli.main`, which `python -m dmf_core` runs."""
 
 import json
 import subprocess
@@ -7,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import REPO_ROOT
+from dmf_core import cli
+from tests.conftest import REPO_ROOT, SMALL_DEMO
 
 # cuda:7 is refused either way: without CUDA at all, or (on a GPU machine) as an index beyond its devices.
 CUDA_7_REFUSED = "CUDA is not available" if not torch.cuda.is_available() else "CUDA device"
@@ -22,7 +24,7 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    result = run_cli("train", "--data", "demo", "--model", "dmf-d", "--epochs", "3", "--hidden", "64,32",
+    result = run_cli("train", "--data", SMALL_DEMO, "--model", "dmf-d", "--epochs", "3", "--hidden", "64,32",
                      "--block-users", "512", "--block-items", "512", "--seed", "1", "--device", "cpu",
                      "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -49,17 +51,16 @@ def test_train_writes_the_metrics_contract(trained_run):
 def test_evaluate_rescores_the_checkpoint(trained_run, tmp_path):
     out, _ = trained_run
     target = tmp_path / "again.json"
-    result = run_cli("evaluate", str(out / "checkpoint.pt"), "--data", "demo", "--device", "cpu", "--out", str(target))
-    assert result.returncode == 0, result.stderr
+    assert cli.main(["evaluate", str(out / "checkpoint.pt"), "--data", SMALL_DEMO, "--device", "cpu", "--out",
+                     str(target)]) == 0
     original = json.loads((out / "metrics.json").read_text())
     again = json.loads(target.read_text())
     assert again["areas"]["II"]["rmse"] == pytest.approx(original["areas"]["II"]["rmse"], rel=1e-5)
 
 
 def test_zero_fractions_leave_areas_two_to_four_empty(tmp_path):
-    result = run_cli("train", "--data", "demo", "--epochs", "1", "--hidden", "16,8", "--new-users", "0",
-                     "--new-items", "0", "--device", "cpu", "--out", str(tmp_path), "--quiet")
-    assert result.returncode == 0, result.stderr
+    assert cli.main(["train", "--data", SMALL_DEMO, "--epochs", "1", "--hidden", "16,8", "--new-users", "0",
+                     "--new-items", "0", "--device", "cpu", "--out", str(tmp_path), "--quiet"]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["areas"]["II"] is None and metrics["areas"]["IV"] is None and metrics["areas"]["I"]["n"] > 0
 
@@ -75,12 +76,13 @@ def test_zero_fractions_leave_areas_two_to_four_empty(tmp_path):
         (["train", "--device", "cuda:7"], CUDA_7_REFUSED),
     ],
 )
-def test_bad_input_exits_non_zero_with_one_line(args, fragment, tmp_path):
-    result = run_cli(*args, "--out", str(tmp_path)) if args[0] == "train" else run_cli(*args)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], result.stderr
+def test_bad_input_exits_non_zero_with_one_line(args, fragment, tmp_path, capsys):
+    """In this process: `python -m dmf_core` is `cli.main` (test_help_explains_every_flag runs it as a script)."""
+    code = cli.main([*args, "--out", str(tmp_path)] if args[0] == "train" else args)
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], err
 
 
 def test_help_explains_every_flag():

@@ -160,6 +160,8 @@ def test_the_readme_command_line_example_runs(tmp_path):
         done = _run(command, tmp_path)
         assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         assert "Traceback" not in done.stderr, command
+        if " train " in command:  # the paper's DMF alone by default, labelled so
+            assert re.search(r"^DMF on demo", done.stdout, re.M) and "I-AutoRec" not in done.stdout, done.stdout
     assert (tmp_path / "runs" / "demo" / "metrics.json").is_file()
     assert len((tmp_path / "predictions.csv").read_text().splitlines()) == 4
 

@@ -17,6 +17,8 @@ import torch
 from dmf_core.runs import interrupted_checkpoint
 from tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # real processes, killed and resumed: about 30 s on 2 cores
+
 # Small enough for a few seconds an epoch on a busy 2-core machine; one thread, so both runs do the same arithmetic.
 ARGS = ["--data", "demo", "--hidden", "32,16", "--epochs", "5", "--patience", "0", "--quiet"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

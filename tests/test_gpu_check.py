@@ -34,6 +34,7 @@ def gpu_machine_env(tmp_path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # runs the script's tests and benchmarks: about 30 s on 2 cores
 def test_cpu_mode_passes_without_the_app_packages_and_prints_its_figures(tmp_path):
     committed = {path.name: path.read_bytes() for path in COMMITTED.glob("*-cpu.*")}
     env = {**gpu_machine_env(tmp_path), "OUT": str(tmp_path / "out")}

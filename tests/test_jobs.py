@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
+from dmf_core.config import ModelConfig, SplitConfig, TrainConfig, replace
 from dmf_core.data.demo import make_demo
 from dmf_core.estimate import estimate_epoch_seconds
 from dmf_core.runs import RUN_FILE, list_runs
@@ -28,7 +28,7 @@ def tiny_train(**kwargs) -> TrainConfig:
 
 @pytest.fixture(scope="module")
 def demo():
-    return make_demo()
+    return make_demo(0, 400, 300, 12_000)  # the demo generator, small: behaviour, not accuracy
 
 
 def fake_train(epochs: int = 3, step_seconds: float = 0.02, steps: int = 5, fail: str | None = None):
@@ -66,8 +66,9 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
 
 def test_a_real_run_finishes_and_is_saved(tmp_path, demo):
     registry = JobRegistry(tmp_path)
-    job = registry.submit("alice", demo, SplitConfig(), TINY_MODEL, tiny_train(), label="tiny",
-                          meta={"dataset_spec": "demo"})
+    # With the I-AutoRec companion (`--companion i-autorec`), so that the job's progress covers both models.
+    job = registry.submit("alice", demo, SplitConfig(), replace(TINY_MODEL, companion="i-autorec"), tiny_train(),
+                          label="tiny", meta={"dataset_spec": "demo"})
     assert job.join(120)
     snap = job.snapshot()
     assert snap.status == FINISHED, snap.error

@@ -84,6 +84,7 @@ def test_the_table_covers_every_field_of_the_form(open_page):
     assert {w.key for w in at.text_input} - {"hp_hidden", "train-label"} == set(TEXT_FIELDS)
 
 
+@pytest.mark.slow  # the whole table: a minute through the page; test_train.py has one case per field kind
 @pytest.mark.parametrize("value", VALUES, ids=["zero", "negative", "huge", "nan"])
 def test_every_number_field_refuses_its_invalid_values_by_name(open_page, value):
     at = open_page("train")
@@ -100,6 +101,7 @@ def test_every_number_field_refuses_its_invalid_values_by_name(open_page, value)
         check(at, key, value if isinstance(held, float) and math.isnan(held) else held, names, accepted)
 
 
+@pytest.mark.slow  # the whole table: a minute through the page; test_train.py has one case per field kind
 @pytest.mark.parametrize("text", [*TEXTS, "auto"])
 def test_every_count_or_auto_field_refuses_its_invalid_values_by_name(open_page, text):
     at = open_page("train")
@@ -119,6 +121,7 @@ def test_every_text_field_of_the_train_form(open_page, isolated):
     assert not isolated.exists() or not any(isolated.iterdir())
 
 
+@pytest.mark.slow  # the whole table: a minute through the page; test_train.py has one case per field kind
 @pytest.mark.parametrize("value", VALUES, ids=["zero", "negative", "huge", "nan"])
 def test_every_field_of_the_split_form(open_page, value):
     at = open_page("data")
