@@ -250,8 +250,19 @@ def final_checkpoint(result: TrainResult, data: RatingData, split: AreaSplit, mo
     checkpoint["selected"] = {"val_rmse": result.val_rmse, "kind": result.val_rmse_kind}
     checkpoint["quantizer"] = result.quantizer
     checkpoint["companion"] = result.companion
+    checkpoint["train_seconds"] = result.train_seconds  # DMF's and the companion's, as metrics.json reports
     checkpoint.update(library_state(data, split, result.model, result.inputs, result.predictor))
     return checkpoint
+
+
+def refuse_interrupted(out: str | Path, other: str = "--out") -> None:
+    """A folder holding an interrupted run is not silently overwritten (`train --out`, `DMF.fit(out=...)`): a one-line
+    ValueError offers to resume it; `other` names the setting that chooses another folder."""
+    checkpoint = interrupted_checkpoint(out)
+    if checkpoint is not None:
+        done, cap = len(checkpoint["history"]), checkpoint["train_config"]["epochs"]
+        raise ValueError(f"{out} holds an interrupted run ({done} of {cap} epochs done): resume it with "
+                         f"`python -m dmf_core train --resume {out}`, or choose another {other}")
 
 
 def interrupted_checkpoint(folder: str | Path) -> dict[str, Any] | None:
@@ -303,6 +314,16 @@ def restore_run(
     return model, split, MatrixInputs.from_split(data, split, device)
 
 
+def train_seconds(checkpoint: dict[str, Any]) -> float:
+    """The run's training time as `train` reported it: DMF's epochs and the companion's seconds. A checkpoint from
+    before it was stored: the last epoch's elapsed time plus the companion's recorded seconds."""
+    if checkpoint.get("train_seconds") is not None:
+        return float(checkpoint["train_seconds"])
+    history = checkpoint.get("history") or []
+    dmf = float(history[-1]["elapsed"]) if history else 0.0
+    return dmf + float((checkpoint.get("companion") or {}).get("seconds") or 0.0)
+
+
 def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: str = "auto") -> dict[str, Any]:
     """Re-score a saved model on the same split it was trained with."""
     torch_device = pick_device(device)
@@ -317,7 +338,7 @@ def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: st
         model_config,
         history=list(checkpoint.get("history", [])),
         device=str(torch_device),
-        train_seconds=float(checkpoint["history"][-1]["elapsed"]) if checkpoint.get("history") else 0.0,
+        train_seconds=train_seconds(checkpoint),
         stop_reason=str(checkpoint.get("stop_reason", "")),
         best_epoch=int(checkpoint.get("best_epoch", 0)),
         selected=(chosen["val_rmse"], chosen["kind"]) if (chosen := checkpoint.get("selected")) else None,

@@ -73,10 +73,11 @@ def test_history_and_validation_scores(fitted):
     assert {"epoch", "train_loss", "val_rmse"} <= set(fitted.history_.columns)
     assert list(fitted.scores_.index) == list(AREAS)
     # Early stopping selected DMF on its own area-I validation RMSE; the model returned blends it with its companion
-    # in area I, and its validation scores are the blend's (the weights fitted on those ratings), both named.
+    # in area I, and its validation scores are the blend's, cross-fitted on halves of the ratings its weights were
+    # fitted on (scored on those ratings they would flatter it), both named.
     companion = fitted.metrics_["companion"]
     assert fitted.history_["val_rmse"].min() == pytest.approx(companion["val_rmse_dmf_alone"], abs=1e-4)
-    assert fitted.scores_.loc["I", "rmse"] == pytest.approx(companion["val_rmse_blend"], abs=1e-4)
+    assert fitted.scores_.loc["I", "rmse"] == pytest.approx(companion["val_rmse_blend_cross_fitted"], abs=1e-4)
     assert companion["val_rmse_blend"] <= companion["val_rmse_dmf_alone"]
 
 
