@@ -42,25 +42,11 @@ CHECKPOINT_SHARE = 0.05  # of training time, at most, spent writing the checkpoi
 
 
 def build_metrics(
-    model: DMFNet,
-    data: RatingData,
-    split: AreaSplit,
-    inputs: MatrixInputs,
-    train_config: TrainConfig,
-    model_config: ModelConfig,
-    *,
-    history: list[dict[str, Any]],
-    device: str,
-    train_seconds: float,
-    stop_reason: str,
-    best_epoch: int,
-    message: str = "",
-    derived: dict[str, str] | None = None,
-    calibration: dict[str, float] | None = None,
-    biases: Biases | None = None,
-    predictor: Predictor | None = None,
-    selected: tuple[float | None, str] | None = None,
-    quantizer: dict[str, Any] | None = None,
+    model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, train_config: TrainConfig,
+    model_config: ModelConfig, *, history: list[dict[str, Any]], device: str, train_seconds: float, stop_reason: str,
+    best_epoch: int, message: str = "", derived: dict[str, str] | None = None,
+    calibration: dict[str, float] | None = None, biases: Biases | None = None, predictor: Predictor | None = None,
+    selected: tuple[float | None, str] | None = None, quantizer: dict[str, Any] | None = None,
     companion: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record.
@@ -175,16 +161,9 @@ def check_run(data: RatingData, split_config: SplitConfig, model_config: ModelCo
 
 
 def train_run(
-    data: RatingData,
-    split_config: SplitConfig,
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    out_dir: str | Path | None = None,
-    *,
-    on_step: StepCallback | None = None,
-    on_epoch: EpochCallback | None = None,
-    stop_event: threading.Event | None = None,
-    resume: dict[str, Any] | None = None,
+    data: RatingData, split_config: SplitConfig, model_config: ModelConfig, train_config: TrainConfig,
+    out_dir: str | Path | None = None, *, on_step: StepCallback | None = None, on_epoch: EpochCallback | None = None,
+    stop_event: threading.Event | None = None, resume: dict[str, Any] | None = None,
     on_companion: StepCallback | None = None,
 ) -> tuple[dict[str, Any], TrainResult]:
     """Split, train and score; with `out_dir`, a checkpoint after every epoch that writing it does not slow down by

@@ -53,12 +53,14 @@ def _inside(path: Path, roots: list[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
-def _readable_files(path: Path) -> list[Path]:
+def _readable_files(path: Path, roots: list[Path]) -> list[Path]:
     """What loading `path` may open: a folder's files and those one level below (the ratings file is looked for
-    there), a file and the files beside it (titles, user attributes)."""
-    folders = [path] if path.is_dir() else [path.parent]
+    there); a file and the files beside it (titles, user attributes), unless the file is itself an allowed root (a
+    $DMF_ML1M_DIR naming a zip: what lies beside it is not offered)."""
     if path.is_dir():
-        folders += [child for child in path.iterdir() if child.is_dir()]
+        folders = [path, *(child for child in path.iterdir() if child.is_dir())]
+    else:
+        folders = [path.parent] if _inside(path.parent, roots) else []
     return [entry for folder in folders for entry in folder.iterdir()]
 
 
@@ -73,7 +75,7 @@ def check(text: str) -> Path:
     if not _inside(path, roots):
         raise OutsideDataPaths(refusal(roots))
     try:
-        files = _readable_files(path) if path.exists() else []
+        files = _readable_files(path, roots) if path.exists() else []
     except OSError:
         files = []  # unreadable: the loader says so, about a path inside the allowed folders
     if any(not _inside(_resolved(entry), roots) for entry in files):

@@ -68,6 +68,13 @@ def test_the_operator_switch(monkeypatch, isolated, outside):
     monkeypatch.setenv("DMF_ML100K_DIR", str(outside))  # a MovieLens copy the operator named
     assert data_paths.check(str(outside / "ratings.csv")) == outside / "ratings.csv"
     monkeypatch.delenv("DMF_ML100K_DIR")
+    archive = outside / "ml-1m.zip"  # a variable may name a zip: it is readable, what lies beside it is not
+    archive.write_bytes(b"PK")
+    monkeypatch.setenv("DMF_ML1M_DIR", str(archive))
+    assert data_paths.check(str(archive)) == archive
+    with pytest.raises(data_paths.OutsideDataPaths):
+        data_paths.check(str(outside / "ratings.csv"))
+    monkeypatch.delenv("DMF_ML1M_DIR")
     monkeypatch.setenv(data_paths.PATHS_ENV, f"/nowhere-else,{outside}")
     assert data_paths.check(f"{outside}/../elsewhere") == outside
     with pytest.raises(data_paths.OutsideDataPaths):
