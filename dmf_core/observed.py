@@ -122,9 +122,9 @@ def library_state(data: RatingData, split: AreaSplit, model: DMFNet, inputs: Mat
     scores per area (`val_scores`), so that `DMF.load` predicts and reports without the data. Area I's score of a
     model blended with its companion is cross-fitted (`companion.cross_fitted_area_i`): the blend's weights were
     fitted on those validation ratings, and scored on them they would flatter it."""
+    predictor = predictor or Predictor.build(model, inputs)
     scores = evaluate(model, data, split, inputs, role=VAL, predictor=predictor)["areas"]
-    if predictor is not None:
-        scores = cross_fitted_area_i(model, data, split, predictor, scores)
+    scores = cross_fitted_area_i(model, data, split, predictor, scores)
     return {"observed": Observed.from_run(data, split).state(), "val_scores": scores}
 
 
