@@ -49,7 +49,8 @@ class DMF:
     terminal, nothing in a log), 2 the command line's bar wherever stderr goes. Settings left out take `train`'s
     defaults, derived ones included; `get_params()` / `set_params(**settings)` read and change them.
 
-    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area),
+    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area; area I
+    of a model blended with its companion cross-fitted, as the blend's weights were fitted on those ratings),
     `metrics_` (what `train` writes to metrics.json; after `load`, None), `model_` (the network)."""
 
     def __init__(self, **flags: Any) -> None:
