@@ -24,7 +24,7 @@ the JSON; its figures are measured elsewhere.
     python benchmarks/bench_literature.py                                   # ml-100k and ml-1m, 5 seeds
     python benchmarks/bench_literature.py --datasets ml-1m --seeds 1 --max-seconds 300 --skip-svdpp
     python benchmarks/bench_literature.py --peers-from benchmarks/results/literature.json   # DMF rerun, peers kept
-Writes benchmarks/results/literature.json (or --out); the Results page and the README read it.
+Writes benchmarks/results/literature.json (or --out); the Results page and docs/literature.md read it.
 """
 
 from __future__ import annotations
@@ -140,16 +140,11 @@ def earlier_peers(report: dict[str, Any] | None, name: str, data: Any) -> dict[i
     return found
 
 
-def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bool,
-                        reuse: dict[str, Any] | None = None) -> dict[str, Any]:
-    """DMF, the biases and the peers on one seed's literature split (a peer in `reuse` is taken as it is)."""
-    reuse = reuse or {}
-    config = SplitConfig(**LITERATURE_SPLIT, seed=seed)
-    # One run gives both of our rows: the blend (`--companion i-autorec`) and DMF alone, the default, as selected.
-    metrics, _ = train_run(data, config, BLEND, TrainConfig(seed=seed, max_seconds=max_seconds),
-                           on_epoch=print_epoch(f"{data.name} seed {seed} DMF"))
+def dmf_rows(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A DMF run's rows of the report: "dmf" (what `train` reports: the blend when the companion trained), "biases",
+    and "dmf_alone" (the same run's DMF without the blend) where the companion trained. Each row pairs its model's
+    test RMSE with the same model's validation RMSE."""
     out: dict[str, Any] = {
-        "seed": seed,
         "dmf": {"test_rmse": metrics["areas"]["I"]["rmse"], "val_rmse": metrics["val_rmse"],
                 "train_seconds": metrics["train_seconds"], "epochs_run": metrics["epochs_run"],
                 "best_epoch": metrics["best_epoch"], "stop_reason": metrics["stop_reason"],
@@ -158,17 +153,41 @@ def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bo
     }
     companion = metrics.get("companion") or {}
     if companion.get("trained"):
-        # The defaults blend DMF with its I-AutoRec companion: "dmf" is the blend (what `train` reports), and the
-        # same run's DMF alone and the blend's validation RMSE (its weights fitted on those ratings) are kept too.
-        out["dmf"].update(companion=True, val_rmse_blend=companion["val_rmse_blend"],
-                          companion_seconds=companion["seconds"], companion_epochs=companion["epochs_run"])
+        # The blend of DMF with its I-AutoRec companion (area I): its validation RMSE is the blend's, on the
+        # ratings its three weights were fitted on (and cross-fitted on halves of them, where recorded); DMF
+        # alone keeps the validation RMSE its epoch was selected on.
+        out["dmf"].update(val_rmse=companion["val_rmse_blend"], val_rmse_blend=companion["val_rmse_blend"],
+                          companion=True, companion_seconds=companion["seconds"],
+                          companion_epochs=companion["epochs_run"])
+        if companion.get("val_rmse_blend_cross_fitted") is not None:
+            out["dmf"]["val_rmse_cross_fitted"] = companion["val_rmse_blend_cross_fitted"]
         out["dmf_alone"] = {"test_rmse": companion["dmf_alone_areas"]["I"], "val_rmse": metrics["val_rmse"]}
     elif companion:
         out["dmf"]["companion_note"] = companion.get("note")
-    print(f"  {data.name} seed {seed}: DMF test RMSE {out['dmf']['test_rmse']:.4f} (validation "
-          f"{out['dmf']['val_rmse']:.4f}, {out['dmf']['train_seconds']:.0f}s, {metrics['stop_reason']}); "
-          + (f"DMF alone {out['dmf_alone']['test_rmse']:.4f}; " if "dmf_alone" in out else "")
-          + f"global mean + biases {out['biases']['test_rmse']:.4f}", file=sys.stderr, flush=True)
+    return out
+
+
+def seed_line(name: str, out: dict[str, Any]) -> str:
+    """The progress line of one seed, each figure named with the model that produced it."""
+    dmf = out["dmf"]
+    model = "DMF + I-AutoRec blend" if dmf.get("companion") else "DMF"
+    return (f"  {name} seed {out['seed']}: {model} test RMSE {dmf['test_rmse']:.4f} (validation {dmf['val_rmse']:.4f}, "
+            f"{dmf['train_seconds']:.0f}s, {dmf['stop_reason']}); "
+            + (f"DMF alone test RMSE {out['dmf_alone']['test_rmse']:.4f} (validation "
+               f"{out['dmf_alone']['val_rmse']:.4f}); " if "dmf_alone" in out else "")
+            + f"global mean + biases test RMSE {out['biases']['test_rmse']:.4f}")
+
+
+def run_literature_seed(data: Any, seed: int, max_seconds: float, skip_svdpp: bool,
+                        reuse: dict[str, Any] | None = None) -> dict[str, Any]:
+    """DMF, the biases and the peers on one seed's literature split (a peer in `reuse` is taken as it is)."""
+    reuse = reuse or {}
+    config = SplitConfig(**LITERATURE_SPLIT, seed=seed)
+    # One run gives both of our rows: the blend (`--companion i-autorec`) and DMF alone, the default, as selected.
+    metrics, _ = train_run(data, config, BLEND, TrainConfig(seed=seed, max_seconds=max_seconds),
+                           on_epoch=print_epoch(f"{data.name} seed {seed} DMF"))
+    out: dict[str, Any] = {"seed": seed, **dmf_rows(metrics)}
+    print(seed_line(data.name, out), file=sys.stderr, flush=True)
     for method in ("svd", "svdpp"):
         if method in reuse:
             out[method] = reuse[method]
@@ -200,7 +219,7 @@ def run_areas_seed(data: Any, seed: int, max_seconds: float) -> dict[str, Any]:
     out = {"seed": seed, "train_seconds": metrics["train_seconds"], "stop_reason": metrics["stop_reason"],
            "dmf": {a: metrics["areas"][a]["rmse"] for a in AREAS if a in metrics["areas"]},
            "biases": {a: metrics["baseline"]["areas"][a]["rmse"] for a in AREAS if a in metrics["baseline"]["areas"]}}
-    if (metrics.get("companion") or {}).get("trained"):  # "dmf" is the blend where users are seen (I, III)
+    if (metrics.get("companion") or {}).get("trained"):  # "dmf" is the blend in area I only (seen users, items)
         out["dmf_alone"] = dict(metrics["companion"]["dmf_alone_areas"])
     print(f"  {data.name} seed {seed}, Table-1 split: DMF " + " / ".join(f"{a} {v:.4f}" for a, v in out["dmf"].items()),
           file=sys.stderr, flush=True)
@@ -229,7 +248,8 @@ def run_dataset(name: str, seeds: int, max_seconds: float, skip_svdpp: bool, ski
             literature[method] = {"skipped": rows[0].get("skipped", "skipped")}
             continue
         literature[method] = {"test_rmse": summary([row["test_rmse"] for row in rows])}
-        for key in ("val_rmse", "val_rmse_blend", "train_seconds", "companion_seconds", "fit_seconds"):
+        for key in ("val_rmse", "val_rmse_blend", "val_rmse_cross_fitted", "train_seconds", "companion_seconds",
+                    "fit_seconds"):
             if key in rows[0]:
                 literature[method][key] = summary([row[key] for row in rows])
         if "params" in rows[0]:
@@ -279,6 +299,8 @@ def print_table(report: dict[str, Any]) -> None:
             if method not in result["literature"]:
                 continue
             row = result["literature"][method]
+            if method == "dmf" and row.get("companion"):
+                label = "DMF + I-AutoRec blend (ours)"
             seconds = (row.get("train_seconds") or row.get("fit_seconds") or {}).get("mean")
             print(f"{name:10} {label:28} {row.get('skipped') or cell(row.get('test_rmse')):22} "
                   f"{'' if seconds is None else f'{seconds:9.1f}'}")
@@ -293,7 +315,7 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def markdown_table(report: dict[str, Any]) -> str:
-    """The README's table: our rows from the report (or "not measured here"), then the published rows."""
+    """docs/literature.md's table: our rows from the report (or "not measured here"), then the published rows."""
     results = report["datasets"]
 
     def ours(name: str, method: str) -> str:
@@ -308,10 +330,12 @@ def markdown_table(report: dict[str, Any]) -> str:
 
     lines = ["| method | ML-100K | ML-1M | selected on | scores users unseen in training? | source |",
              "|---|---|---|---|---|---|"]
+    blend = any(((result.get("literature") or {}).get("dmf") or {}).get("companion") for result in results.values())
     for method, label, selected, new_users in (
-            ("dmf_alone", "**DMF (ours)**, default flags", "validation", "yes (areas II–IV)"),
-            ("dmf", "DMF + I-AutoRec blend (ours), `--companion i-autorec`: the same runs",
-             "validation (epochs and blend weights)", "yes (areas II–IV, by DMF alone)"),
+            *((("dmf_alone", "**DMF (ours)**, default flags", "validation", "yes (areas II–IV)"),
+               ("dmf", "DMF + I-AutoRec blend (ours), `--companion i-autorec`: the same runs",
+                "validation (epochs and blend weights)", "yes (areas II–IV, by DMF alone)")) if blend else
+              (("dmf", "**DMF (ours)**, default flags", "validation", "yes (areas II–IV)"),)),
             ("svd", "SVD, tuned (Surprise)", "nothing (fixed settings)", "no"),
             ("svdpp", "SVD++ (Surprise)", "nothing (fixed settings)", "no"),
             ("biases", "global mean + biases", "nothing", "yes (folded in)")):
@@ -343,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-from", type=Path, metavar="FILE",
                         help="take SVD's and SVD++'s figures from an earlier report of the same data, split and peer "
                              "settings instead of refitting them (they do not depend on DMF's settings)")
-    parser.add_argument("--markdown", action="store_true", help="print the README's table from --out and exit")
+    parser.add_argument("--markdown", action="store_true", help="print docs/literature.md's table from --out and exit")
     args = parser.parse_args(argv)
     try:
         earlier = read_report(args.peers_from)

@@ -27,10 +27,14 @@ from .metrics import round_to_scale
 from .model import DMFNet
 from .observed import Observed, area_frame, data_reference, library_state
 from .predict import Predictor
-from .progress import ProgressBar
-from .runs import CHECKPOINT_FILE, final_checkpoint, train_run
-from .settings import FLAGS, configs_from_flags, scale_request
+from .progress import library_bar
+from .runs import CHECKPOINT_FILE, final_checkpoint, refuse_interrupted, train_run
+from .settings import FLAGS, configs_from_flags, flags_from_configs, scale_request
 from .split import split_areas
+
+# The library's settings beyond the train command's flags, with their defaults: `out`, a folder to write the run to
+# (as `train --out`), and `verbose`, the progress bar (`progress.library_bar`).
+LIBRARY: dict[str, Any] = {"out": None, "verbose": 1}
 
 
 class DMF:
@@ -39,43 +43,73 @@ class DMF:
     Keywords are the `train` command's flags (`python -m dmf_core train --help`), with `-` written `_`: model,
     preset, epochs, new_users, new_items, val_frac, test_frac, seed, device, max_seconds, hidden, activation,
     dropout, lr, weight_decay, block_users, block_items, input_dropout, output, companion, patience, lambda_start,
-    lambda_growth, lambda_max, lambda_schedule, warmup_epochs, gamma2, rating_scale, quiet; and `out`, a folder to
-    write the run to as `train --out` does. Settings left out take `train`'s defaults, derived ones included.
+    lambda_growth, lambda_max, lambda_schedule, warmup_epochs, gamma2, rating_scale, quiet; `out`, a folder to
+    write the run to as `train --out` does; and `verbose`, as scikit-learn's: 0 / False draws no progress, 1 / True
+    (the default) a bar that fits where it runs (a line under the cell in Jupyter, the command line's bar in a
+    terminal, nothing in a log), 2 the command line's bar wherever stderr goes. Settings left out take `train`'s
+    defaults, derived ones included; `get_params()` / `set_params(**settings)` read and change them.
 
-    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area),
+    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area; area I
+    of a model blended with its companion cross-fitted, as the blend's weights were fitted on those ratings),
     `metrics_` (what `train` writes to metrics.json; after `load`, None), `model_` (the network)."""
 
     def __init__(self, **flags: Any) -> None:
-        self._configs = configs_from_flags(**flags)  # a bad setting fails here, not after loading the data
-        unknown = set(flags) - set(FLAGS) - {"out"}
-        if unknown:
-            raise ValueError(f"unknown setting {sorted(unknown)[0]!r}")
-        self._flags = {**FLAGS, "out": None, **flags}
-        self._scale = scale_request(self._flags["rating_scale"])
+        self._flags = self._checked({**FLAGS, **LIBRARY, **flags})  # a bad setting fails here, not after the data
         self.model_: DMFNet | None = None
         self.history_: pd.DataFrame | None = None
         self.scores_: pd.DataFrame | None = None
         self.metrics_: dict[str, Any] | None = None
 
-    def get_params(self) -> dict[str, Any]:
-        """The settings as given (every flag, defaults included)."""
+    def _checked(self, flags: dict[str, Any]) -> dict[str, Any]:
+        """Check every setting (one-line ValueError) and set the configs they make; returns them."""
+        unknown = set(flags) - set(FLAGS) - set(LIBRARY)
+        if unknown:
+            raise ValueError(f"unknown setting {sorted(unknown)[0]!r}: the settings are the train command's flags "
+                             f"({', '.join(FLAGS)}) and {', '.join(LIBRARY)}")
+        verbose = flags["verbose"]
+        if not isinstance(verbose, (bool, int, np.integer)) or verbose < 0:
+            raise ValueError(f"verbose must be 0 / False (no progress), 1 / True or 2, got {verbose!r}")
+        self._configs = configs_from_flags(**{k: v for k, v in flags.items() if k in FLAGS})
+        self._scale = scale_request(flags["rating_scale"])
+        return flags
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The settings (every flag, defaults included): as given, or after `DMF.load` the loaded run's."""
         return dict(self._flags)
 
+    def set_params(self, **params: Any) -> DMF:
+        """Change settings for the next `fit`, as scikit-learn's estimators do; returns the estimator. An unknown name
+        or a bad value is a one-line ValueError, and then nothing changes."""
+        flags, configs, scale = self._flags, self._configs, self._scale
+        try:
+            self._flags = self._checked({**self._flags, **params})
+        except ValueError:
+            self._flags, self._configs, self._scale = flags, configs, scale
+            raise
+        return self
+
     def __repr__(self) -> str:
-        given = ", ".join(f"{k}={v!r}" for k, v in self._flags.items() if v != FLAGS.get(k))
+        defaults = {**FLAGS, **LIBRARY}
+        given = ", ".join(f"{k}={v!r}" for k, v in self._flags.items() if v != defaults.get(k))
         return f"DMF({given})"
 
     # -------------------------------------------------------------------------------------------------- training
 
     def fit(self, ratings: Any, columns: tuple[str, str, str] | None = None) -> DMF:
         """Train on `ratings`: a DataFrame with user, item, rating columns (other names: `columns=(u, i, r)`), a
-        `RatingData`, or anything `--data` accepts ("demo", "ml-1m", a path). Returns the model."""
+        `RatingData`, or anything `--data` accepts ("demo", "ml-1m", a path). Returns the model. With `out`, a folder
+        holding an interrupted run is refused, as `train --out` refuses it."""
+        if self._flags["out"] is not None:
+            refuse_interrupted(self._flags["out"], "out=")
         data = self._data(ratings, columns)
         split_config, model_config, train_config = self._configs
-        bar = None if self._flags["quiet"] else ProgressBar(train_config.epochs)
+        quiet = self._flags["quiet"]
+        bar = None if quiet else library_bar(self._flags["verbose"], train_config.epochs)
         metrics, result = train_run(data, split_config, model_config, train_config, self._flags["out"],
                                     on_step=bar.step if bar else None, on_epoch=bar.epoch_done if bar else None,
                                     on_companion=bar.companion if bar else None)
+        if bar is not None:
+            bar.end_line()
         split = result.split
         checkpoint = final_checkpoint(result, data, split, model_config, split_config)
         predictor = result.predictor or Predictor.build(result.model, result.inputs)
@@ -216,10 +250,9 @@ class DMF:
         model = ckpt.restore_model(checkpoint, torch_device)
         observed = Observed.from_checkpoint(checkpoint)
         model_config, train_config, split_config = ckpt.configs(checkpoint)
-        estimator = cls(model=train_config.model, seed=train_config.seed, device=device,
-                        new_users=split_config.new_user_frac, new_items=split_config.new_item_frac,
-                        val_frac=split_config.val_frac, test_frac=split_config.test_frac, quiet=True)
-        estimator._configs = (split_config, model_config, train_config)
+        # The loaded run's settings (derived ones as trained), on the device it was loaded to.
+        estimator = cls(**{**flags_from_configs(split_config, model_config, train_config), "device": device})
+        estimator._configs = (split_config, model_config, train_config)  # exactly the run's, unflagged ones too
         if observed is None:
             spec = data if data is not None else data_reference(checkpoint)
             if spec is None:

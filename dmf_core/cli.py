@@ -44,7 +44,7 @@ from .runs import (
     check_run,
     data_decided,
     evaluate_checkpoint,
-    interrupted_checkpoint,
+    refuse_interrupted,
     resume_run,
     train_run,
 )
@@ -251,15 +251,6 @@ def _data_of(checkpoint: dict[str, Any], given: str | None) -> str:
     return reference
 
 
-def _refuse_interrupted(out: Path) -> None:
-    """A folder holding an interrupted run is not silently overwritten: the user is offered to resume it."""
-    checkpoint = interrupted_checkpoint(out)
-    if checkpoint is not None:
-        done, cap = len(checkpoint["history"]), checkpoint["train_config"]["epochs"]
-        raise ValueError(f"{out} holds an interrupted run ({done} of {cap} epochs done): resume it with "
-                         f"`python -m dmf_core train --resume {out}`, or choose another --out")
-
-
 def _report(metrics: dict[str, Any], data: Any, out: Path, result: Any) -> int:
     val = metrics["val_rmse"]
     blended = (metrics.get("companion") or {}).get("trained")
@@ -284,7 +275,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _resume(args)
     split_config, model_config, train_config = _configs_from_args(args)
     out = Path(args.out or DEFAULT_OUT)
-    _refuse_interrupted(out)
+    refuse_interrupted(out)
     data = load_dataset(args.data or "demo", rating_scale=args.rating_scale)
     if args.check:  # otherwise train_run checks them, once
         split = check_run(data, split_config, model_config, train_config)

@@ -24,7 +24,7 @@ from .autorec import train_autorec
 from .config import AutoRecConfig
 from .data import RatingData
 from .inputs import MatrixInputs, SparseRows
-from .metrics import evaluate, rmse
+from .metrics import evaluate, per_area, rmse
 from .model import DMFNet
 from .predict import Predictor
 from .split import VAL, AreaSplit
@@ -82,31 +82,72 @@ def fit_companion(model: DMFNet, data: RatingData, split: AreaSplit, inputs: Mat
              "stop_reason": info.stop_reason, "seconds": time.perf_counter() - started, **blend}, blended)
 
 
-@torch.no_grad()
-def fit_blend(model: DMFNet, data: RatingData, split: AreaSplit, predictor: Predictor) -> dict[str, Any]:
-    """(a, c, e) of the items seen in training, by least squares on area I's validation ratings; returns them with
-    area I's validation RMSE of DMF alone, the companion alone and the blend (on the ratings the weights were
-    fitted on: three numbers on thousands of ratings). New items keep DMF alone, (1, 0, 0). `predictor` holds the
-    companion's codes (`Predictor.with_companion`)."""
-    model.eval()
-    device = model.blend.device
-    model.blend.copy_(torch.tensor([1.0, 0.0, 0.0], device=device).expand_as(model.blend))
+def _blend_design(model: DMFNet, data: RatingData, split: AreaSplit,
+                  predictor: Predictor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The area-I validation ratings the blend is fitted on (a mask), its design (DMF alone, the companion alone,
+    1) and their ratings."""
     assert predictor.companion_codes is not None
     selected = split.mask(VAL, "I") & model.companion_users.cpu().numpy()[data.users]
-    if selected.sum() < MIN_BLEND_RATINGS:
-        return {"blend": {"I": None}}  # DMF alone everywhere
     users, items, true = data.users[selected], data.items[selected], data.ratings[selected]
+    device = model.blend.device
     dmf = Predictor(model, predictor.user_factors, predictor.item_factors).continuous(users, items)
     companion = model.companion.decode_at(predictor.companion_codes, torch.as_tensor(items, device=device),
                                           torch.as_tensor(users, device=device)).clamp(*model.rating_scale)
     design = np.column_stack([dmf, companion.cpu().numpy(), np.ones(len(dmf))]).astype(np.float64)
-    weights = np.linalg.lstsq(design, true.astype(np.float64), rcond=None)[0]
+    return selected, design, true.astype(np.float64)
+
+
+def _cross_fitted(design: np.ndarray, true: np.ndarray, scale: tuple[float, float], seed: int = 0) -> np.ndarray:
+    """The blend's predictions with weights fitted on the other half of the ratings (two random halves, each
+    scored by the weights of the other), so no rating is scored by weights fitted on it."""
+    half = np.random.default_rng(seed).random(len(true)) < 0.5
+    predicted = np.empty(len(true))
+    for fit_on in (half, ~half):
+        weights = np.linalg.lstsq(design[fit_on], true[fit_on], rcond=None)[0]
+        predicted[~fit_on] = np.clip(design[~fit_on] @ weights, *scale)
+    return predicted
+
+
+@torch.no_grad()
+def fit_blend(model: DMFNet, data: RatingData, split: AreaSplit, predictor: Predictor) -> dict[str, Any]:
+    """(a, c, e) of the items seen in training, by least squares on area I's validation ratings; returns them with
+    area I's validation RMSE of DMF alone, the companion alone and the blend (on the ratings the weights were
+    fitted on: three numbers on thousands of ratings, so a little optimistic), and the blend's cross-fitted on
+    halves of them (`_cross_fitted`: weights from one half, scored on the other). New items keep DMF alone, (1, 0,
+    0). `predictor` holds the companion's codes (`Predictor.with_companion`)."""
+    model.eval()
+    model.blend.copy_(torch.tensor([1.0, 0.0, 0.0], device=model.blend.device).expand_as(model.blend))
+    selected, design, true = _blend_design(model, data, split, predictor)
+    if selected.sum() < MIN_BLEND_RATINGS:
+        return {"blend": {"I": None}}  # DMF alone everywhere
+    weights = np.linalg.lstsq(design, true, rcond=None)[0]
+    device = model.blend.device
     model.blend[torch.as_tensor(~split.new_item, device=device)] = torch.as_tensor(weights, dtype=model.blend.dtype,
                                                                                    device=device)
     return {"blend": {"I": {"dmf": float(weights[0]), "companion": float(weights[1]), "offset": float(weights[2]),
                             "val_ratings": int(selected.sum())}},
             "val_rmse_dmf_alone": rmse(design[:, 0], true), "val_rmse_companion_alone": rmse(design[:, 1], true),
-            "val_rmse_blend": rmse(np.clip(design @ weights, *model.rating_scale), true)}
+            "val_rmse_blend": rmse(np.clip(design @ weights, *model.rating_scale), true),
+            "val_rmse_blend_cross_fitted": rmse(_cross_fitted(design, true, model.rating_scale), true)}
+
+
+@torch.no_grad()
+def cross_fitted_area_i(model: DMFNet, data: RatingData, split: AreaSplit, predictor: Predictor,
+                        scores: dict[str, Any]) -> dict[str, Any]:
+    """Area I's validation scores ({rmse, mae, n}) of a blended model with the blend cross-fitted (`_cross_fitted`)
+    where its weights were fitted, instead of scored on the ratings they were fitted on; `scores` (`evaluate`'s
+    "areas") as they are for a model without a fitted blend."""
+    if predictor.companion_codes is None or scores.get("I") is None:
+        return scores
+    selected, design, true = _blend_design(model, data, split, predictor)
+    if selected.sum() < MIN_BLEND_RATINGS:
+        return scores  # no blend was fitted: DMF alone, nothing in-sample
+    area_i = split.mask(VAL, "I")
+    predicted = np.empty(len(data.ratings))
+    predicted[area_i] = predictor.continuous(data.users[area_i], data.items[area_i])  # DMF's where not blended
+    predicted[selected] = _cross_fitted(design, true, model.rating_scale)
+    return {**scores, "I": per_area(predicted[area_i], data.ratings[area_i], np.zeros(int(area_i.sum()),
+                                                                                       dtype=np.int8))["I"]}
 
 
 def companion_record(model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, predictor: Predictor,
@@ -134,6 +175,8 @@ def describe(record: dict[str, Any] | None) -> str:
         line += (f"; area-I validation RMSE: DMF alone {record['val_rmse_dmf_alone']:.4f}, I-AutoRec alone "
                  f"{record['val_rmse_companion_alone']:.4f}, blend {record['val_rmse_blend']:.4f} (its weights "
                  "fitted on these ratings)")
+        if record.get("val_rmse_blend_cross_fitted") is not None:
+            line += f", blend cross-fitted on halves {record['val_rmse_blend_cross_fitted']:.4f}"
     alone = record.get("dmf_alone_areas") or {}
     if alone.get("I") is not None:
         line += f"; test RMSE of DMF alone in area I {alone['I']:.4f}"

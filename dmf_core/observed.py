@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .companion import cross_fitted_area_i
 from .config import SplitConfig
 from .data import RELEASES, RatingData
 from .inputs import MatrixInputs
@@ -36,17 +37,23 @@ def _ids(state: torch.Tensor | list[str]) -> np.ndarray:
     return state.numpy() if isinstance(state, torch.Tensor) else np.asarray(state, dtype=object)
 
 
+def training_popularity(data: RatingData, split: AreaSplit) -> np.ndarray:
+    """Training ratings per item index (`AreaSplit.train_mask`): what breaks ties between equal predictions. Held-out
+    ratings (validation, test) are never counted: a recommendation must not lean on them."""
+    return np.bincount(data.items[split.train_mask()], minlength=data.n_items)
+
+
 @dataclass(frozen=True)
 class Observed:
     """A model's inputs (`data` restricted to what the split lets a model read, or the whole data) and its split."""
 
     data: RatingData
     split: AreaSplit
-    popularity: np.ndarray  # ratings per item index in the whole data (ties in recommendations go to popular items)
+    popularity: np.ndarray  # training ratings per item index (ties in recommendations go to popular items)
 
     @classmethod
     def from_run(cls, data: RatingData, split: AreaSplit) -> Observed:
-        return cls(data, split, np.bincount(data.items, minlength=data.n_items))
+        return cls(data, split, training_popularity(data, split))
 
     @classmethod
     def from_checkpoint(cls, checkpoint: dict[str, Any]) -> Observed | None:
@@ -112,9 +119,13 @@ def area_frame(scores: dict[str, Any] | None) -> pd.DataFrame:
 def library_state(data: RatingData, split: AreaSplit, model: DMFNet, inputs: MatrixInputs,
                   predictor: Predictor | None = None) -> dict[str, Any]:
     """What a checkpoint carries for the library beyond `train`'s keys: the inputs (`observed`) and the validation
-    scores per area (`val_scores`), so that `DMF.load` predicts and reports without the data."""
-    scores = evaluate(model, data, split, inputs, role=VAL, predictor=predictor)
-    return {"observed": Observed.from_run(data, split).state(), "val_scores": scores["areas"]}
+    scores per area (`val_scores`), so that `DMF.load` predicts and reports without the data. Area I's score of a
+    model blended with its companion is cross-fitted (`companion.cross_fitted_area_i`): the blend's weights were
+    fitted on those validation ratings, and scored on them they would flatter it."""
+    predictor = predictor or Predictor.build(model, inputs)
+    scores = evaluate(model, data, split, inputs, role=VAL, predictor=predictor)["areas"]
+    scores = cross_fitted_area_i(model, data, split, predictor, scores)
+    return {"observed": Observed.from_run(data, split).state(), "val_scores": scores}
 
 
 def data_reference(checkpoint: dict[str, Any]) -> str | None:

@@ -1,5 +1,10 @@
 """The one progress bar: a line on stderr redrawn in place, for training epochs and steps, a baseline's epochs, and
-a download's bytes. The command line and the reproduction both draw with it, so their output looks alike."""
+a download's bytes. The command line and the reproduction both draw with it, so their output looks alike; the library
+draws it where it fits (`library_bar`: a line under the cell in Jupyter, nothing in a log).
+
+Kept over tqdm (`tqdm.auto`): its notebook widget needs ipywidgets as well (without it tqdm.auto falls back to
+carriage returns, with a warning), and the two packages are far more code than this file, which draws the same one
+line with IPython's own display where a notebook runs."""
 
 from __future__ import annotations
 
@@ -8,6 +13,45 @@ import time
 from typing import Any
 
 REDRAW_SECONDS = 0.2  # redraw at most 5× a second: a terminal (or the app's log view) need no more
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (IPython started by ipykernel), where stderr's carriage returns pile up."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class NotebookLine:
+    """ProgressBar's stream in Jupyter: one output line under the cell, replaced at every redraw (IPython's display
+    with a display_id), instead of a line of carriage returns per redraw."""
+
+    def __init__(self) -> None:
+        from IPython.display import display  # only ever inside a kernel, where IPython is
+
+        self.handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.handle.update({"text/plain": line}, raw=True)
+
+    def flush(self) -> None:
+        pass
+
+
+def library_bar(verbose: int | bool, epochs: int) -> ProgressBar | None:
+    """`DMF(verbose=...)`'s bar. 0 / False: none. 1 / True (the default): one that fits where it runs: a line under
+    the cell in Jupyter, the command line's bar in a terminal, nothing in a log (stderr not a terminal). 2 and more:
+    the command line's bar wherever stderr goes, each epoch on its own line."""
+    if not verbose:
+        return None
+    if verbose >= 2:
+        return ProgressBar(epochs)
+    if in_notebook():
+        return ProgressBar(epochs, stream=NotebookLine(), keep_epochs=False)
+    isatty = getattr(sys.stderr, "isatty", None)
+    return ProgressBar(epochs) if isatty is not None and isatty() else None
 
 
 class ProgressBar:

@@ -42,25 +42,11 @@ CHECKPOINT_SHARE = 0.05  # of training time, at most, spent writing the checkpoi
 
 
 def build_metrics(
-    model: DMFNet,
-    data: RatingData,
-    split: AreaSplit,
-    inputs: MatrixInputs,
-    train_config: TrainConfig,
-    model_config: ModelConfig,
-    *,
-    history: list[dict[str, Any]],
-    device: str,
-    train_seconds: float,
-    stop_reason: str,
-    best_epoch: int,
-    message: str = "",
-    derived: dict[str, str] | None = None,
-    calibration: dict[str, float] | None = None,
-    biases: Biases | None = None,
-    predictor: Predictor | None = None,
-    selected: tuple[float | None, str] | None = None,
-    quantizer: dict[str, Any] | None = None,
+    model: DMFNet, data: RatingData, split: AreaSplit, inputs: MatrixInputs, train_config: TrainConfig,
+    model_config: ModelConfig, *, history: list[dict[str, Any]], device: str, train_seconds: float, stop_reason: str,
+    best_epoch: int, message: str = "", derived: dict[str, str] | None = None,
+    calibration: dict[str, float] | None = None, biases: Biases | None = None, predictor: Predictor | None = None,
+    selected: tuple[float | None, str] | None = None, quantizer: dict[str, Any] | None = None,
     companion: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `metrics.json` contract: test scores per area (null where an area is empty), plus the run's record.
@@ -175,16 +161,9 @@ def check_run(data: RatingData, split_config: SplitConfig, model_config: ModelCo
 
 
 def train_run(
-    data: RatingData,
-    split_config: SplitConfig,
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    out_dir: str | Path | None = None,
-    *,
-    on_step: StepCallback | None = None,
-    on_epoch: EpochCallback | None = None,
-    stop_event: threading.Event | None = None,
-    resume: dict[str, Any] | None = None,
+    data: RatingData, split_config: SplitConfig, model_config: ModelConfig, train_config: TrainConfig,
+    out_dir: str | Path | None = None, *, on_step: StepCallback | None = None, on_epoch: EpochCallback | None = None,
+    stop_event: threading.Event | None = None, resume: dict[str, Any] | None = None,
     on_companion: StepCallback | None = None,
 ) -> tuple[dict[str, Any], TrainResult]:
     """Split, train and score; with `out_dir`, a checkpoint after every epoch that writing it does not slow down by
@@ -250,8 +229,19 @@ def final_checkpoint(result: TrainResult, data: RatingData, split: AreaSplit, mo
     checkpoint["selected"] = {"val_rmse": result.val_rmse, "kind": result.val_rmse_kind}
     checkpoint["quantizer"] = result.quantizer
     checkpoint["companion"] = result.companion
+    checkpoint["train_seconds"] = result.train_seconds  # DMF's and the companion's, as metrics.json reports
     checkpoint.update(library_state(data, split, result.model, result.inputs, result.predictor))
     return checkpoint
+
+
+def refuse_interrupted(out: str | Path, other: str = "--out") -> None:
+    """A folder holding an interrupted run is not silently overwritten (`train --out`, `DMF.fit(out=...)`): a one-line
+    ValueError offers to resume it; `other` names the setting that chooses another folder."""
+    checkpoint = interrupted_checkpoint(out)
+    if checkpoint is not None:
+        done, cap = len(checkpoint["history"]), checkpoint["train_config"]["epochs"]
+        raise ValueError(f"{out} holds an interrupted run ({done} of {cap} epochs done): resume it with "
+                         f"`python -m dmf_core train --resume {out}`, or choose another {other}")
 
 
 def interrupted_checkpoint(folder: str | Path) -> dict[str, Any] | None:
@@ -303,6 +293,16 @@ def restore_run(
     return model, split, MatrixInputs.from_split(data, split, device)
 
 
+def train_seconds(checkpoint: dict[str, Any]) -> float:
+    """The run's training time as `train` reported it: DMF's epochs and the companion's seconds. A checkpoint from
+    before it was stored: the last epoch's elapsed time plus the companion's recorded seconds."""
+    if checkpoint.get("train_seconds") is not None:
+        return float(checkpoint["train_seconds"])
+    history = checkpoint.get("history") or []
+    dmf = float(history[-1]["elapsed"]) if history else 0.0
+    return dmf + float((checkpoint.get("companion") or {}).get("seconds") or 0.0)
+
+
 def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: str = "auto") -> dict[str, Any]:
     """Re-score a saved model on the same split it was trained with."""
     torch_device = pick_device(device)
@@ -317,7 +317,7 @@ def evaluate_checkpoint(checkpoint: dict[str, Any], data: RatingData, device: st
         model_config,
         history=list(checkpoint.get("history", [])),
         device=str(torch_device),
-        train_seconds=float(checkpoint["history"][-1]["elapsed"]) if checkpoint.get("history") else 0.0,
+        train_seconds=train_seconds(checkpoint),
         stop_reason=str(checkpoint.get("stop_reason", "")),
         best_epoch=int(checkpoint.get("best_epoch", 0)),
         selected=(chosen["val_rmse"], chosen["kind"]) if (chosen := checkpoint.get("selected")) else None,

@@ -114,6 +114,31 @@ def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainCon
     return split_config, model_config, train_config
 
 
+def flags_from_configs(split_config: SplitConfig, model_config: ModelConfig,
+                       train_config: TrainConfig) -> dict[str, Any]:
+    """The flags (keywords of FLAGS) that give these configs back through `configs_from_flags`: a loaded run's
+    settings as `DMF.get_params` shows them."""
+    quantizer = train_config.quantizer
+    # Settings no flag sets tell the authors' preset apart (its raw inputs, unmasked targets, its lr decay).
+    authors = authors_preset()
+    preset = "authors" if (model_config.normalize_input, train_config.mask_targets, train_config.lr_decay) == (
+        authors[0].normalize_input, authors[1].mask_targets, authors[1].lr_decay) else "default"
+    return {
+        "model": train_config.model, "preset": preset, "epochs": train_config.epochs,
+        "new_users": split_config.new_user_frac, "new_items": split_config.new_item_frac,
+        "val_frac": split_config.val_frac, "test_frac": split_config.test_frac, "seed": train_config.seed,
+        "device": train_config.device, "max_seconds": train_config.max_seconds, "hidden": tuple(model_config.hidden),
+        "activation": model_config.activation, "dropout": model_config.dropout, "lr": train_config.lr,
+        "weight_decay": train_config.weight_decay, "block_users": train_config.block_users,
+        "block_items": train_config.block_items, "input_dropout": train_config.input_dropout,
+        "input_encoding": model_config.input_encoding, "output": model_config.output,
+        "companion": model_config.companion, "patience": train_config.patience,
+        "lambda_start": quantizer.lambda_start, "lambda_growth": quantizer.lambda_growth,
+        "lambda_max": quantizer.lambda_max, "lambda_schedule": quantizer.schedule,
+        "warmup_epochs": quantizer.warmup_epochs, "gamma2": quantizer.gamma2, "rating_scale": None, "quiet": False,
+    }
+
+
 def scale_request(value: Any) -> tuple[float, ...] | None:
     """--rating-scale as text ("1:5", "0.5:5:0.5") or as a tuple (low, high[, step]); None reads it from the data."""
     if value is None:

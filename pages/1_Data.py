@@ -17,7 +17,7 @@ from dmf_core.data.ratings import scale_label
 from dmf_core.data.sources import release_label
 from dmf_core.errors import one_line
 from dmf_core.split import AREAS
-from studio import cache, plots, state, stats, ui
+from studio import cache, data_paths, plots, state, stats, ui
 
 ui.setup(
     "Data",
@@ -90,9 +90,13 @@ elif source == "local":
     path = st.text_input("Path", value=found, key=f"data-path-{release}" if release != "ml-1m" else "data-path",
                          placeholder=f"/path/to/{release} or {release}.zip")
     if st.button("Load", key="data-load-path", disabled=not path.strip()):
-        resolved = Path(path.strip()).expanduser()
-        label = release_label(release) if found and resolved == Path(found) else resolved.name
-        use(state.DatasetRef(str(resolved.resolve()) if resolved.exists() else str(resolved), label))
+        try:
+            resolved = data_paths.check(path)  # only the data, shared and upload folders (DMF_DATA_PATHS)
+        except data_paths.OutsideDataPaths as error:
+            st.session_state[state.DATA_MESSAGE] = ("error", str(error))
+        else:
+            label = release_label(release) if found and resolved == Path(found).resolve() else resolved.name
+            use(state.DatasetRef(str(resolved), label))
 elif source == "download":
     release = st.selectbox("Release", NAMES, format_func=release_label, key="data-download-release",
                            help="ML-100K about 5 MB, ML-1M 6 MB, ML-10M 63 MB, ML-20M 190 MB, ML-25M 250 MB.")

@@ -77,11 +77,11 @@ with ui.guard("Could not compute the cold-start curve"):
     if curve.empty:
         st.info("This run's split has no new users with test ratings (new-user share 0?).")
     else:
-        area_i = (metrics.get("areas") or {}).get("I") or {}
+        labels = runinfo.cold_start_labels(metrics)  # area I of the model that scores the new users
         if not trained:  # DMF-D's Q_b of a quantizer that never trained is no DMF-D figure
             curve = curve.drop(columns=["discrete_rmse", "discrete_mae"], errors="ignore")
-        st.plotly_chart(plots.cold_start(curve, area_i.get("rmse"), trained), width="stretch",
-                        key="areas-coldstart")
+        st.plotly_chart(plots.cold_start(curve, labels.reference, trained, labels.reference_name, labels.curve_name),
+                        width="stretch", key="areas-coldstart")
         st.dataframe(curve, hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.4f")
                                     for c in ("rmse", "mae", "discrete_rmse", "discrete_mae") if c in curve})

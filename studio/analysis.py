@@ -20,6 +20,7 @@ from dmf_core.data import RatingData
 from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings
 from dmf_core.metrics import mae, rmse, round_to_scale
 from dmf_core.model import DMFNet
+from dmf_core.observed import training_popularity
 from dmf_core.predict import Predictor
 from dmf_core.quantizer import rating_levels
 from dmf_core.runs import restore_run
@@ -226,7 +227,7 @@ def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]
 
 def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10,
                     min_ratings: int = 1) -> pd.DataFrame:
-    """The `top` unrated items with the highest predicted rating; ties broken by popularity. `min_ratings` skips
+    """The `top` unrated items with the highest predicted rating; ties broken by training ratings. `min_ratings` skips
     items with fewer ratings in the data (obscure items the model knows little about)."""
     data = analysis.data
     popularity = np.bincount(data.items, minlength=data.n_items)
@@ -234,7 +235,8 @@ def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[in
     candidates[list(rated)] = False
     candidates &= popularity >= min_ratings
     index = np.flatnonzero(candidates)
-    order = np.lexsort((-popularity[index], -result.scores[index]))[:top]
+    trained = training_popularity(data, analysis.split)  # ties: training ratings only, as DMF.recommend
+    order = np.lexsort((-trained[index], -result.scores[index]))[:top]
     chosen = index[order]
     frame = pd.DataFrame({
         "title": [data.title(int(i)) for i in chosen],

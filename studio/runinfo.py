@@ -6,7 +6,8 @@ The metrics.json contract read here (written by dmf_core.runs):
 - `calibration`: {"new_user_weight": ρ_users, "new_item_weight": ρ_items}, the cosine's weights for new rows,
   fitted on the validation ratings of areas II and III (dmf_core/calibration.py);
 - `companion` (DMF runs since the I-AutoRec companion): {"kind", "trained", "blend", "val_rmse_dmf_alone",
-  "val_rmse_companion_alone", "val_rmse_blend", "dmf_alone_areas", "note", ...} (dmf_core/companion.py); where
+  "val_rmse_companion_alone", "val_rmse_blend", "val_rmse_blend_cross_fitted", "dmf_alone_areas", "note", ...}
+  (dmf_core/companion.py); where
   `trained` is true, the run's area-I figures are the blend's (areas II-IV are DMF's alone);
 - DMF-D runs: `quantizer` = {"trained", "epochs", "lambda", "warmup_epochs", "note"}; where `trained` is false,
   `discrete` and `discrete_overall` are absent or null. Older files without `quantizer` are read from `lambda`
@@ -165,6 +166,30 @@ def model_label(metrics: dict[str, Any] | None) -> str:
     return f"{model} ({NEVER_TRAINED})" if quantizer is not None and not quantizer.trained else model
 
 
+@dataclass(frozen=True)
+class ColdStartLabels:
+    """What the cold-start chart draws beside its curve of new users, and the names of both."""
+
+    reference: float | None  # area I's test RMSE, of the model that scores the new users
+    reference_name: str
+    curve_name: str
+
+
+def cold_start_labels(metrics: dict[str, Any] | None) -> ColdStartLabels:
+    """Like beside like: new users are scored by DMF alone (the companion knows no new user), so where a run blends
+    area I with its companion the line for seen users is DMF alone's area-I test RMSE (metrics.json's
+    `companion.dmf_alone_areas`), not the blend's."""
+    if companion_trained(metrics):
+        alone = ((metrics or {}).get("companion") or {}).get("dmf_alone_areas") or {}
+        model = f"{str((metrics or {}).get('model', 'dmf')).upper()} alone"
+        return ColdStartLabels(_number(alone.get("I")), f"area I (seen users), {model}",
+                               f"new users, {model}: RMSE, k ratings seen")
+    model = model_label(metrics)
+    area_i = ((metrics or {}).get("areas") or {}).get("I") or {}
+    return ColdStartLabels(_number(area_i.get("rmse")), f"area I (seen users), {model}",
+                           f"new users, {model}: RMSE, k ratings seen")
+
+
 def run_title(run_id: str, metrics: dict[str, Any], label: str = "") -> str:
     """A run's title in pickers: id, label, model (flagged when its quantizer never trained), data, epochs and the
     test RMSE of its continuous output."""
@@ -175,5 +200,5 @@ def run_title(run_id: str, metrics: dict[str, Any], label: str = "") -> str:
             f"{metrics.get('epochs_run', 0)} ep{score})")
 
 
-__all__ = ["BLEND_LATEX", "NEVER_TRAINED", "QuantizerState", "blend_notes", "companion_trained", "formula_latex", "formula_notes", "model_label", "output_of",
+__all__ = ["BLEND_LATEX", "NEVER_TRAINED", "ColdStartLabels", "QuantizerState", "blend_notes", "cold_start_labels", "companion_trained", "formula_latex", "formula_notes", "model_label", "output_of",
            "quantizer_state", "quantizer_trained", "run_title"]

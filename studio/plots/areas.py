@@ -60,11 +60,13 @@ def error_distributions(errors: dict[str, np.ndarray], title: str = "Error distr
     return _layout(fig, title, height=380)
 
 
-def cold_start(curve: Any, reference: float | None = None, discrete: bool = False) -> go.Figure:
-    """RMSE on new users against how many of their ratings the model saw (x = k; "all" at the mean count)."""
+def cold_start(curve: Any, reference: float | None = None, discrete: bool = False,
+               reference_name: str = "area I (seen users)", curve_name: str = "RMSE, k ratings seen") -> go.Figure:
+    """RMSE on new users against how many of their ratings the model saw (x = k; "all" at the mean count), beside
+    `reference`, area I's RMSE (`runinfo.cold_start_labels` names both with the model that scored them)."""
     points = curve[curve["k"] != "all"]
     fig = go.Figure(go.Scatter(x=points["seen_ratings"], y=points["rmse"], mode="lines+markers",
-                               name="RMSE, k ratings seen", line={"color": AREA_COLORS["II"]},
+                               name=curve_name, line={"color": AREA_COLORS["II"]},
                                customdata=np.stack([points["n_users"], points["n_ratings"]], axis=1),
                                hovertemplate="k = %{x}: RMSE %{y:.3f} (%{customdata[0]} users, "
                                              "%{customdata[1]} test ratings)<extra></extra>"))
@@ -79,7 +81,7 @@ def cold_start(curve: Any, reference: float | None = None, discrete: bool = Fals
                                       f"{value:.3f}")
     if reference is not None and math.isfinite(reference):
         fig.add_hline(y=reference, line={"dash": "dash", "color": AREA_COLORS["I"]},
-                      annotation_text=f"area I (seen users): {reference:.3f}", annotation_position="bottom right")
+                      annotation_text=f"{reference_name}: {reference:.3f}", annotation_position="bottom right")
     fig.update_xaxes(title="ratings of the new user the model sees (k)")
     fig.update_yaxes(title="RMSE on their test ratings")
     return _layout(fig, "Cold start: error for new users vs ratings seen", height=380)

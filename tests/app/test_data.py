@@ -94,7 +94,7 @@ def test_a_zip_upload_with_a_ratings_file_works(open_page):
 def test_a_missing_local_path_is_reported(open_page, tmp_path):
     at = open_page("data")
     at.radio(key="data-source").set_value("local").run()
-    at.text_input(key="data-path").input(str(tmp_path / "nowhere")).run()
+    at.text_input(key="data-path").input(str(tmp_path / "data" / "nowhere")).run()  # inside DMF_DATA_DIR
     at.button(key="data-load-path").click().run()
     assert "no such file or folder" in "\n".join(e.value for e in at.error)
     assert metrics(at)["users (rows)"] == "400"
