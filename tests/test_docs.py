@@ -6,6 +6,9 @@ drift from the tools.
 - Every other command is *parsed*, not run: `python -m dmf_core ...` by the command line's own parser, a script's
   flags and words against what its `--help` lists. They are benchmarks and long trainings whose numbers come from
   the benchmark scripts and `benchmarks/results/`, not from a test; what can drift is their syntax.
+- `streamlit run app.py` lines are not served here: each may only set variables the app reads and must start
+  `app.py`; the browser tests (`tests/e2e`) start `streamlit run app.py` itself and drive every page.
+- `python -c ...` one-liners run as written.
 - `python -m pytest` is this very suite, and the installs are what CI itself runs.
 """
 
@@ -13,19 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import runpy
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from dmf_core.cli import build_parser
+from dmf_core.cli import build_parser, main
 from dmf_core.data import load_dataset
+from studio import data_paths, registry, state
 from tests.conftest import REPO_ROOT, SMALL_DEMO
 
 DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "REPRODUCTION.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
@@ -83,6 +85,34 @@ def all_commands() -> list[tuple[str, str]]:
     return [(doc, command) for command, doc in seen.items()]
 
 
+READ_BY_THE_APP = {data_paths.PATHS_ENV, state.ADMIN_ENV, registry.MAX_SECONDS_ENV, "DMF_DATA_DIR", "DMF_UPLOAD_DIR",
+                   "DMF_RUNS_DIR"}
+
+
+def app_lines() -> list[tuple[str, str]]:
+    """(document, line) for every shell line that serves the app, possibly after VAR=value settings."""
+    return [(doc.name, line) for doc in DOCS for line in shell_commands(doc.read_text())
+            if "streamlit run" in line and "&&" not in line]
+
+
+def test_every_app_line_sets_only_what_the_app_reads():
+    lines = app_lines()
+    assert len(lines) >= 3
+    for doc, line in lines:
+        words = shlex.split(line)
+        settings = [word.split("=", 1)[0] for word in words if re.match(r"[A-Z_]+=", word)]
+        assert set(settings) <= READ_BY_THE_APP, f"{doc}: `{line}`"
+        assert words[len(settings):len(settings) + 3] == ["streamlit", "run", "app.py"], f"{doc}: `{line}`"
+
+
+def test_every_python_one_liner_runs():
+    lines = [(doc, c) for doc, c in all_commands() if c.startswith("python -c ")]
+    assert lines
+    for doc, command in lines:
+        done = subprocess.run([sys.executable, *_argv(command)], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout.strip(), f"{doc}: `{command}`: {done.stderr}"
+
+
 def _argv(command: str) -> list[str]:
     argv = shlex.split(command)
     assert argv[0] == "python", command
@@ -130,7 +160,7 @@ def _script_help(script: str) -> str:
 def test_every_script_command_uses_only_what_its_help_lists():
     """`python benchmarks/X.py ...` and `python docs/X.py ...`: each flag and each bare word (a part's name, a
     choice) appears in the script's `--help`; a flag's values are not checked against the script, only parsed."""
-    commands = [(doc, c) for doc, c in all_commands() if not c.startswith("python -m ")]
+    commands = [(doc, c) for doc, c in all_commands() if not c.startswith(("python -m ", "python -c "))]
     assert commands
     helps: dict[str, str] = {}
     for doc, command in commands:
@@ -146,22 +176,23 @@ def test_every_script_command_uses_only_what_its_help_lists():
             previous = arg if arg.startswith("--") and "=" not in arg else ""
 
 
-def _run(command: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DMF_RUNS_DIR": str(cwd / "runs")}
-    return subprocess.run([sys.executable, *_argv(command)], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300)
-
-
-def test_the_readme_command_line_example_runs(tmp_path):
+def test_the_readme_command_line_example_runs(tmp_path, monkeypatch, capsys):
+    """In this process, in a scratch folder: `python -m dmf_core ...` is `cli.main` (tests/test_cli.py runs it as a
+    script too)."""
     for name, content in INPUTS.items():
         (tmp_path / name).write_text(content)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DMF_RUNS_DIR", str(tmp_path / "runs"))
     for command, change in RUN.items():
         command = change[0] if change else command
-        done = _run(command, tmp_path)
-        assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-        assert "Traceback" not in done.stderr, command
+        try:
+            code = main(_argv(command)[2:])
+        except SystemExit as stop:  # --help
+            code = stop.code
+        out, err = capsys.readouterr()
+        assert code == 0, f"{command}\n{out[-2000:]}\n{err[-2000:]}"
         if " train " in command:  # the paper's DMF alone by default, labelled so
-            assert re.search(r"^DMF on demo", done.stdout, re.M) and "I-AutoRec" not in done.stdout, done.stdout
+            assert re.search(r"^DMF on demo", out, re.M) and "I-AutoRec" not in out, out
     assert (tmp_path / "runs" / "demo" / "metrics.json").is_file()
     assert len((tmp_path / "predictions.csv").read_text().splitlines()) == 4
 
