@@ -52,7 +52,7 @@ def test_paths_outside_get_one_identical_line_whether_or_not_they_exist(open_pag
     assert expected.startswith("this server only reads datasets under ")
     assert shown == [[expected]] * len(shown), shown
     assert "etc" not in expected and "exist" not in expected
-    assert at.metric[0].value == "1,500"  # the demo stays
+    assert at.metric[0].value == "400"  # the demo stays
 
 
 def test_an_allowed_folder_loads(open_page, isolated):
