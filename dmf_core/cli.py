@@ -1,4 +1,4 @@
-"""Command line: `python -m dmf_core {train,evaluate,info,download,reproduce,recommend,predict} ...`; run with
+"""Command line: `python -m dmf_core {train,evaluate,info,download,reproduce,recommend,predict,rank-eval} ...`; run with
 --help for every flag.
 
 Errors print one line (`error: ...`) to stderr and exit non-zero: 2 for bad input, 1 for a failed run.
@@ -15,6 +15,7 @@ from typing import Any, get_args
 
 from . import checkpoint as ckpt
 from .cli_library import add_parsers as add_library_parsers
+from .cli_ranking import add_parser as add_ranking_parser
 from .companion import describe as describe_companion
 from .config import (
     Activation,
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_library_parsers(sub)  # registers "recommend" and "predict", each with its `handler`
     add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
+    add_ranking_parser(sub)  # registers "rank-eval" and its `handler`
     return parser
 
 

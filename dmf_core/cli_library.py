@@ -13,15 +13,18 @@ from typing import Any
 import pandas as pd
 
 from .api import DMF
+from .config import RATING_WEIGHT
 from .data import DataError
 from .files import atomic_write
+from .rankers import RANKINGS
 
 
 def add_parsers(subparsers: Any) -> None:
     recommend = subparsers.add_parser(
         "recommend", help="recommend items to a new person from their ratings (no retraining)",
         description="Load RUN, read one person's ratings from a CSV with item and rating columns (the data's own "
-        "item ids), and print the K items with the highest predicted rating that they have not rated, best first.")
+        "item ids), and print the K best items they have not rated, best first (see --by), with the predicted rating "
+        "and how many people rated each in training.")
     recommend.add_argument("run", metavar="RUN", help="a run folder or its checkpoint.pt (from train, the app or "
                            "DMF.save)")
     recommend.add_argument("--ratings", required=True, metavar="CSV", help="the person's ratings: a CSV with "
@@ -30,6 +33,11 @@ def add_parsers(subparsers: Any) -> None:
     recommend.add_argument("--data", help="the run's ratings, for a checkpoint saved without its inputs (default: "
                            "the built-in data it names)")
     recommend.add_argument("--out", metavar="CSV", help="write the recommendations here instead of printing them")
+    recommend.add_argument("--by", choices=RANKINGS, default=RANKINGS[0], help="relevance (default): how likely "
+                           "the person is to rate an item (from co-ratings in training) times how much they would "
+                           "like it (the predicted rating); rating: the plain predicted-rating order (docs/ranking.md)")
+    recommend.add_argument("--rating-weight", type=float, metavar="W", help="the predicted rating's weight in the "
+                           f"relevance ranking (default {RATING_WEIGHT}, chosen on validation users)")
     recommend.set_defaults(handler=cmd_recommend)
 
     predict = subparsers.add_parser(
@@ -71,7 +79,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     model = DMF.load(args.run, data=args.data)
     ratings = read_table(args.ratings, "item, rating")
     try:
-        frame = model.recommend(ratings, k=args.k)
+        frame = model.recommend(ratings, k=args.k, by=args.by, rating_weight=args.rating_weight)
     except ValueError as error:
         raise _where(args.ratings, error) from None
     if args.out:
