@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.bench_ranking import build_parser as bench_parser
 from dmf_core import DMF
+from dmf_core.cli import build_parser, main
 from dmf_core.data import from_triples
 from dmf_core.rankers import cosine_similarity, ease_weights, nearest, rated_gram, training_matrix
 from dmf_core.ranking import (
@@ -20,11 +26,11 @@ from dmf_core.ranking import (
     make_task,
     per_user,
     popularity_percentile,
-    rank_eval,
     split_users,
     top_items,
     training_part,
 )
+from tests.conftest import REPO_ROOT
 
 GROUP = 12  # items 0..11 are group A, 12..23 group B
 
@@ -46,8 +52,15 @@ def model(one_thread) -> DMF:
 
 
 @pytest.fixture(scope="module")
-def report(one_thread) -> dict:
-    return rank_eval(planted(200, seed=1), seed=0, n=(3, 5), users_frac=0.15, val_users_frac=0.15, max_seconds=4)
+def report(one_thread, tmp_path_factory) -> dict:
+    """`rank-eval` through the command line (which calls the library's `rank_eval`) on planted groups."""
+    folder = tmp_path_factory.mktemp("rank-eval")
+    data = planted(200, seed=1)
+    pd.DataFrame({"user": data.user_ids[data.users], "item": data.item_ids[data.items],
+                  "rating": data.ratings}).to_csv(folder / "planted.csv", index=False)
+    assert main(["rank-eval", "--data", str(folder / "planted.csv"), "--n", "3,5", "--users-frac", "0.15",
+                 "--max-seconds", "3", "--out", str(folder / "report.json")]) == 0
+    return json.loads((folder / "report.json").read_text())
 
 
 def test_metrics_on_hand_made_lists():
@@ -137,3 +150,18 @@ def test_by_rating_is_the_plain_predicted_order(model):
     assert model.recommend(mine, k=5, by="relevance", rating_weight=1e6)["item"].tolist() == recs["item"].tolist()
     with pytest.raises(ValueError, match="by must be one of"):
         model.recommend(mine, by="stars")
+
+
+def test_the_docs_commands_parse():
+    """docs/ranking.md's commands take minutes (ML-1M), so they are checked here by parsing their flags, not run."""
+    text = (REPO_ROOT / "docs" / "ranking.md").read_text()
+    commands = [line for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S) for line in block.splitlines()
+                if line.strip() and not line.startswith("#")]
+    assert len(commands) >= 2
+    for command in commands:
+        words = shlex.split(command)
+        if words[:3] == ["python", "-m", "dmf_core"]:
+            assert build_parser().parse_args(words[3:]).command == "rank-eval"
+        else:
+            assert words[:2] == ["python", "benchmarks/bench_ranking.py"]
+            bench_parser().parse_args(words[2:])
