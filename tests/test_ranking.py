@@ -30,6 +30,7 @@ from dmf_core.ranking import (
     top_items,
     training_part,
 )
+from studio import ranking_note
 from tests.conftest import REPO_ROOT
 
 GROUP = 12  # items 0..11 are group A, 12..23 group B
@@ -165,3 +166,10 @@ def test_the_docs_commands_parse():
         else:
             assert words[:2] == ["python", "benchmarks/bench_ranking.py"]
             bench_parser().parse_args(words[2:])
+
+
+def test_the_new_user_page_line_says_how_the_ranking_scored(tmp_path):
+    popularity = np.array([1, 10, 100, 1000])
+    line = ranking_note.note(popularity, [2, 3], ranking_note.load())  # the committed benchmark
+    assert "Ranked by relevance" in line and "percentile 75" in line and "NDCG@10" in line
+    assert "Not measured" in ranking_note.note(popularity, [2], ranking_note.load(tmp_path / "missing.json"))

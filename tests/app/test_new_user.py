@@ -21,7 +21,7 @@ def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     recs, popular = at.dataframe[0].value, at.dataframe[1].value
     assert len(recs) == 10 and len(popular) == 10 and "ratings in training" in recs.columns
     assert list(popular["ratings in training"]) == sorted(popular["ratings in training"], reverse=True)
-    assert "no retraining" in texts(at) and "popularity prior" in texts(at)
+    assert "no retraining" in texts(at) and "Ranked by relevance" in texts(at)
     mine = at.dataframe[2].value
     assert len(mine) == 1 and mine["your rating"].iloc[0] == 5.0 and "Harbor" in mine["title"].iloc[0]
     rated = mine["title"].iloc[0]
