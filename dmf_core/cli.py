@@ -15,7 +15,6 @@ from typing import Any, get_args
 
 from . import checkpoint as ckpt
 from .cli_library import add_parsers as add_library_parsers
-from .cli_ranking import add_parser as add_ranking_parser
 from .companion import describe as describe_companion
 from .config import (
     Activation,
@@ -201,9 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--force", action="store_true", help="download again even if data/<name> exists")
     download.add_argument("--url", default=None, help="a mirror of the zip (the checksums still apply)")
 
-    add_library_parsers(sub)  # registers "recommend" and "predict", each with its `handler`
+    add_library_parsers(sub)  # registers "recommend", "predict" and "rank-eval", each with its `handler`
     add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
-    add_ranking_parser(sub)  # registers "rank-eval" and its `handler`
     return parser
 
 

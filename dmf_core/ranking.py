@@ -32,7 +32,7 @@ from scipy.stats import rankdata
 from . import rankers
 from .api import DMF
 from .biases import REG_USER, fit_biases, shrunk_mean
-from .config import RATING_WEIGHT
+from .config import MAX_SEED, RATING_WEIGHT
 from .context import rows_of
 from .data import RatingData
 
@@ -88,6 +88,8 @@ def split_users(n_users: int, users_frac: float, val_users_frac: float, seed: in
     for name, value in (("users_frac", users_frac), ("val_users_frac", val_users_frac)):
         if not 0.0 < value < 1.0:
             raise ValueError(f"{name} must be a fraction in (0, 1), got {value}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number in 0..{MAX_SEED}, got {seed!r}")
     if users_frac + val_users_frac >= 0.9:
         raise ValueError("users_frac + val_users_frac must leave at least 10% of the users to train on")
     order = np.random.default_rng(seed).permutation(n_users)
