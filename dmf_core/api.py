@@ -205,7 +205,7 @@ class DMF:
 
     def _rated_matrix(self) -> sp.csr_matrix:
         """Who rated what in the model's inputs (`rankers.rated_matrix`), built on the first `recommend`."""
-        if getattr(self, "_rated", None) is None:
+        if self._rated is None:
             self._rated = rated_matrix(self.observed_.data, self.observed_.split)
         return self._rated
 

@@ -91,7 +91,7 @@ class Predictor:
         """Predicted rating of every item for one unseen user given only their ratings (area II / IV); `factor` is
         their `new_user_factor`, when the caller already has it. `clamp=False`: the score before it is clamped to
         the scale, which a ranking needs (many items clamped at the top would tie)."""
-        return self.new_users_scores(row, None if factor is None else factor, clamp)[0]
+        return self.new_users_scores(row, factor, clamp)[0]
 
     @torch.no_grad()
     def new_users_scores(self, rows: SparseRows, factors: torch.Tensor | None = None, clamp: bool = True,
