@@ -4,7 +4,8 @@
     model.fit(ratings)                           # a DataFrame (user, item, rating), a RatingData or a --data spec
     model.predict(pairs)                         # the data's own ids -> numpy array of ratings
     model.predict(pairs, context=known)          # users and/or items fit never saw, from their ratings; no retraining
-    model.recommend({item: rating}, k=10)        # one new person -> DataFrame item, score (+ title), best first
+    model.recommend({item: rating}, k=10)        # one new person -> DataFrame item, score, ratings (+ title), best
+                                                 # first by relevance (rated × liked); by="rating": plain order
     model.save(path); DMF.load(path)             # the checkpoint format of `train`; opens `train`'s and the app's
 
 Bad input is a one-line ValueError naming the problem.
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from . import checkpoint as ckpt
 from .context import check_ratings, extended_predictor, rows_of, score_new_user
@@ -28,6 +30,7 @@ from .model import DMFNet
 from .observed import Observed, area_frame, data_reference, library_state
 from .predict import Predictor
 from .progress import library_bar
+from .rankers import RANKINGS, rated_matrix, recommended
 from .runs import CHECKPOINT_FILE, final_checkpoint, refuse_interrupted, train_run
 from .settings import FLAGS, configs_from_flags, flags_from_configs, scale_request
 from .split import split_areas
@@ -130,6 +133,7 @@ class DMF:
         self.model_ = model
         self.observed_ = observed
         self.predictor_ = predictor
+        self._rated: sp.csr_matrix | None = None
         self._users = observed.user_index()
         self._items = observed.item_index()
         self.history_ = pd.DataFrame(checkpoint.get("history") or [])
@@ -197,10 +201,18 @@ class DMF:
             index[missing] = offset + extra
         return scorer, users, items
 
-    def recommend(self, ratings: Any, k: int = 10) -> pd.DataFrame:
-        """The `k` items with the highest predicted rating for one new person given their ratings (`{item:
-        rating}` with the data's item ids, or a DataFrame / Series of item, rating), rated items left out. Returns
-        a DataFrame with columns item, score (and title where the data has titles), best first."""
+    def recommend(self, ratings: Any, k: int = 10, by: str = RANKINGS[0],
+                  rating_weight: float | None = None) -> pd.DataFrame:
+        """The `k` best items for one new person given their ratings (`{item: rating}` with the data's item ids, or a
+        DataFrame / Series of item, rating), rated items left out, best first. Returns a DataFrame with columns item,
+        score (the predicted rating), ratings (how many people rated the item in training) and title where the data
+        has titles.
+
+        `by="relevance"` (the default) ranks by how likely the person is to rate the item (from how often their rated
+        items are co-rated with it in training) times how much they would like it (the predicted rating, with weight
+        `rating_weight`, default `config.RATING_WEIGHT`, chosen on validation users: docs/ranking.md). A plain rating
+        order puts items with a few high ratings first and loses to "most popular" on top-N metrics; `by="rating"`
+        gives that order (the unclamped predicted rating) one argument away."""
         observed = self._fitted()
         data = observed.data
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -216,14 +228,20 @@ class DMF:
         _known(items, raw_items, "item", hint="")
         scored = score_new_user(self.predictor_, observed.split.new_item, items.tolist(), values.tolist(),
                                 data.rating_scale)
-        candidates = np.ones(data.n_items, dtype=bool)
-        candidates[items] = False
-        index = np.flatnonzero(candidates)
-        chosen = index[np.lexsort((-observed.popularity[index], -scored.scores[index]))[:k]]
-        frame = pd.DataFrame({"item": data.item_ids[chosen], "score": scored.scores[chosen].astype(np.float64)})
+        rated = self._rated_matrix()
+        chosen = recommended(scored.unclamped, rated, items, k, by, rating_weight, data.rating_scale)
+        popularity = np.asarray(rated.sum(0)).ravel().astype(np.int64)
+        frame = pd.DataFrame({"item": data.item_ids[chosen], "score": scored.scores[chosen].astype(np.float64),
+                              "ratings": popularity[chosen]})
         if data.item_titles is not None:
             frame["title"] = [data.item_titles[i] for i in chosen]
         return frame
+
+    def _rated_matrix(self) -> sp.csr_matrix:
+        """Who rated what in the model's inputs (`rankers.rated_matrix`), built on the first `recommend`."""
+        if self._rated is None:
+            self._rated = rated_matrix(self.observed_.data, self.observed_.split)
+        return self._rated
 
     # ------------------------------------------------------------------------------------------------ save, load
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m dmf_core {train,evaluate,info,download,reproduce,recommend,predict} ...`; run with
+"""Command line: `python -m dmf_core {train,evaluate,info,download,reproduce,recommend,predict,rank-eval} ...`; run with
 --help for every flag.
 
 Errors print one line (`error: ...`) to stderr and exit non-zero: 2 for bad input, 1 for a failed run.
@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--force", action="store_true", help="download again even if data/<name> exists")
     download.add_argument("--url", default=None, help="a mirror of the zip (the checksums still apply)")
 
-    add_library_parsers(sub)  # registers "recommend" and "predict", each with its `handler`
+    add_library_parsers(sub)  # registers "recommend", "predict" and "rank-eval", each with its `handler`
     add_reproduce_parser(sub)  # registers the "reproduce" command and its `handler`
     return parser
 

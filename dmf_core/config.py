@@ -22,6 +22,10 @@ AUTO = "auto"
 
 MAX_HIDDEN = 16384  # wider layers would not fit a workstation's memory on ML-1M-sized data (3.7k items × width)
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take this range
+# The weight of the predicted rating in DMF's top-N ranking (`rankers.relevance`, what `DMF.recommend` ranks by):
+# log(co-rating score) + this × the predicted rating on 0..1 of the scale. Chosen on validation users by
+# `python -m dmf_core rank-eval --data ml-1m` (docs/ranking.md).
+RATING_WEIGHT = 0.5
 
 
 def check_choice(name: str, value: Any, kind: Any) -> None:

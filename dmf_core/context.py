@@ -39,6 +39,7 @@ class NewUserScores:
     used: list[int]  # item indices whose ratings went into the input row
     ignored: list[int]  # items rated but left out: held out of training, so their input weights are untrained
     factor: torch.Tensor  # U_t: the unit latent vector (1, d) the user branch gives these ratings
+    unclamped: np.ndarray | None = None  # `scores` before they are clamped to the scale (what a ranking reads)
 
 
 def score_new_user(predictor: Predictor, new_item: np.ndarray, items: list[int], ratings: list[float],
@@ -60,7 +61,9 @@ def score_new_user(predictor: Predictor, new_item: np.ndarray, items: list[int],
     ignored = [i for i, _ in pairs if new_item[i]]
     row = single_row(used, [r for i, r in pairs if not new_item[i]], n_items, scale)
     factor = predictor.new_user_factor(row)
-    return NewUserScores(predictor.new_user_scores(row, factor), used, ignored, factor)
+    unclamped = predictor.new_user_scores(row, factor, clamp=False)
+    scores = np.clip(unclamped, *predictor.model.rating_scale).astype(np.float32)
+    return NewUserScores(scores, used, ignored, factor, unclamped)
 
 
 def rows_of(owners: np.ndarray, others: np.ndarray, ratings: np.ndarray, n_rows: int, n_cols: int,

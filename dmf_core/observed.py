@@ -38,9 +38,10 @@ def _ids(state: torch.Tensor | list[str]) -> np.ndarray:
 
 
 def training_popularity(data: RatingData, split: AreaSplit) -> np.ndarray:
-    """Training ratings per item index (`AreaSplit.train_mask`): what breaks ties between equal predictions. Held-out
-    ratings (validation, test) are never counted: a recommendation must not lean on them."""
-    return np.bincount(data.items[split.train_mask()], minlength=data.n_items)
+    """Ratings per item index in training: the observed ratings an item's input column reads (`item_input_mask`: seen
+    users only). It ranks "most popular", breaks ties between equal predictions and is what the New user page shows
+    as "rated by". Held-out ratings (validation, test) are never counted: a recommendation must not lean on them."""
+    return np.bincount(data.items[split.item_input_mask(data)], minlength=data.n_items)
 
 
 @dataclass(frozen=True)

@@ -87,16 +87,33 @@ class Predictor:
         return self._embed_one(row, users=True)
 
     @torch.no_grad()
-    def new_user_scores(self, row: SparseRows, factor: torch.Tensor | None = None) -> np.ndarray:
+    def new_user_scores(self, row: SparseRows, factor: torch.Tensor | None = None, clamp: bool = True) -> np.ndarray:
         """Predicted rating of every item for one unseen user given only their ratings (area II / IV); `factor` is
-        their `new_user_factor`, when the caller already has it."""
+        their `new_user_factor`, when the caller already has it. `clamp=False`: the score before it is clamped to
+        the scale, which a ranking needs (many items clamped at the top would tie)."""
+        return self.new_users_scores(row, factor, clamp)[0]
+
+    @torch.no_grad()
+    def new_users_scores(self, rows: SparseRows, factors: torch.Tensor | None = None, clamp: bool = True,
+                         chunk: int = 256) -> np.ndarray:
+        """`new_user_scores` for every row of `rows` (users never trained on) at once: (rows, items)."""
         device = self.user_factors.device
-        row = row.to(device)
-        factor = self.new_user_factor(row) if factor is None else factor
-        items = torch.arange(self.model.n_items, device=device)
-        user = torch.zeros_like(items)
-        scores = self.model.rating((factor @ self.item_factors.T)[0], user, items, self.model.outside_users(row))
-        return scores.clamp(*self.model.rating_scale).cpu().numpy()
+        rows = rows.to(device)
+        if factors is None:
+            was_training = self.model.training
+            self.model.eval()
+            factors = self.model.embed_all(rows, users=True)
+            self.model.train(was_training)
+        outside = self.model.outside_users(rows)
+        n_items = len(self.item_factors)
+        out = np.empty((rows.n_rows, n_items), dtype=np.float32)
+        for start in range(0, rows.n_rows, chunk):
+            cosine = factors[start : start + chunk] @ self.item_factors.T
+            users = torch.arange(start, start + len(cosine), device=device)[:, None].expand_as(cosine)
+            items = torch.arange(n_items, device=device)[None, :].expand_as(cosine)
+            scores = self.model.rating(cosine, users, items, outside)
+            out[start : start + len(cosine)] = (scores.clamp(*self.model.rating_scale) if clamp else scores).cpu().numpy()
+        return out
 
     def new_item_factor(self, column: SparseRows) -> torch.Tensor:
         """V_t, the unit latent vector (1, d) the item branch gives one unseen item from its ratings alone (a 1-row

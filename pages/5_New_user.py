@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dmf_core.observed import training_popularity
 from dmf_core.quantizer import rating_levels
-from studio import cache, latent, runinfo, sphere, state, ui
-from studio.analysis import recommendations, score_new_user, search_titles
+from studio import cache, latent, ranking_note, runinfo, sphere, state, ui
+from studio.analysis import most_popular, recommendations, score_new_user, search_titles
 
 ui.setup(
     "New user",
@@ -106,8 +107,14 @@ with right:
     if result.ignored:
         st.caption(f"{len(result.ignored)} of your ratings are on movies held out of training; the user branch has "
                    "no trained weights for them, so they are not used as input.")
-    recs = recommendations(analysis, result, items, top=10, min_ratings=min_ratings)
-    st.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
+    recs = recommendations(analysis, result, items, top=10)
+    popular = most_popular(analysis, result, items, top=10)
+    recs_col, popular_col = st.columns(2)
+    recs_col.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
+    popular_col.markdown("**Most popular** (the baseline), with what the model predicts for you")
+    popular_col.dataframe(popular.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-popular")
+    st.caption(ranking_note.note(training_popularity(data, analysis.split), recs["item"].tolist(),
+                                 ranking_note.load()))
     st.markdown("**Your ratings and what the model now predicts for them**")
     mine_frame = pd.DataFrame({
         "title": [data.title(i) for i in items],

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dmf_core import context, paper
+from dmf_core import context, paper, rankers
 from dmf_core.data import RatingData
 from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings
 from dmf_core.metrics import mae, rmse, round_to_scale
@@ -23,6 +23,7 @@ from dmf_core.model import DMFNet
 from dmf_core.observed import training_popularity
 from dmf_core.predict import Predictor
 from dmf_core.quantizer import rating_levels
+from dmf_core.rankers import RANKINGS
 from dmf_core.runs import restore_run
 from dmf_core.split import AREAS, OBSERVED, TEST, AreaSplit
 
@@ -210,6 +211,7 @@ class NewUserResult:
     used: list[int]  # items whose ratings went into the input row
     ignored: list[int]  # items rated but left out: held out of training, so their input weights are untrained
     factor: np.ndarray  # U_t: the unit latent vector the user branch gives these ratings (d,)
+    unclamped: np.ndarray | None = None  # `scores` before the clamp to the scale: what a ranking reads
 
 
 def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserResult:
@@ -222,32 +224,41 @@ def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]
                                     analysis.data.rating_scale)
     discrete = analysis.predictor.discrete(scored.scores) if analysis.discrete else None
     return NewUserResult(scores=scored.scores, discrete=discrete, used=scored.used, ignored=scored.ignored,
-                         factor=scored.factor[0].cpu().numpy())
+                         factor=scored.factor[0].cpu().numpy(), unclamped=scored.unclamped)
 
 
 def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10,
-                    min_ratings: int = 1) -> pd.DataFrame:
-    """The `top` unrated items with the highest predicted rating; ties broken by training ratings. `min_ratings` skips
-    items with fewer ratings in the data (obscure items the model knows little about)."""
+                    min_ratings: int = 1, by: str = RANKINGS[0]) -> pd.DataFrame:
+    """The `top` best unrated items, as `DMF.recommend` ranks them (`rankers.recommended`: by default by relevance,
+    co-ratings times the predicted rating; `by="rating"`: the predicted rating), with each one's predicted rating and
+    its ratings in training. `min_ratings` skips items with fewer ratings in training."""
     data = analysis.data
-    popularity = np.bincount(data.items, minlength=data.n_items)
-    candidates = np.ones(data.n_items, dtype=bool)
-    candidates[list(rated)] = False
-    candidates &= popularity >= min_ratings
-    index = np.flatnonzero(candidates)
-    trained = training_popularity(data, analysis.split)  # ties: training ratings only, as DMF.recommend
-    order = np.lexsort((-trained[index], -result.scores[index]))[:top]
-    chosen = index[order]
+    matrix = rankers.rated_matrix(data, analysis.split)
+    popularity = np.asarray(matrix.sum(0)).ravel().astype(np.int64)
+    scores = result.unclamped if result.unclamped is not None else result.scores
+    chosen = rankers.recommended(scores, matrix, rated, top, by, scale=data.rating_scale,
+                                 skip=np.flatnonzero(popularity < min_ratings))
     frame = pd.DataFrame({
         "title": [data.title(int(i)) for i in chosen],
         "predicted": np.round(result.scores[chosen].astype(np.float64), 2),
         "area": ["IV (new item)" if analysis.split.new_item[i] else "II" for i in chosen],
-        "ratings in data": popularity[chosen],
+        "ratings in training": popularity[chosen],
         "item": chosen,
     })
     if result.discrete is not None:
         frame.insert(2, "discrete", result.discrete[chosen].astype(np.float64))
     return frame
+
+
+def most_popular(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10) -> pd.DataFrame:
+    """The `top` unrated items with the most ratings in training, with the predicted rating of each for this person:
+    the baseline every top-N list is judged against."""
+    data = analysis.data
+    popularity = training_popularity(data, analysis.split)
+    skipped = set(rated)
+    order = [int(i) for i in np.argsort(-popularity, kind="stable") if int(i) not in skipped][:top]
+    return pd.DataFrame({"title": [data.title(i) for i in order], "ratings in training": popularity[order],
+                         "predicted": np.round(result.scores[order].astype(np.float64), 2), "item": order})
 
 
 def search_titles(data: RatingData, query: str, limit: int = 20) -> list[int]:

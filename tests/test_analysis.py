@@ -83,7 +83,7 @@ def test_a_new_user_is_scored_without_retraining(run):
     assert result.used == seen and result.ignored == [held_out]
     assert result.discrete is not None and set(np.unique(result.discrete)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
     assert all(torch.equal(before[k], v) for k, v in analysis.model.state_dict().items())
-    recs = recommendations(analysis, result, [*seen, held_out], top=7)
+    recs = recommendations(analysis, result, [*seen, held_out], top=7, by="rating")
     assert len(recs) == 7 and not set(recs["item"]) & {*seen, held_out}
     assert list(recs["predicted"]) == sorted(recs["predicted"], reverse=True)
 

@@ -165,8 +165,8 @@ def test_recommend_best_first_without_rated_items(fitted):
     data = fitted.observed_.data
     popular = data.item_ids[np.argsort(-fitted.observed_.popularity)[:6]]
     mine = {popular[0]: 5, popular[1]: 5, popular[2]: 1, popular[3]: 2}
-    recs = fitted.recommend(mine, k=10)
-    assert list(recs.columns) == ["item", "score"] and len(recs) == 10  # a DataFrame has no titles
+    recs = fitted.recommend(mine, k=10, by="rating")  # the plain predicted-rating order (the default adds a prior)
+    assert list(recs.columns) == ["item", "score", "ratings"] and len(recs) == 10  # a DataFrame has no titles
     assert not set(recs["item"]) & set(mine)
     assert list(recs["score"]) == sorted(recs["score"], reverse=True)
     # The best-scored unrated item over every item, found independently through predict with context.

@@ -108,7 +108,7 @@ def test_ties_are_broken_by_training_ratings_only(run):
     model, _ = run
     observed = model.observed_
     data, split = observed.data, observed.split
-    trained = np.bincount(data.items[split.train_mask()], minlength=data.n_items)
+    trained = np.bincount(data.items[split.item_input_mask(data)], minlength=data.n_items)
     assert np.array_equal(observed.popularity, trained)
     assert not np.array_equal(observed.popularity, np.bincount(data.items, minlength=data.n_items))
     loaded = DMF.load(run[1])

@@ -18,16 +18,17 @@ def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     at.radio(key="nu-stars").set_value(5.0)
     at.button(key="nu-add").click().run()
     assert not at.exception and not at.error
-    recs = at.dataframe[0].value
-    assert len(recs) == 10 and list(recs["predicted"]) == sorted(recs["predicted"], reverse=True)
-    assert "no retraining" in texts(at)
-    mine = at.dataframe[1].value
+    recs, popular = at.dataframe[0].value, at.dataframe[1].value
+    assert len(recs) == 10 and len(popular) == 10 and "ratings in training" in recs.columns
+    assert list(popular["ratings in training"]) == sorted(popular["ratings in training"], reverse=True)
+    assert "no retraining" in texts(at) and "Ranked by relevance" in texts(at)
+    mine = at.dataframe[2].value
     assert len(mine) == 1 and mine["your rating"].iloc[0] == 5.0 and "Harbor" in mine["title"].iloc[0]
     rated = mine["title"].iloc[0]
     assert rated not in list(recs["title"])
 
     at.button(key="nu-random").click().run()
-    assert len(at.dataframe[1].value) == 6
+    assert len(at.dataframe[2].value) == 6
     at.button(key="nu-clear").click().run()
     assert "Rate a few movies" in texts(at) and not at.dataframe
 
