@@ -5,3 +5,6 @@ would otherwise start with libgomp's spin-waiting, many times slower whenever th
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# One torch thread per test process: pytest-xdist runs a process per core (pyproject's addopts), and on the tests'
+# small tensors a second thread costs more in synchronisation than it brings (benchmarks/bench_playground.py).
+os.environ.setdefault("OMP_NUM_THREADS", "1")

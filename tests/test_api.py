@@ -87,7 +87,7 @@ def test_fit_takes_a_rating_data_a_spec_and_other_column_names(demo):
     assert np.array_equal(a.predict(pairs), b.predict(pairs))
     assert np.allclose(a.predict(pairs), c.predict(pairs), atol=1e-5)
     recs = a.recommend({demo.item_ids[0]: 5}, k=3)  # the demo data has titles
-    assert list(recs.columns) == ["item", "score", "title"]
+    assert list(recs.columns) == ["item", "score", "ratings", "title"]
     assert list(recs["title"]) == [demo.item_titles[i] for i in pd.Index(demo.item_ids).get_indexer(recs["item"])]
 
 
