@@ -110,6 +110,10 @@ SLICE_USERS = 16384  # users of the companion whose steps are timed: its weights
 FLOAT_BYTES = 4
 
 
+def size(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
 @dataclass(frozen=True)
 class CompanionCost:
     """What the I-AutoRec companion of a run costs: peak memory on its device, and an epoch's time (None: not
@@ -121,7 +125,7 @@ class CompanionCost:
     epochs: int
 
     def describe(self) -> str:
-        text = f"about {self.peak_bytes / 2**30:.1f} GiB of memory"
+        text = f"about {size(self.peak_bytes)} of memory"
         if self.epoch_seconds is not None:
             text += (f" and {self.epoch_seconds:.0f} s an epoch (up to {self.epochs} epochs, "
                      f"{self.epoch_seconds * self.epochs / 60:.0f} min)")
@@ -197,24 +201,19 @@ def check_companion_fits(data: RatingData, split: AreaSplit, model_config: Model
                          train_config: TrainConfig) -> CompanionCost | None:
     """A run blended with the I-AutoRec companion must have memory for it and, with a time budget, time for an
     epoch of it; else a one-line ValueError says what it would cost. Returns the cost (None without a companion);
-    its epoch is timed only where a budget asks for it or the memory is short (for the message)."""
+    its epoch is timed only where a time budget asks for it."""
     if model_config.companion == "none" or train_config.model != "dmf":
         return None
     device = pick_device(train_config.device)
     free = available_bytes(device)
-    cost = estimate_companion(data, split, device, time_it=False)
-    short = free is not None and cost.peak_bytes > free
-    if not short and train_config.max_seconds is None:
-        return cost
-    cost = estimate_companion(data, split, device)
-    assert cost.epoch_seconds is not None
-    if short:
-        raise ValueError(f"the I-AutoRec companion would need {cost.describe()}, but {free / 2**30:.1f} GiB is free "
-                         f"on {device}: train with --companion none (DMF alone)")
-    if train_config.max_seconds is not None and cost.epoch_seconds > train_config.max_seconds:
+    cost = estimate_companion(data, split, device, time_it=train_config.max_seconds is not None)
+    if free is not None and cost.peak_bytes > free:
+        raise ValueError(f"the I-AutoRec companion would need {cost.describe()}, but {size(free)} is free on "
+                         f"{device}: train with --companion none (DMF alone)")
+    if cost.epoch_seconds is not None and cost.epoch_seconds > (train_config.max_seconds or math.inf):
         raise ValueError(f"the I-AutoRec companion would need {cost.describe()}, more than the time budget of "
                          f"{train_config.max_seconds:g} s: train with --companion none (DMF alone), or give a "
-                         f"larger --max-seconds")
+                         "larger --max-seconds")
     return cost
 
 
