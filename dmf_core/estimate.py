@@ -106,8 +106,16 @@ def check_quantizer_budget(data: RatingData, split: AreaSplit, model_config: Mod
             f"--max-seconds {max(1, round(needed * 1.5))} or more, or train --model dmf")
 
 
-SLICE_USERS = 16384  # users of the companion whose steps are timed: its weights outgrow the CPU caches, as at scale
+# Users of the companion whose steps are timed. Its 500-wide weight matrices then pass 32 MiB, glibc's largest
+# threshold for memory it maps fresh for each allocation (page faults every step), as at scale: timed on 16,384
+# users, a step of 30,000 users came out 1.6x too fast (benchmarks/bench_companion_cost.py).
+SLICE_USERS = 32768
 FLOAT_BYTES = 4
+# Peak resident memory with the companion, less without it, over the tensors counted in `companion_peak_bytes`:
+# 1.1 at 20,000 users x 4,000 items (1M ratings), 2.2 at 30,000 x 8,000 (5M; benchmarks/bench_companion_cost.py).
+# The rest is the encoder's per-rating gradient rows, the allocator's and DMF's state kept beside it; 2 is
+# counted so that a run that passes the memory check does not take the machine's last memory.
+MEMORY_OVERHEAD = 2.0
 
 
 def size(n_bytes: float) -> str:
@@ -141,10 +149,11 @@ def _companion_rows(data: RatingData, split: AreaSplit, users: int, device: torc
 def companion_peak_bytes(n_users: int, batch_items: int, hidden: int | None = None) -> int:
     """Peak memory of training the companion: its weights (encoder and decoder, 2 x users x hidden), their gradients,
     Adam's two moments and up to two copies of the best epoch's weights (the new one is made before the old one is
-    freed), plus the dense (batch items x users) product with its bias-added copy and their gradients."""
+    freed), plus the dense (batch items x users) product with its bias-added copy and their gradients; times
+    MEMORY_OVERHEAD for what these tensors leave out."""
     hidden = hidden or AutoRecConfig().hidden
     params = 2 * n_users * hidden + n_users + hidden
-    return FLOAT_BYTES * (6 * params + 4 * batch_items * n_users)
+    return int(MEMORY_OVERHEAD * FLOAT_BYTES * (6 * params + 4 * batch_items * n_users))
 
 
 def estimate_companion(data: RatingData, split: AreaSplit, device: torch.device, time_it: bool = True) -> CompanionCost:

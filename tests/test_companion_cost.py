@@ -3,6 +3,10 @@ one line before anything trains. How close the estimate comes to a measured run:
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+
 import pytest
 
 import dmf_core.estimate as estimate
@@ -11,7 +15,7 @@ from dmf_core import DMF
 from dmf_core.cli import main
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.split import split_areas
-from tests.conftest import low_rank_ratings
+from tests.conftest import REPO_ROOT, low_rank_ratings
 
 
 @pytest.fixture()
@@ -57,3 +61,16 @@ def test_epoch_over_the_budget_refused_before_training(tiny_data, monkeypatch, n
     with pytest.raises(ValueError, match=r"900 s an epoch .* time budget of 60 s: train with --companion none"):
         runs.check_run(tiny_data, SplitConfig(), ModelConfig(companion="i-autorec"), TrainConfig(max_seconds=60))
     runs.check_run(tiny_data, SplitConfig(), ModelConfig(companion="i-autorec"), TrainConfig(max_seconds=1000))
+
+
+def test_the_doc_s_commands_run_reduced_to_help():
+    """docs/companion-cost.md's commands take 25 minutes as written (their numbers come from that run): here each
+    one's --help runs, so a renamed script or flag fails."""
+    doc = (REPO_ROOT / "docs" / "companion-cost.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", doc, re.S)
+    commands = [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.strip()]
+    assert commands == ["python benchmarks/bench_companion_cost.py"]
+    for command in commands:
+        done = subprocess.run([sys.executable, *command.split()[1:], "--help"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0 and "--max-rss-gib" in done.stdout
