@@ -12,22 +12,32 @@ Steps differ little in cost (the chunks are even), so a few of them give the epo
 machine is steady; on a machine shared with other processes the estimate is only as steady as the machine
 (`benchmarks/bench_estimate.py` compares it with real epochs). The call takes about 0.5 s on the demo data and 2 s on
 ML-1M (a third of an epoch) on a 2-core CPU.
+
+The I-AutoRec companion (`companion.py`) is estimated apart, as it is what grows with the users: its encoder and
+decoder hold a 500-wide row per user, and every step multiplies a batch of items by all users' decoder rows. Its
+memory is counted from those sizes; its epoch is timed by a few real steps of a companion over a slice of the users
+and scaled to all of them, since a step's cost is linear in the users. `check_companion_fits` refuses a run whose
+companion needs more memory than is free, or an epoch longer than the time budget, before anything trains.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from .autorec import AutoRecNet, autorec_batch, autorec_step
 from .biases import fit_biases
-from .config import ModelConfig, TrainConfig, replace
+from .config import AutoRecConfig, ModelConfig, TrainConfig, replace
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
-from .inputs import MatrixInputs
+from .inputs import MatrixInputs, SparseRows
 from .loop import Callbacks
 from .phases import WARMUP_SHARE
 from .split import AreaSplit
@@ -96,4 +106,125 @@ def check_quantizer_budget(data: RatingData, split: AreaSplit, model_config: Mod
             f"--max-seconds {max(1, round(needed * 1.5))} or more, or train --model dmf")
 
 
-__all__ = ["estimate_epoch_seconds", "check_quantizer_budget"]
+# Users of the companion whose steps are timed. Its 500-wide weight matrices then pass 32 MiB, glibc's largest
+# threshold for memory it maps fresh for each allocation (page faults every step), as at scale: timed on 16,384
+# users, a step of 30,000 users came out 1.6x too fast (benchmarks/bench_companion_cost.py).
+SLICE_USERS = 32768
+FLOAT_BYTES = 4
+# Peak resident memory with the companion, less without it, over the tensors counted in `companion_peak_bytes`:
+# 1.1 at 20,000 users x 4,000 items (1M ratings), 2.2 at 30,000 x 8,000 (5M; benchmarks/bench_companion_cost.py).
+# The rest is the encoder's per-rating gradient rows, the allocator's and DMF's state kept beside it; 2 is
+# counted so that a run that passes the memory check does not take the machine's last memory.
+MEMORY_OVERHEAD = 2.0
+
+
+def size(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.0f} MiB"
+
+
+@dataclass(frozen=True)
+class CompanionCost:
+    """What the I-AutoRec companion of a run costs: peak memory on its device, and an epoch's time (None: not
+    measured) with the most epochs it trains (early stopping often ends it sooner)."""
+
+    users: int
+    peak_bytes: int
+    epoch_seconds: float | None
+    epochs: int
+
+    def describe(self) -> str:
+        text = f"about {size(self.peak_bytes)} of memory"
+        if self.epoch_seconds is not None:
+            text += (f" and {self.epoch_seconds:.0f} s an epoch (up to {self.epochs} epochs, "
+                     f"{self.epoch_seconds * self.epochs / 60:.0f} min)")
+        return text + f" for {self.users:,} users"
+
+
+def _companion_rows(data: RatingData, split: AreaSplit, users: int, device: torch.device) -> SparseRows:
+    """The companion's training rows (item columns of the observed ratings), keeping the first `users` users."""
+    keep = split.train_mask() & (data.users < users)
+    return SparseRows.from_coo(data.items[keep], data.users[keep], data.ratings[keep], data.n_items, users, device)
+
+
+def companion_peak_bytes(n_users: int, batch_items: int, hidden: int | None = None) -> int:
+    """Peak memory of training the companion: its weights (encoder and decoder, 2 x users x hidden), their gradients,
+    Adam's two moments and up to two copies of the best epoch's weights (the new one is made before the old one is
+    freed), plus the dense (batch items x users) product with its bias-added copy and their gradients; times
+    MEMORY_OVERHEAD for what these tensors leave out."""
+    hidden = hidden or AutoRecConfig().hidden
+    params = 2 * n_users * hidden + n_users + hidden
+    return int(MEMORY_OVERHEAD * FLOAT_BYTES * (6 * params + 4 * batch_items * n_users))
+
+
+def estimate_companion(data: RatingData, split: AreaSplit, device: torch.device, time_it: bool = True) -> CompanionCost:
+    """The companion's cost for `data` and `split` on `device`: memory counted, an epoch's training steps timed on
+    SLICE_USERS users (when `time_it`) and scaled by the users' share. Allocates only the slice's companion."""
+    config = AutoRecConfig()
+    train = split.train_mask()
+    n_items = len(np.unique(data.items[train]))  # items with a rating to reconstruct: the companion's training rows
+    batch = autorec_batch(n_items, config)
+    cost = CompanionCost(data.n_users, companion_peak_bytes(data.n_users, batch), None, config.epochs)
+    if not time_it or not n_items:
+        return cost
+    users = min(data.n_users, SLICE_USERS)
+    rows = _companion_rows(data, split, users, device)
+    generator = torch.Generator().manual_seed(0)
+    net = AutoRecNet(users, config.hidden, generator).to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    active = torch.nonzero(torch.diff(rows.indptr) > 0).flatten()
+    order = active[torch.randperm(len(active), generator=generator).to(device)]
+    marks = [time.perf_counter()]
+    for chunk in torch.split(order, batch):  # the first step allocates Adam's state: it is not timed
+        autorec_step(net, rows.gather(chunk), optimizer, config.reg, max(1, len(rows.values)))
+        _sync(device)
+        marks.append(time.perf_counter())
+        timed = np.diff(marks[1:])
+        if len(timed) >= MIN_STEPS and timed.sum() >= MIN_SECONDS:
+            break
+    steps = np.diff(marks)
+    step = float(steps[1:].mean() if len(steps) > 1 else steps[0])
+    return replace(cost, epoch_seconds=step * math.ceil(n_items / batch) * data.n_users / users)
+
+
+def available_bytes(device: torch.device) -> int | None:
+    """Memory free for a new allocation on `device` (None where it cannot be read): the GPU's free memory, or the
+    system's available memory (Linux's MemAvailable, which counts reclaimable caches; else free pages)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    if device.type != "cpu":
+        return None
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_companion_fits(data: RatingData, split: AreaSplit, model_config: ModelConfig,
+                         train_config: TrainConfig) -> CompanionCost | None:
+    """A run blended with the I-AutoRec companion must have memory for it and, with a time budget, time for an
+    epoch of it; else a one-line ValueError says what it would cost. Returns the cost (None without a companion);
+    its epoch is timed only where a time budget asks for it."""
+    if model_config.companion == "none" or train_config.model != "dmf":
+        return None
+    device = pick_device(train_config.device)
+    free = available_bytes(device)
+    cost = estimate_companion(data, split, device, time_it=train_config.max_seconds is not None)
+    if free is not None and cost.peak_bytes > free:
+        raise ValueError(f"the I-AutoRec companion would need {cost.describe()}, but {size(free)} is free on "
+                         f"{device}: train with --companion none (DMF alone)")
+    if cost.epoch_seconds is not None and cost.epoch_seconds > (train_config.max_seconds or math.inf):
+        raise ValueError(f"the I-AutoRec companion would need {cost.describe()}, more than the time budget of "
+                         f"{train_config.max_seconds:g} s: train with --companion none (DMF alone), or give a "
+                         "larger --max-seconds")
+    return cost
+
+
+__all__ = ["CompanionCost", "available_bytes", "check_companion_fits", "check_quantizer_budget",
+           "companion_peak_bytes", "estimate_companion", "estimate_epoch_seconds"]

@@ -24,7 +24,7 @@ from .config import ModelConfig, SplitConfig, TrainConfig, model_for, replace, t
 from .data import RatingData
 from .derive import DataShape, derive
 from .device import pick_device
-from .estimate import check_quantizer_budget
+from .estimate import check_companion_fits, check_quantizer_budget
 from .files import write_json
 from .inputs import MatrixInputs
 from .metrics import baseline_scores, evaluate
@@ -143,7 +143,8 @@ def result_metrics(result: TrainResult, data: RatingData, split: AreaSplit, mode
 def check_run(data: RatingData, split_config: SplitConfig, model_config: ModelConfig,
               train_config: TrainConfig) -> AreaSplit:
     """Every setting checked before anything trains, each failure a one-line ValueError: the configs, the device
-    (and its index), and what the split leaves to train, select and test on. Returns the split."""
+    (and its index), what the split leaves to train, select and test on, and whether the I-AutoRec companion fits
+    in memory and the time budget (`estimate.py`). Returns the split."""
     for config in (split_config, model_config, train_config):
         config.validate()
     pick_device(train_config.device)
@@ -157,6 +158,7 @@ def check_run(data: RatingData, split_config: SplitConfig, model_config: ModelCo
     if not (split.role == VAL).any():
         raise ValueError("the split leaves no validation ratings to select the model on: raise the validation share")
     check_quantizer_budget(data, split, model_config, train_config)
+    check_companion_fits(data, split, model_config, train_config)
     return split
 
 
