@@ -1,8 +1,7 @@
 """A run on disk: split the data, train, score every area, write `metrics.json` and `checkpoint.pt` to a folder;
 and read run folders back (`read_run`, `list_runs`).
 
-The CLI and the app's background jobs both go through `train_run`, so a run made in either looks the same on disk.
-"""
+The CLI and the app's background jobs both go through `train_run`, so a run made in either looks the same on disk."""
 
 from __future__ import annotations
 
