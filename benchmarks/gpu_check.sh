@@ -186,7 +186,7 @@ main() {
     echo
     echo "=== machine"
     machine || failed+=(machine)
-    step cuda-tests 240 "$PYTHON" -m pytest -m cuda tests/test_cuda.py -p no:cacheprovider -v
+    step cuda-tests 240 "$PYTHON" -m pytest -m cuda tests/test_cuda.py -p no:cacheprovider -o addopts="-ra --strict-markers" -v
     if [[ $mode == cuda ]]; then
         if [[ -n "${DMF_ML1M_DIR:-}" && -e "$DMF_ML1M_DIR" ]]; then
             step speed-ml1m 180 "$PYTHON" benchmarks/bench_speed.py --data "$DMF_ML1M_DIR" --device cuda --budget 30 \
@@ -199,7 +199,7 @@ main() {
         step scaling-25m 300 "$PYTHON" benchmarks/bench_scaling.py --sizes 6040x3706x1000000,162000x59000x25000000 \
             --epochs 2 --device cuda --threads "$THREADS" --out "$RESULTS/scaling-cuda.json"
         keep "$RESULTS/scaling-cuda.json" "$RESULTS/scaling-cuda.html"
-        step cli-device-errors 90 "$PYTHON" -m pytest -p no:cacheprovider -q \
+        step cli-device-errors 90 "$PYTHON" -m pytest -p no:cacheprovider -o addopts="-ra --strict-markers" -q \
             tests/test_cli.py::test_bad_input_exits_non_zero_with_one_line
     else
         step speed-demo 120 "$PYTHON" benchmarks/bench_speed.py --data demo --device cpu --budget 3 --naive-budget 1 \

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -16,12 +14,13 @@ import pytest
 from dmf_core import DMF
 from dmf_core import checkpoint as ckpt
 from dmf_core.cli import _configs_from_args, build_parser
+from dmf_core.cli import main as cli_main
 from dmf_core.config import SplitConfig
 from dmf_core.data import from_triples, load_dataset
 from dmf_core.settings import FLAGS
 from dmf_core.split import AREAS, OBSERVED, TEST, split_areas
 from studio.analysis import RunAnalysis, score_new_user
-from tests.conftest import REPO_ROOT, SMALL_DEMO
+from tests.conftest import SMALL_DEMO
 
 SMALL = {"epochs": 3, "hidden": (32, 16), "quiet": True, "device": "cpu"}
 
@@ -194,9 +193,8 @@ def test_discrete_predictions(fitted, demo):
 
 def test_a_checkpoint_written_by_train_loads(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "dmf_core", "train", "--data", SMALL_DEMO, "--epochs", "2", "--hidden", "32,16",
-               "--device", "cpu", "--quiet", "--out", str(out), "--val-frac", "0.1", "--test-frac", "0.25"]
-    subprocess.run(command, cwd=REPO_ROOT, check=True, capture_output=True)
+    assert cli_main(["train", "--data", SMALL_DEMO, "--epochs", "2", "--hidden", "32,16", "--device", "cpu", "--quiet",
+                     "--out", str(out), "--val-frac", "0.1", "--test-frac", "0.25"]) == 0  # `python -m dmf_core train`
     metrics = ckpt.load(out / "checkpoint.pt")
     assert metrics["split_config"]["val_frac"] == 0.1 and metrics["split_config"]["test_frac"] == 0.25
     loaded = DMF.load(out)

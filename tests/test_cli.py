@@ -1,9 +1,12 @@
 """The CLI end to end on the built-in demo data (at a small size), as a script or the app would call it: the
-training fixture and `--help` as a script, the rest through `cli.main`, which `python -m dmf_core` runs."""
+`--help` as a script, the rest through `cli.main`, which `python -m dmf_core` runs."""
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -23,12 +26,15 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
+    """`train` through `cli.main` (test_help_explains_every_flag runs the script itself), its stderr kept."""
     out = tmp_path_factory.mktemp("run")
-    result = run_cli("train", "--data", SMALL_DEMO, "--model", "dmf-d", "--epochs", "3", "--hidden", "64,32",
-                     "--block-users", "512", "--block-items", "512", "--seed", "1", "--device", "cpu",
-                     "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out, result
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(["train", "--data", SMALL_DEMO, "--model", "dmf-d", "--epochs", "3", "--hidden", "64,32",
+                         "--block-users", "512", "--block-items", "512", "--seed", "1", "--device", "cpu",
+                         "--out", str(out)])
+    assert code == 0, err.getvalue()
+    return out, SimpleNamespace(stderr=err.getvalue())
 
 
 def test_train_writes_the_metrics_contract(trained_run):
