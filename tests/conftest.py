@@ -68,3 +68,11 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def pytest_collection_modifyitems(config, items):
+    """For pytest-xdist's `--dist loadgroup` (pyproject's addopts): a module's tests stay on one worker, so its
+    fixtures train once, and the browser tests all run on one worker, in order, sharing their server as written."""
+    for item in items:
+        group = "e2e" if item.nodeid.startswith("tests/e2e/") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
