@@ -46,9 +46,10 @@ def tiny_train(model: str = "dmf", epochs: int = 2) -> TrainConfig:
 SMALL_DEMO_SIZE = {"n_users": 400, "n_items": 300, "n_ratings": 12_000}
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def demo_once() -> Iterator[None]:
-    """The demo data small, and generated once per session, although every test clears Streamlit's caches."""
+    """The demo data small, and generated once, although every test clears Streamlit's caches: for the app tests only
+    (package scope), so that other tests in the same process get the real demo data."""
     make_demo = dmf_core.data.demo.make_demo
 
     @functools.lru_cache(maxsize=4)

@@ -103,7 +103,7 @@ def trained_run_root(tmp_path_factory) -> Path:
     """A server folder that already holds one tiny DMF-D run on the demo data (for the New-user page)."""
     from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
     from dmf_core.data import dataset_fingerprint
-    from dmf_core.data.demo import make_demo
+    from dmf_core.data.demo import make_demo  # the real demo, as the server loads it (tests/app's is small)
     from studio.registry import JobRegistry
 
     require_chromium()
