@@ -44,31 +44,28 @@ def tiny_train(model: str = "dmf", epochs: int = 2) -> TrainConfig:
 # The app's "demo" data in these tests: the demo generator at a small size (the same titles, genres and scale), so
 # that pages, fixtures and started runs check behaviour in a fraction of the full demo's time.
 SMALL_DEMO_SIZE = {"n_users": 400, "n_items": 300, "n_ratings": 12_000}
+_make_demo = dmf_core.data.demo.make_demo  # the real generator, taken before any test patches it
 
 
-@pytest.fixture(scope="package", autouse=True)
-def demo_once() -> Iterator[None]:
-    """The demo data small, and generated once, although every test clears Streamlit's caches: for the app tests only
-    (package scope), so that other tests in the same process get the real demo data."""
-    make_demo = dmf_core.data.demo.make_demo
+@functools.lru_cache(maxsize=4)
+def small_demo(seed: int = 0, n_users: int | None = None, n_items: int | None = None, n_ratings: int | None = None,
+               name: str = "demo"):
+    """`make_demo` for the app tests: "demo" is small, and generated once although every test clears the caches."""
+    size = SMALL_DEMO_SIZE if n_users is None else {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings}
+    return _make_demo(seed, name=name, **size)
 
-    @functools.lru_cache(maxsize=4)
-    def small_demo(seed: int = 0, n_users: int | None = None, n_items: int | None = None,
-                   n_ratings: int | None = None, name: str = "demo"):
-        size = SMALL_DEMO_SIZE if n_users is None else {"n_users": n_users, "n_items": n_items, "n_ratings": n_ratings}
-        return make_demo(seed, name=name, **size)
 
-    patch = pytest.MonkeyPatch()
-    patch.setattr(dmf_core.data.demo, "make_demo", small_demo)
-    yield
-    patch.undo()
+@pytest.fixture(autouse=True)
+def demo_is_small(monkeypatch) -> None:
+    """Per test, so that no other test in the same process (pytest-xdist runs several files in one) gets it."""
+    monkeypatch.setattr(dmf_core.data.demo, "make_demo", small_demo)
 
 
 @pytest.fixture(scope="session")
 def saved_runs(tmp_path_factory) -> Path:
     """A tiny DMF and a tiny DMF-D run on the demo data, trained once, as the app would save them."""
     root = tmp_path_factory.mktemp("saved-runs")
-    data = dmf_core.data.demo.make_demo()
+    data = small_demo()
     registry = JobRegistry(root)
     meta = {"dataset_spec": "demo", "dataset_label": "Demo (built-in, generated)",
             "dataset_fingerprint": dataset_fingerprint(data)}
@@ -83,7 +80,7 @@ def saved_runs(tmp_path_factory) -> Path:
 def cosine_runs(tmp_path_factory) -> Path:
     """A tiny DMF run with the paper's output (cosine only), trained once, as the app would save it."""
     root = tmp_path_factory.mktemp("cosine-runs")
-    data = dmf_core.data.demo.make_demo()
+    data = small_demo()
     meta = {"dataset_spec": "demo", "dataset_label": "Demo (built-in, generated)",
             "dataset_fingerprint": dataset_fingerprint(data)}
     job = JobRegistry(root).submit("fixture", data, SplitConfig(), replace(TINY_MODEL, output="cosine"),
