@@ -71,8 +71,7 @@ def one_thread():
 
 
 def pytest_collection_modifyitems(config, items):
-    """For pytest-xdist's `--dist loadgroup` (pyproject's addopts): a module's tests stay on one worker, so its
-    fixtures train once, and the browser tests all run on one worker, in order, sharing their server as written."""
+    """For pytest-xdist's `--dist loadgroup` (pyproject's addopts): a module's tests stay on one worker, in order, so
+    its fixtures train once (a browser test module shares its worker's server with the modules run there before)."""
     for item in items:
-        group = "e2e" if item.nodeid.startswith("tests/e2e/") else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
