@@ -16,7 +16,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import dmf_core.data.demo
-import studio.playground
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, replace
 from dmf_core.data import dataset_fingerprint
 from studio import cache
@@ -56,27 +55,10 @@ def small_demo(seed: int = 0, n_users: int | None = None, n_items: int | None = 
     return _make_demo(seed, name=name, **size)
 
 
-_train_playground = studio.playground.train  # the real one, taken before any test patches it
-
-
-@functools.lru_cache(maxsize=32)
-def _playground_run(code: str, settings: studio.playground.Settings) -> studio.playground.PlaygroundRun:
-    matrix = studio.playground.decode_matrix(code, len(studio.playground.USERS), len(studio.playground.MOVIES))
-    return _train_playground(matrix, settings)
-
-
-def playground_train_once(matrix, settings: studio.playground.Settings | None = None):
-    """The Playground's training, seeded and so deterministic, done once per matrix and settings for all app tests
-    (the page caches it too, but every test clears Streamlit's caches)."""
-    return _playground_run(studio.playground.encode_matrix(matrix), settings or studio.playground.Settings())
-
-
 @pytest.fixture(autouse=True)
 def demo_is_small(monkeypatch) -> None:
-    """Per test, so that no other test in the same process (pytest-xdist runs several files in one) gets it; and the
-    Playground trained once per matrix."""
+    """Per test, so that no other test in the same process (pytest-xdist runs several files in one) gets it."""
     monkeypatch.setattr(dmf_core.data.demo, "make_demo", small_demo)
-    monkeypatch.setattr(studio.playground, "train", playground_train_once)
 
 
 @pytest.fixture(scope="session")
