@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dmf_core.observed import training_popularity
 from dmf_core.quantizer import rating_levels
 from studio import cache, latent, ranking_note, runinfo, sphere, state, ui
 from studio.analysis import most_popular, recommendations, score_new_user, search_titles
@@ -40,7 +39,7 @@ if quantizer is not None and not quantizer.trained:
     st.warning(f"This run is labelled DMF-D, but its {quantizer.note or runinfo.NEVER_TRAINED}: its predictions "
                "are plain DMF's, with no discrete (Q_b) column.")
 levels = rating_levels(data.rating_scale, data.rating_step)
-popularity = np.bincount(data.items, minlength=data.n_items)
+popularity = analysis.popularity  # ratings in training (held-out ratings never count)
 min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise
 # The person's ratings, per dataset (item indices differ between datasets).
 book = st.session_state.setdefault(state.NEW_USER, {})
@@ -113,7 +112,7 @@ with right:
     recs_col.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
     popular_col.markdown("**Most popular** (the baseline), with what the model predicts for you")
     popular_col.dataframe(popular.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-popular")
-    st.caption(ranking_note.note(training_popularity(data, analysis.split), recs["item"].tolist(),
+    st.caption(ranking_note.note(analysis.popularity, recs["item"].tolist(),
                                  ranking_note.load()))
     st.markdown("**Your ratings and what the model now predicts for them**")
     mine_frame = pd.DataFrame({

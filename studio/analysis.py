@@ -8,11 +8,13 @@ them too.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 
 from dmf_core import context, paper, rankers
@@ -50,6 +52,16 @@ class RunAnalysis:
     test_area: np.ndarray  # 0..3 for I..IV
     test_pred: np.ndarray  # continuous, on the rating scale
     test_discrete: np.ndarray | None  # DMF-D's hard Q_b of test_pred; None for DMF
+
+    @functools.cached_property
+    def rated(self) -> sp.csr_matrix:
+        """Who rated what in training (`rankers.rated_matrix`): built once per run, not on every page rerun."""
+        return rankers.rated_matrix(self.data, self.split)
+
+    @functools.cached_property
+    def popularity(self) -> np.ndarray:
+        """Ratings per item in training (`observed.training_popularity`, the same counts as `rated`'s columns)."""
+        return training_popularity(self.data, self.split)
 
     @classmethod
     def build(cls, checkpoint: dict[str, Any], data: RatingData, device: str | torch.device = "cpu") -> RunAnalysis:
@@ -232,11 +244,9 @@ def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[in
     """The `top` best unrated items, as `DMF.recommend` ranks them (`rankers.recommended`: by default by relevance,
     co-ratings times the predicted rating; `by="rating"`: the predicted rating), with each one's predicted rating and
     its ratings in training. `min_ratings` skips items with fewer ratings in training."""
-    data = analysis.data
-    matrix = rankers.rated_matrix(data, analysis.split)
-    popularity = np.asarray(matrix.sum(0)).ravel().astype(np.int64)
+    data, popularity = analysis.data, analysis.popularity
     scores = result.unclamped if result.unclamped is not None else result.scores
-    chosen = rankers.recommended(scores, matrix, rated, top, by, scale=data.rating_scale,
+    chosen = rankers.recommended(scores, analysis.rated, rated, top, by, scale=data.rating_scale,
                                  skip=np.flatnonzero(popularity < min_ratings))
     frame = pd.DataFrame({
         "title": [data.title(int(i)) for i in chosen],
@@ -253,8 +263,7 @@ def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[in
 def most_popular(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10) -> pd.DataFrame:
     """The `top` unrated items with the most ratings in training, with the predicted rating of each for this person:
     the baseline every top-N list is judged against."""
-    data = analysis.data
-    popularity = training_popularity(data, analysis.split)
+    data, popularity = analysis.data, analysis.popularity
     skipped = set(rated)
     order = [int(i) for i in np.argsort(-popularity, kind="stable") if int(i) not in skipped][:top]
     return pd.DataFrame({"title": [data.title(i) for i in order], "ratings in training": popularity[order],
