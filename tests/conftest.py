@@ -6,12 +6,12 @@ import io
 import os
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
-import torch
 
-from dmf_core.data import RatingData, from_triples
+if TYPE_CHECKING:
+    from dmf_core.data import RatingData
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The demo generator at a small size (users 1..400, items 1..300): for tests of behaviour, not accuracy. It keeps
@@ -20,20 +20,10 @@ SMALL_DEMO = "demo:400x300x12000"
 ML1M_DIR = REPO_ROOT.parent / "shared" / "data" / "ml-1m"
 
 
-def low_rank_ratings(n_users: int, n_items: int, density: float, seed: int = 0, rank: int = 3) -> RatingData:
-    """Ratings 1..5 from a rank-`rank` model plus noise, rounded: learnable structure for tests."""
-    rng = np.random.default_rng(seed)
-    user_factors = rng.normal(size=(n_users, rank))
-    item_factors = rng.normal(size=(n_items, rank))
-    mask = rng.random((n_users, n_items)) < density
-    users, items = np.nonzero(mask)
-    scores = (user_factors[users] * item_factors[items]).sum(1) / np.sqrt(rank)
-    ratings = np.clip(np.rint(3 + 1.2 * scores + 0.3 * rng.normal(size=len(users))), 1, 5)
-    return from_triples(users + 1, items + 100, ratings, name="tiny")
-
-
 @pytest.fixture(scope="session")
 def tiny_data() -> RatingData:
+    from tests.helpers import low_rank_ratings  # here, not at the top: see tests/helpers.py
+
     return low_rank_ratings(150, 90, 0.3)
 
 
@@ -64,16 +54,35 @@ def make_zip(files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
 @pytest.fixture(scope="module")
 def one_thread():
     """Tiny tensors: a second intra-op thread only adds synchronisation, and on a busy machine a lot of it."""
+    import torch  # here, not at the top: see tests/helpers.py
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
 
 
+# The longest groups (measured on 2 cores: the full suite's, then the fast tier's), handed out first and in this
+# order (pyproject's --no-loadscope-reorder; xdist would otherwise order them by their number of tests): each worker
+# takes the next group as it finishes one, so the short groups fill the end instead of one long group running alone.
+LONGEST_FIRST = ("e2e", "tests/app/test_bad_settings.py", "tests/test_faults.py", "tests/test_gpu_check.py",
+                 "tests/test_reproduce.py", "tests/test_ml1m.py", "tests/app/test_playground.py", "tests/app/test_data.py",
+                 "tests/app/test_train.py", "tests/app/test_pages.py", "tests/test_beats_baselines.py",
+                 "tests/test_sessions.py", "tests/test_jobs.py", "tests/test_checkpoint.py", "tests/test_baselines.py",
+                 "tests/test_train.py", "tests/test_surprise.py", "tests/app/test_scales.py", "tests/test_companion.py")
+
+
+def xdist_group(nodeid: str) -> str:
+    """A module's tests stay on one worker, so its module fixtures train once; the browser tests share one worker,
+    where they run in order and no two browsers contend for the 2 cores."""
+    return "e2e" if nodeid.startswith("tests/e2e/") else nodeid.split("::")[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
-    """For pytest-xdist's `--dist loadgroup` (pyproject's addopts): a module's tests stay on one worker, so its
-    fixtures train once, and the browser tests all run on one worker, in order (measured on 2 cores: 6.6 min for the
-    suite so, 7.1 min with the browser modules spread over the workers, whose two browsers then contend)."""
+    """For pytest-xdist's `--dist loadgroup` (pyproject's addopts): each test in its group, the longest groups first
+    (a stable sort: every worker collects the same order, which xdist requires)."""
+    rank = {group: k for k, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(xdist_group(item.nodeid), len(rank)))
     for item in items:
-        group = "e2e" if item.nodeid.startswith("tests/e2e/") else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item.nodeid)))

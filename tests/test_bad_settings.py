@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dmf_core import cli
-from tests.conftest import low_rank_ratings
+from tests.helpers import low_rank_ratings
 
 BAD_VALUES = ("0", "-1", "1000000000000", "nan", "abc")
 # Flags whose every value must be tried, by command; the command's fixed arguments come from `base` below.

@@ -9,7 +9,7 @@ from dmf_core.inputs import MatrixInputs
 from dmf_core.predict import Predictor
 from dmf_core.runs import evaluate_checkpoint, resume_run, train_run
 from dmf_core.split import TEST, split_areas
-from tests.conftest import low_rank_ratings
+from tests.helpers import low_rank_ratings
 
 SMALL = ModelConfig(hidden=(32, 16))
 QUICK = TrainConfig(epochs=2, block_users=64, block_items=64, device="cpu", patience=0)

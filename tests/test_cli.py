@@ -1,32 +1,24 @@
-"""The CLI end to end on the built-in demo data (at a small size), as a script or the app would call it: the
-`--help` as a script, the rest through `cli.main`, which `python -m dmf_core` runs."""
+"""The CLI end to end on the built-in demo data (at a small size), through `cli.main`, which `python -m dmf_core`
+runs (tests/test_faults.py runs the script itself, in the full suite)."""
 
 import contextlib
 import io
 import json
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
 import torch
 
 from dmf_core import cli
-from tests.conftest import REPO_ROOT, SMALL_DEMO
+from tests.conftest import SMALL_DEMO
 
 # cuda:7 is refused either way: without CUDA at all, or (on a GPU machine) as an index beyond its devices.
 CUDA_7_REFUSED = "CUDA is not available" if not torch.cuda.is_available() else "CUDA device"
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "dmf_core", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout
-    )
-
-
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    """`train` through `cli.main` (test_help_explains_every_flag runs the script itself), its stderr kept."""
+    """`train` through `cli.main`, its stderr kept."""
     out = tmp_path_factory.mktemp("run")
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
@@ -91,9 +83,11 @@ def test_bad_input_exits_non_zero_with_one_line(args, fragment, tmp_path, capsys
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], err
 
 
-def test_help_explains_every_flag():
-    result = run_cli("train", "--help")
-    assert result.returncode == 0
+def test_help_explains_every_flag(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["train", "--help"])
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
     for flag in ("--data", "--model", "--epochs", "--new-users", "--new-items", "--seed", "--device",
                  "--max-seconds", "--out", "--resume"):
-        assert flag in result.stdout
+        assert flag in help_text

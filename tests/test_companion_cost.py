@@ -15,7 +15,8 @@ from dmf_core import DMF
 from dmf_core.cli import main
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.split import split_areas
-from tests.conftest import REPO_ROOT, low_rank_ratings
+from tests.conftest import REPO_ROOT
+from tests.helpers import low_rank_ratings
 
 
 @pytest.fixture()

@@ -4,12 +4,13 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.derive import CHUNKS_PER_SIDE, DataShape, derive, steps_per_epoch
 from dmf_core.split import split_areas
-from dmf_core.train import fit
-from tests.conftest import low_rank_ratings
+from dmf_core.train import _chunks, fit
+from tests.helpers import low_rank_ratings
 
 
 def shape(users: int, items: int, ratings: int) -> DataShape:
@@ -88,11 +89,21 @@ def test_fit_reports_the_settings_it_derived(tiny_data, one_thread):
     assert len(result.history) == 1 and np.isfinite(result.history[0]["train_loss"])
 
 
-@pytest.mark.parametrize("block_users", [1, 2, 134])
-def test_no_block_has_a_single_row_for_batch_norm(tiny_data, one_thread, block_users):
+@pytest.mark.parametrize("size", [1, 2, 3, 134, 135, 200])
+def test_no_chunk_has_a_single_row_for_batch_norm(size):
+    """Every side is cut into chunks of at least two rows, as even as possible and covering it once."""
+    for n in (2, 3, 135, 1_349, 1_350):
+        chunks = _chunks(torch.arange(n), size)
+        lengths = [len(c) for c in chunks]
+        assert min(lengths) >= 2 and max(lengths) - min(lengths) <= 1
+        assert max(lengths) <= max(size, 2) or len(chunks) == n // 2
+        assert torch.equal(torch.cat(chunks), torch.arange(n))
+
+
+def test_a_block_size_one_short_of_the_side_trains(tiny_data, one_thread):
     """135 seen users in blocks of 134 used to leave a one-row block: 'Expected more than 1 value per channel'."""
     split = split_areas(tiny_data, SplitConfig())
     assert int((~split.new_user).sum()) == 135
-    config = TrainConfig(epochs=1, block_users=block_users, block_items=7, device="cpu")
+    config = TrainConfig(epochs=1, block_users=134, block_items=7, device="cpu")
     result = fit(tiny_data, split, ModelConfig(hidden=(16, 8)), config)
     assert np.isfinite(result.history[0]["train_loss"])

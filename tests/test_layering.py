@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 # Lower layers never import higher ones. Within a layer, modules may import each other, without circles.
@@ -185,6 +187,7 @@ def test_the_rules_see_the_whole_project():
     assert "dmf_core.train" in edges["dmf_core.runs"] and "dmf_core.data" in edges["dmf_core.split"]
 
 
+@pytest.mark.slow  # a fresh interpreter importing torch and every dmf_core module: about 4 s
 def test_dmf_core_never_imports_streamlit():
     modules = sorted(name for name in sources() if name.startswith("dmf_core") and name != "dmf_core.__main__")
     code = (

@@ -20,7 +20,8 @@ from dmf_core.reproduction.plans import FULL_PLAN, QUICK_PLAN, TABLE_ENTRIES, Pl
 from dmf_core.reproduction.runner import reproduce_table
 from dmf_core.reproduction.tables import aggregate, seed_path, to_markdown
 from studio.reproduction_job import ReproductionJob
-from tests.conftest import low_rank_ratings, skip_or_fail
+from tests.conftest import skip_or_fail
+from tests.helpers import low_rank_ratings
 
 TINY = Plan(
     name="tiny",

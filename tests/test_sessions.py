@@ -19,7 +19,8 @@ from dmf_core.runs import RUN_FILE, list_runs
 from studio import recovery
 from studio.jobs import FINISHED, INTERRUPTED, STOPPED
 from studio.registry import JobRegistry
-from tests.conftest import REPO_ROOT, low_rank_ratings
+from tests.conftest import REPO_ROOT
+from tests.helpers import low_rank_ratings
 from tests.test_jobs import TINY_MODEL, fake_train, tiny_train, wait_for
 
 
@@ -109,6 +110,7 @@ def test_twenty_runs_from_three_sessions_all_finish_each_recorded_once(tmp_path,
     assert all(r.meta["status"] == FINISHED for r in runs)
 
 
+@pytest.mark.slow  # a server process started, killed and resumed: about 6 s
 def test_a_run_whose_server_died_is_marked_interrupted_and_resumed_through_the_registry(tmp_path):
     """A server process is killed mid-run; the next registry on that folder finds the run and resumes it."""
     data = make_demo()

@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import dmf_core.data.demo
+import studio.playground
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, replace
 from dmf_core.data import dataset_fingerprint
 from studio import cache
@@ -55,10 +56,27 @@ def small_demo(seed: int = 0, n_users: int | None = None, n_items: int | None = 
     return _make_demo(seed, name=name, **size)
 
 
+_train_playground = studio.playground.train  # the real one, taken before any test patches it
+
+
+@functools.lru_cache(maxsize=32)
+def _playground_run(code: str, settings: studio.playground.Settings) -> studio.playground.PlaygroundRun:
+    matrix = studio.playground.decode_matrix(code, len(studio.playground.USERS), len(studio.playground.MOVIES))
+    return _train_playground(matrix, settings)
+
+
+def playground_train_once(matrix, settings: studio.playground.Settings | None = None):
+    """The Playground's training, seeded and so deterministic, done once per matrix and settings for all app tests
+    (the page caches it too, but every test clears Streamlit's caches)."""
+    return _playground_run(studio.playground.encode_matrix(matrix), settings or studio.playground.Settings())
+
+
 @pytest.fixture(autouse=True)
 def demo_is_small(monkeypatch) -> None:
-    """Per test, so that no other test in the same process (pytest-xdist runs several files in one) gets it."""
+    """Per test, so that no other test in the same process (pytest-xdist runs several files in one) gets it; and the
+    Playground trained once per matrix."""
     monkeypatch.setattr(dmf_core.data.demo, "make_demo", small_demo)
+    monkeypatch.setattr(studio.playground, "train", playground_train_once)
 
 
 @pytest.fixture(scope="session")
@@ -116,13 +134,19 @@ def with_cosine_run(cosine_runs, isolated) -> Path:
     return isolated
 
 
+def open_app(page: str = "app.py", params: dict[str, str] | None = None) -> AppTest:
+    """A fresh browser session on `page` (a path under the repository), opened directly as its URL would be: the
+    home page is not rendered first (a switch before the first run is what Streamlit does for /Train)."""
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT)
+    if page != "app.py":
+        at.switch_page(page)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 @pytest.fixture
 def open_page() -> Callable[[str], AppTest]:
-    def open_(name: str) -> AppTest:
-        at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-        if name != "home":
-            at.switch_page(PAGES[name]).run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-
-    return open_
+    return lambda name: open_app(PAGES[name])

@@ -18,20 +18,14 @@ from dmf_core.data import dataset_fingerprint
 from studio import playground as pg
 from studio import share
 from studio.registry import JobRegistry
-from tests.app.conftest import REPO_ROOT, TIMEOUT, tiny_train
+from tests.app.conftest import open_app, tiny_train
 from tests.app.helpers import chart_specs, texts
 
 PAGE = "pages/8_Playground.py"
 
 
 def open_playground(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page(PAGE)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(PAGE, params)
 
 
 def predictions(at: AppTest) -> dict[tuple[str, str], float]:
@@ -67,6 +61,7 @@ def edit(at: AppTest, key: str, row: int, changes: dict) -> AppTest:
 
 def test_fresh_page_shows_the_grid_the_sphere_and_a_share_link():
     at = open_playground()
+    assert not at.error and any("unit sphere" in m.value for m in at.markdown)  # the intro says what is drawn
     assert at.data_editor(key="pg-matrix").value.shape == (len(pg.USERS), len(pg.MOVIES))
     users = xyz(sphere_trace(at, "users"))
     assert users.shape == (12, 3) and np.allclose(np.linalg.norm(users, axis=1), 1, atol=1e-5)
@@ -211,12 +206,7 @@ def test_a_d3_runs_latent_map_is_the_exact_sphere(sphere_run, open_page):
 def test_the_quantizer_sandbox_travels_in_its_link():
     assert share.sandbox_state({"lam": "31", "b": "1.6,2.5,3.4,4.5"}, [1.5, 2.5, 3.5, 4.5], [1.0, 31.6, 100.0]) == {
         "quant-lambda": 31.6, "quant-b1": 1.6, "quant-b2": 2.5, "quant-b3": 3.4, "quant-b4": 4.5}
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page("pages/3_Quantizer.py")
-    at.query_params["lam"] = "31.6"
-    at.query_params["b"] = "1.6,2.5,3.4,4.5"
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_app("pages/3_Quantizer.py", {"lam": "31.6", "b": "1.6,2.5,3.4,4.5"})
     assert at.slider(key="quant-b1").value == 1.6 and at.select_slider(key="quant-lambda").value == 31.6
     query = parse_qs(urlsplit(at.code[0].value).query)
     assert query["b"] == ["1.6,2.5,3.4,4.5"] and "session" not in query

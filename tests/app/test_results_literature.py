@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dmf_core.reproduction import tables
 from studio import literature
-from tests.app.conftest import REPO_ROOT, TIMEOUT
+from tests.app.conftest import open_app
 from tests.app.helpers import texts
 
 PAGE = "pages/6_Results.py"
@@ -67,10 +67,7 @@ def folders(tmp_path, monkeypatch):
 
 
 def open_results() -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(PAGE)
 
 
 def test_our_figures_stand_beside_the_published_table(folders):

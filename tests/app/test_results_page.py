@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 import dmf_core.data.demo
 from dmf_core.reproduction import plans, runner, tables
-from tests.app.conftest import REPO_ROOT, TIMEOUT
+from tests.app.conftest import open_app
 from tests.app.helpers import texts, wait_until
-from tests.conftest import low_rank_ratings
+from tests.helpers import low_rank_ratings
 from tests.test_reproduce import TINY
 
 PAGE = "pages/6_Results.py"
@@ -27,10 +27,7 @@ def results_root(tmp_path, monkeypatch):
 
 
 def open_results() -> AppTest:
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(PAGE)
 
 
 def test_without_results_it_shows_the_papers_tables_labelled(results_root):
