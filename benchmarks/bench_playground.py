@@ -6,8 +6,10 @@ Trains `studio.playground.train` (the engine's own `dmf_core.train.fit`, 3-d lat
 settings) --repeats times after one warm-up (the first call in a process also pays torch's start-up), and reports
 the best and median of: `fit`'s own training time (what the page shows), and the whole call with the per-epoch
 recording of every point (what a reader waits for after an edit); with torch's default thread count (the app's),
-then with one thread (tensors this small gain nothing from a second one, and lose much when the cores are busy). Also records how well the planted groups come
-out (mean cosine within and across groups, RMSE on the typed ratings). Writes benchmarks/results/playground.json.
+then with one thread (tensors this small gain nothing from a second one, and lose much when the cores are busy); and
+the sphere the page then draws (one frame an epoch), built and serialised as Streamlit sends it. Also records how
+well the planted groups come out (mean cosine within and across groups, RMSE on the typed ratings). Writes
+benchmarks/results/playground.json.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +28,12 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a plain script from anywhere, like 
 
 import dmf_core  # noqa: E402, F401, I001  (first: passive OpenMP waiting, set before torch starts its threads)
 import numpy as np  # noqa: E402
+import plotly.io as pio  # noqa: E402
 import torch  # noqa: E402
 
 from studio import playground as pg  # noqa: E402
+from studio import playground_view as view  # noqa: E402
+from studio import sphere  # noqa: E402
 
 OUT = REPO_ROOT / "benchmarks" / "results" / "playground.json"
 
@@ -53,6 +59,15 @@ def main() -> None:
         print(f"{count} thread(s): fit best {min(fit_seconds):.3f} s, median {statistics.median(fit_seconds):.3f} s; "
               f"with the per-epoch recording best {min(wall_seconds):.3f} s, median "
               f"{statistics.median(wall_seconds):.3f} s (target < 1 s)")
+    shared, figure_seconds = pg.default_shared(), []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        pio.to_json(sphere.figure(view.scenes(runs[-1], shared, shared.pair)), validate=False)
+        figure_seconds.append(time.perf_counter() - started)
+    timings["sphere_figure_seconds"] = {"best": min(figure_seconds), "median": statistics.median(figure_seconds),
+                                        "all": figure_seconds}
+    print(f"the sphere ({settings.epochs} frames), built and serialised: best {min(figure_seconds):.3f} s, median "
+          f"{statistics.median(figure_seconds):.3f} s")
     final = runs[-1].final
     cosine = final.users @ final.items.T
     same = np.equal.outer(pg.USER_GROUPS, pg.MOVIE_GROUPS)
