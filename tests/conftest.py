@@ -69,7 +69,8 @@ LONGEST_FIRST = ("e2e", "tests/app/test_bad_settings.py", "tests/test_faults.py"
                  "tests/test_reproduce.py", "tests/test_ml1m.py", "tests/app/test_playground.py", "tests/app/test_data.py",
                  "tests/app/test_train.py", "tests/app/test_pages.py", "tests/test_beats_baselines.py",
                  "tests/test_sessions.py", "tests/test_jobs.py", "tests/test_checkpoint.py", "tests/test_baselines.py",
-                 "tests/test_train.py", "tests/test_surprise.py", "tests/app/test_scales.py", "tests/test_companion.py")
+                 "tests/test_train.py", "tests/test_ranking.py", "tests/app/test_quantizer_state.py",
+                 "tests/test_companion.py", "tests/app/test_scales.py", "tests/test_surprise.py")
 
 
 def xdist_group(nodeid: str) -> str:
