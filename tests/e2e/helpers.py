@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 APP = "[data-testid='stApp']"
@@ -45,3 +49,14 @@ def add_rating(page: Page, search: str | None = None) -> None:
 
 def no_exceptions(page: Page) -> None:
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def poll(page: Page, read: Callable[[], Any], done: Callable[[Any], bool] = lambda value: value is not None,
+         what: str = "the chart was never drawn", timeout: float = 30.0) -> Any:
+    """`read()` again every 0.2 s until `done` holds for its answer, for up to `timeout` seconds: a chart's element can
+    be visible a moment before plotly.js has drawn into it, and is redrawn a moment after the page settles."""
+    deadline = time.monotonic() + timeout
+    while not done(value := read()):
+        assert time.monotonic() < deadline, what
+        page.wait_for_timeout(200)
+    return value

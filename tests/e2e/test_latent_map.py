@@ -4,11 +4,10 @@ every user and movie with WebGL."""
 from __future__ import annotations
 
 import re
-import time
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.helpers import add_rating, no_exceptions, open_page, wait_for_app
+from tests.e2e.helpers import add_rating, no_exceptions, open_page, poll, wait_for_app
 
 # The figure as plotly.js drew it: `_fullData` holds the traces with their arrays decoded (the JSON sends numpy
 # arrays as base64 typed arrays).
@@ -17,7 +16,7 @@ TRACE = """(plot, name) => {
     const trace = plot._fullData.find(t => t.name === name);
     return trace ? {type: trace.type, x: Array.from(trace.x), y: Array.from(trace.y)} : null;
 }"""
-POINTS = "plot => plot._fullData.reduce((n, t) => n + t.x.length, 0)"
+POINTS = "plot => plot._fullData ? plot._fullData.reduce((n, t) => n + t.x.length, 0) : null"
 
 
 def plot(page: Page, key: str):
@@ -28,16 +27,12 @@ def plot(page: Page, key: str):
 
 def star(page: Page, moved_from: tuple[float, float] | None = None) -> tuple[float, float]:
     """The new user's star as drawn; with `moved_from`, once it has moved from there (the chart is redrawn after the
-    caption that announces it, so it is polled for up to 30 s, and fails if it never moves)."""
-    deadline = time.monotonic() + 30
-    while True:
-        trace = plot(page, "nu-map").evaluate(TRACE, "you")
-        point = None if trace is None else (trace["x"][0], trace["y"][0])
-        if point is not None and point != moved_from:
-            assert trace["type"] == "scattergl"
-            return point
-        assert time.monotonic() < deadline, f"the star was not drawn (or did not move from {moved_from})"
-        page.wait_for_timeout(200)
+    caption that announces it, so it is polled, and fails if it never moves)."""
+    trace = poll(page, lambda: plot(page, "nu-map").evaluate(TRACE, "you"),
+                 lambda trace: trace is not None and (trace["x"][0], trace["y"][0]) != moved_from,
+                 f"the star was not drawn (or did not move from {moved_from})")
+    assert trace["type"] == "scattergl"
+    return trace["x"][0], trace["y"][0]
 
 
 def caption_point(page: Page) -> tuple[float, float]:
@@ -72,8 +67,8 @@ def test_the_latent_map_page_draws_every_point_with_webgl(page: Page, app_url: s
     page.get_by_role("option", name=re.compile("e2e fixture")).click()
     wait_for_app(page)
     chart = plot(page, "latent-map")
-    assert chart.evaluate(POINTS) == 1500 + 1000  # the demo data's users and movies
-    assert chart.evaluate(TRACE, "new users (area II)")["type"] == "scattergl"
+    assert poll(page, lambda: chart.evaluate(POINTS)) == 1500 + 1000  # the demo data's users and movies
+    assert poll(page, lambda: chart.evaluate(TRACE, "new users (area II)"))["type"] == "scattergl"
     expect(page.get_by_text("continuous outputs")).to_be_visible()  # the fixture's run is DMF-D
     shoot(page, "latent-map")
     no_exceptions(page)

@@ -10,10 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import require_chromium, start_server, stop_server
-from tests.e2e.helpers import no_exceptions, open_page, wait_for_app
+from tests.e2e.helpers import no_exceptions, open_page, poll, wait_for_app
 
 # The users' points as plotly.js drew them (`_fullData` holds the arrays decoded).
 USERS = """plot => {
+    if (!plot._fullData) return null;  // the element is there but plotly.js has not drawn it yet
     const trace = plot._fullData.find(t => t.name === 'users');
     return trace ? [trace.type, Array.from(trace.x), Array.from(trace.y), Array.from(trace.z)] : null;
 }"""
@@ -34,11 +35,18 @@ def sphere(page: Page):
     return chart
 
 
+def users_drawn(page: Page, moved_from: list | None = None) -> list:
+    """The users' points once plotly.js has drawn them; with `moved_from`, once they differ from those."""
+    return poll(page, lambda: sphere(page).evaluate(USERS),
+                lambda users: users is not None and (moved_from is None or users[1:] != moved_from[1:]),
+                "the sphere was not drawn" if moved_from is None else "the sphere did not move")
+
+
 def test_editing_a_cell_redraws_the_sphere(page: Page, fresh_app_url: str, shoot):
     open_page(page, f"{fresh_app_url}/Playground", timeout=120_000)
     expect(page.get_by_text("1. The ratings")).to_be_visible()
-    before = sphere(page).evaluate(USERS)
-    assert before is not None and before[0] == "scatter3d" and len(before[1]) == 12
+    before = users_drawn(page)
+    assert before[0] == "scatter3d" and len(before[1]) == 12
     planted = parse_qs(urlsplit(page.url).query)["m"][0]
 
     grid = page.locator(".st-key-pg-matrix [data-testid='stDataFrameResizable']").first
@@ -61,8 +69,7 @@ def test_editing_a_cell_redraws_the_sphere(page: Page, fresh_app_url: str, shoot
     edited = parse_qs(urlsplit(page.url).query)["m"][0]
     assert edited != planted and edited.split("-")[0].count("3") == 1  # Ada's row holds the new 3
     wait_for_app(page, 120_000)
-    after = sphere(page).evaluate(USERS)
-    assert after is not None and after[1:] != before[1:], "the sphere did not move"
+    users_drawn(page, moved_from=before)
     shoot(page, "playground")
     no_exceptions(page)
 
