@@ -1,5 +1,5 @@
 """Helpers the tests import (fixtures live in conftest.py, which stays light: pytest-xdist's controller process
-loads it before it starts the workers, and importing torch there would delay them all by about 3 s)."""
+loads it before it starts the workers, and importing torch there, 2-3 s, would delay them all)."""
 
 from __future__ import annotations
 

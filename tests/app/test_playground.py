@@ -24,10 +24,6 @@ from tests.app.helpers import chart_specs, texts
 PAGE = "pages/8_Playground.py"
 
 
-def open_playground(params: dict[str, str] | None = None) -> AppTest:
-    return open_app(PAGE, params)
-
-
 def predictions(at: AppTest) -> dict[tuple[str, str], float]:
     """The completed matrix's r̂ per (user, movie), read from its cells ("4.3" or "4.3 (5)")."""
     frame = next(d for d in at.dataframe if d.editing_mode == "read_only").value
@@ -60,7 +56,7 @@ def edit(at: AppTest, key: str, row: int, changes: dict) -> AppTest:
 
 
 def test_fresh_page_shows_the_grid_the_sphere_and_a_share_link():
-    at = open_playground()
+    at = open_app(PAGE)
     assert not at.error and any("unit sphere" in m.value for m in at.markdown)  # the intro says what is drawn
     assert at.data_editor(key="pg-matrix").value.shape == (len(pg.USERS), len(pg.MOVIES))
     users = xyz(sphere_trace(at, "users"))
@@ -74,7 +70,7 @@ def test_fresh_page_shows_the_grid_the_sphere_and_a_share_link():
 
 
 def test_editing_a_cell_changes_its_prediction():
-    at = open_playground()
+    at = open_app(PAGE)
     before = predictions(at)[("Ada", "Time Loop")]  # unrated in the planted matrix; Ada is a sci-fi fan
     assert before > 3.5
     edit(at, "pg-matrix", 0, {"Time Loop": 1})
@@ -85,7 +81,7 @@ def test_editing_a_cell_changes_its_prediction():
 
 
 def test_a_new_users_row_gives_a_point_and_predictions():
-    at = open_playground()
+    at = open_app(PAGE)
     assert len(xyz(sphere_trace(at, "new user (no retraining)"))) == 0
     edit(at, "pg-new-user", 0, {"Alien Dawn": 5, "Robot Heart": 5, "Love Letters": 1})
     point = xyz(sphere_trace(at, "new user (no retraining)"))
@@ -98,7 +94,7 @@ def test_a_new_users_row_gives_a_point_and_predictions():
 
 
 def test_a_new_movies_column_gives_a_point_and_predictions():
-    at = open_playground()
+    at = open_app(PAGE)
     column = {index: {pg.NEW_MOVIE_NAME: 5 if index < 2 else 1} for index in (0, 1, 8, 9)}
     at.session_state["pg-new-movie"] = {"edited_rows": column, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -114,7 +110,7 @@ def test_a_shared_url_restores_the_matrix_and_settings():
     new_user = np.full(10, np.nan)
     new_user[7] = 5
     shared = pg.Shared(matrix, new_user, np.full(12, np.nan), pg.Settings(seed=3, epochs=20), ("Grace", "Blood Moon"))
-    at = open_playground(shared.to_params())
+    at = open_app(PAGE, shared.to_params())
     shown = at.data_editor(key="pg-matrix").value.to_numpy(dtype=float, na_value=np.nan)
     assert np.array_equal(shown, matrix, equal_nan=True)
     assert at.data_editor(key="pg-new-user").value.to_numpy(dtype=float, na_value=np.nan)[0, 7] == 5
@@ -125,7 +121,7 @@ def test_a_shared_url_restores_the_matrix_and_settings():
 
 
 def test_a_broken_link_falls_back_with_a_warning():
-    at = open_playground({"m": "not-a-matrix", "e": "7"})
+    at = open_app(PAGE, {"m": "not-a-matrix", "e": "7"})
     assert any("Ignored part of the link" in w.value for w in at.warning)
     assert at.slider(key="pg-epochs").value == 7
     shown = at.data_editor(key="pg-matrix").value.to_numpy(dtype=float, na_value=np.nan)
@@ -133,7 +129,7 @@ def test_a_broken_link_falls_back_with_a_warning():
 
 
 def test_step_controls_move_the_epoch():
-    at = open_playground()
+    at = open_app(PAGE)
     last = pg.Settings().epochs
     assert at.slider(key="pg-epoch").value == last
     at.button(key="pg-reset").click().run()
@@ -232,7 +228,7 @@ def test_a_seen_row_or_column_typed_in_again_scores_exactly_as_the_model_does():
 
 
 def test_movies_can_be_coloured_by_the_selected_users_predictions():
-    at = open_playground()
+    at = open_app(PAGE)
     at.selectbox(key="pg-colour").set_value("predicted ratings of the selected user").run()
     assert not at.exception, [e.value for e in at.exception]
     marker = sphere_trace(at, "movies")["marker"]

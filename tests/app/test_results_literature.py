@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dmf_core.reproduction import tables
 from studio import literature
@@ -66,13 +65,9 @@ def folders(tmp_path, monkeypatch):
     return path
 
 
-def open_results() -> AppTest:
-    return open_app(PAGE)
-
-
 def test_our_figures_stand_beside_the_published_table(folders):
     folders.write_text(json.dumps(REPORT))
-    at = open_results()
+    at = open_app(PAGE)
     ours = at.dataframe[2].value  # after the paper's two tables
     dmf = ours[ours["Method"] == "DMF (ours, default flags)"].iloc[0]
     assert dmf["Dataset"] == "MovieLens-1M" and dmf["Test RMSE (mean ± std)"] == "0.8320 ± 0.0014"
@@ -98,13 +93,13 @@ def test_our_figures_stand_beside_the_published_table(folders):
 
 
 def test_missing_file_and_missing_dataset_get_a_plain_message(folders):
-    at = open_results()
+    at = open_app(PAGE)
     assert "No literature benchmark saved yet" in texts(at) and "bench_literature.py" in texts(at)
     assert len(at.dataframe) == 2 and not at.error  # only the paper's tables
     report = {**REPORT, "datasets": {"ml-1m": REPORT["datasets"]["ml-1m"]}}
     folders.write_text(json.dumps(report))
-    at = open_results()
+    at = open_app(PAGE)
     assert "MovieLens-100K: not measured in this file" in texts(at)
     folders.write_text("{not json")
-    at = open_results()
+    at = open_app(PAGE)
     assert "cannot be read" in texts(at) and not at.exception

@@ -6,7 +6,6 @@ import io
 from dataclasses import replace
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import dmf_core.data.demo
 from dmf_core.reproduction import plans, runner, tables
@@ -26,12 +25,8 @@ def results_root(tmp_path, monkeypatch):
     return root
 
 
-def open_results() -> AppTest:
-    return open_app(PAGE)
-
-
 def test_without_results_it_shows_the_papers_tables_labelled(results_root):
-    at = open_results()
+    at = open_app(PAGE)
     assert not at.error and "No reproduction saved yet" in texts(at)
     table1, table2 = at.dataframe[0].value, at.dataframe[1].value
     assert set(table1["Source"]) == {"paper"} and set(table2["Source"]) == {"paper"}
@@ -44,7 +39,7 @@ def test_without_results_it_shows_the_papers_tables_labelled(results_root):
 def test_saved_tables_show_measured_rows_beside_the_paper(results_root):
     data = replace(low_rank_ratings(120, 80, 0.3, seed=2), name="ml-1m")  # stands in for ML-1M: gaps are drawn
     summary = runner.reproduce_table(1, data, results_root, replace(TINY, seeds=2), log=io.StringIO())
-    at = open_results()
+    at = open_app(PAGE)
     assert not at.error
     assert at.radio(key="results-source").value == "Full reproduction (MovieLens-1M, 5 seeds)"
     table1 = at.dataframe[0].value
@@ -61,7 +56,7 @@ def test_demo_reproduction_runs_in_the_background_and_shows_its_tables(monkeypat
     small = low_rank_ratings(120, 80, 0.3, seed=3)
     monkeypatch.setattr(dmf_core.data.demo, "make_demo", lambda *a, **k: replace(small, name="demo"))
     monkeypatch.setattr(plans, "QUICK_PLAN", replace(TINY, name="quick", seeds=1))
-    at = open_results()
+    at = open_app(PAGE)
     at.button(key="results-run").click().run()
     assert at.button(key="results-run").disabled  # no second start while it runs
     wait_until(at, lambda at: any("Finished" in s.value for s in at.success), timeout=120)

@@ -22,6 +22,18 @@ def tiny(at: AppTest, epochs: int = 2, model: str = "dmf") -> AppTest:
     return at.run()
 
 
+def fill(at: AppTest, widget: str, value):
+    """Put `value` in a field (a text field for the settings that take a number or `auto`), to be sent with the next
+    run; returns the value it held."""
+    if isinstance(value, str):
+        held = at.text_input(key=widget).value
+        at.text_input(key=widget).input(value)
+    else:
+        held = at.number_input(key=widget).value
+        at.number_input(key=widget).set_value(value)
+    return held
+
+
 def errors(at: AppTest) -> str:
     return "\n".join(e.value for e in at.error)
 
@@ -63,14 +75,11 @@ def test_absurd_settings_get_a_clear_message_and_start_nothing(open_page, isolat
     at = open_page("train")
     at.radio(key="hp_model").set_value("dmf-d").run()
     for widget, value, message in ABSURD:
-        field = at.text_input(key=widget) if isinstance(value, str) else at.number_input(key=widget)
-        good = field.value
-        (field.input if isinstance(value, str) else field.set_value)(value)
+        good = fill(at, widget, value)
         at.button(key="train-start").click().run()
         assert errors(at) == f"Not started: {message}" or message in errors(at), (widget, errors(at))
         assert errors(at).startswith("Not started:") and "Traceback" not in errors(at), widget
-        field = at.text_input(key=widget) if isinstance(value, str) else at.number_input(key=widget)
-        (field.input if isinstance(value, str) else field.set_value)(good)  # sent with the next case's click
+        fill(at, widget, good)  # back to its good value, sent with the next case's click
     assert not isolated.exists() or not any(isolated.iterdir())
 
 
