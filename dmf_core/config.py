@@ -14,6 +14,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
 InputEncoding = Literal["rating", "centered+implicit"]
 LambdaSchedule = Literal["exp", "step"]
+LossScale = Literal["rating", "cosine"]
 Output = Literal["cosine", "bias+cosine"]
 ModelKind = Literal["dmf", "dmf-d"]
 Companion = Literal["none", "i-autorec"]
@@ -173,11 +174,27 @@ class QuantizerConfig:
     # split, seeds 0-2, discrete *validation* RMSE of the selected epoch; bench_choices.py): 8 epochs 0.869,
     # automatic 0.862.
     warmup_epochs: int | None = None
+    # The quantizer phase's network learning rate, as a share of the run's (decayed) rate when it starts: 1 trains
+    # the network jointly at full rate, 0 freezes it (only b trains). The boundaries keep the run's rate.
+    network_lr_scale: float = 1.0
+    # The quantizer phase's loss on which scale: "rating" (stars², mse + γ2·pen), or "cosine" (the same divided by
+    # half the scale's width squared: the warm-up's scale, so the loss does not jump when the quantizer starts).
+    loss_scale: LossScale = "rating"
+    # Select only quantizer epochs whose G is indistinguishable from Q_b on validation (phases.GAP_TOLERANCE).
+    select_settled: bool = False
+    # The quantizer's starting point (the warm-up's weights with b at the uniform midpoints: DMF + rounding) is a
+    # candidate of the selection, so on validation DMF-D ends no worse than rounding its own warm-up.
+    select_start: bool = False
 
     def validate(self) -> None:
         check_numbers(self)
         check_choice("schedule", self.schedule, LambdaSchedule)
+        check_choice("loss_scale", self.loss_scale, LossScale)
         check_flag("learn_boundaries", self.learn_boundaries)
+        check_flag("select_settled", self.select_settled)
+        check_flag("select_start", self.select_start)
+        if not 0 <= self.network_lr_scale <= 1:
+            raise ValueError(f"network_lr_scale must be in [0, 1], got {self.network_lr_scale}")
         if self.lambda_start <= 0:
             raise ValueError(f"lambda_start must be > 0, got {self.lambda_start}")
         if self.lambda_growth < 1:
@@ -319,6 +336,7 @@ __all__ = [
     "Activation",
     "InputEncoding",
     "LambdaSchedule",
+    "LossScale",
     "ModelKind",
     "Output",
     "Companion",

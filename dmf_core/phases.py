@@ -52,8 +52,14 @@ class Continuous:
     def lam(self, epoch: int) -> float | None:
         return None
 
-    def selectable(self, epoch: int) -> bool:
+    select_start = False
+
+    def selectable(self, epoch: int, record: dict[str, Any] | None = None) -> bool:
         return True
+
+    def starts_after(self, epoch: int) -> bool:
+        """Whether the quantizer phase starts after this epoch (never, in DMF)."""
+        return False
 
     def settled(self, epoch: int, record: dict[str, Any]) -> bool:
         """Whether this epoch counts towards early stopping."""
@@ -101,8 +107,19 @@ class Discrete:
             return None
         return lambda_after(epoch - self.start, self.config)
 
-    def selectable(self, epoch: int) -> bool:
+    @property
+    def select_start(self) -> bool:
+        return self.config.select_start
+
+    def selectable(self, epoch: int, record: dict[str, Any] | None = None) -> bool:
+        """A quantizer epoch; with `select_settled`, only one whose G is indistinguishable from Q_b on validation."""
+        if self.config.select_settled and record is not None:
+            return self.settled(epoch, record)
         return self.name(epoch) == QUANTIZER
+
+    def starts_after(self, epoch: int) -> bool:
+        """Whether the quantizer phase starts right after this epoch (the warm-up has just ended)."""
+        return self.start == epoch + 1
 
     def settled(self, epoch: int, record: dict[str, Any]) -> bool:
         """A quantizer epoch counts towards early stopping once G is indistinguishable from Q on validation."""

@@ -103,7 +103,11 @@ def build_model(data: RatingData, model_config: ModelConfig, train_config: Train
 def _adam(model: DMFNet, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     # The fused kernel cuts the optimizer step ~4x on CPU: the first layers' tables are most of the parameters.
     fused = device.type in ("cpu", "cuda")
-    return torch.optim.Adam(model.dmf_parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
+    params: list[Any] = model.dmf_parameters()
+    if model.quantizer is not None:  # DMF-D: the boundaries in a group of their own (QuantizerConfig.network_lr_scale)
+        boundaries = model.quantizer.boundaries
+        params = [{"params": [p for p in params if p is not boundaries]}, {"params": [boundaries]}]
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
 
 def _chunks(order: torch.Tensor, size: int) -> list[torch.Tensor]:
@@ -195,6 +199,12 @@ class BlockTask:
                 x = torch.as_tensor(continuous, device=model.quantizer.boundaries.device)
                 record["quantizer_gap"] = float((model.quantizer(x, lam) - model.quantizer.hard(x)).abs().mean())
         return Validation(record, val_rmse, continuous=rmse(continuous[area_i], self.val_true[area_i]))
+
+    def start_quantizer(self) -> Validation:
+        """The quantizer phase starts: scale the network's learning rate (`QuantizerConfig.network_lr_scale`) and
+        validate the starting point (the warm-up's weights, b at the uniform midpoints: DMF + rounding)."""
+        self.optimizer.param_groups[0]["lr"] *= self.config.quantizer.network_lr_scale
+        return self.validate(None)
 
     def end_epoch(self) -> None:
         self.scheduler.step()
@@ -381,6 +391,8 @@ def _train_step(
     else:
         mse = torch.mean((model.quantizer(predicted, lam) - true) ** 2)
         loss = mse + config.quantizer.gamma2 * model.quantizer.penalty()
+        if config.quantizer.loss_scale == "cosine":
+            loss = loss / half**2
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
