@@ -45,6 +45,12 @@ VARIANTS: dict[str, dict] = {
     "finetune": dict(FINETUNE),
     "finetune-lr0.1": {**FINETUNE, "network_lr_scale": 0.1},
     "finetune-frozen": {**FINETUNE, "network_lr_scale": 0.0},
+    # The fine-tune, then b refitted on validation by least squares (the "fitted" finish).
+    "finetune-frozen+fitted": {**FINETUNE, "network_lr_scale": 0.0, "finish": "fitted"},
+    "finetune-lr0.1+fitted": {**FINETUNE, "network_lr_scale": 0.1, "finish": "fitted"},
+    # The paper's (5) as written: through G from the first epoch, λ from small, and a sum over the ratings, beside
+    # which γ2's term weighs nothing (γ2 = 0 here; Adam's steps do not depend on the loss's overall scale).
+    "paper-objective-5": {"warmup_epochs": 0, "gamma2": 0.0},
 }
 
 
@@ -69,6 +75,7 @@ def evaluate(result, data, split, fitted: bool) -> dict:
     ways = {"learned" if model.quantizer is not None else "rounding": learned}
     if fitted:
         ways["fitted"] = fit_boundaries(cont["val"], true["val"], data.rating_scale, 1.0)
+        ways["fitted-squared"] = fit_boundaries(cont["val"], true["val"], data.rating_scale, 1.0, squared=True)
     for way, b in ways.items():
         out[way] = {"boundaries": b, **{r: scores(quantized(cont[r], b, data.rating_scale), true[r]) for r in roles}}
     out["continuous_rmse"] = {r: float(np.sqrt(np.mean((cont[r] - true[r]) ** 2))) for r in roles}
@@ -93,6 +100,8 @@ def run(name: str, seed: int, data, epochs: int) -> dict:
         chosen = result.history[result.best_epoch - 1]
         record["selected_lambda"] = chosen.get("lambda")
         record["selected_phase"] = chosen.get("phase")
+        # the quantizer's starting point on validation (DMF + rounding of the warm-up's weights)
+        record["start_val_rmse"] = next((h["start_val_rmse"] for h in result.history if "start_val_rmse" in h), None)
     return record
 
 
@@ -112,7 +121,7 @@ def main() -> None:
             record = run(name, seed, data, args.epochs)
             record["load_before"] = load
             print(json.dumps({k: record[k] for k in ("variant", "seed", "seconds", "best_epoch")}),
-                  {w: (record[w]["val"], record[w]["test"]) for w in ("learned", "rounding", "fitted", "own_rounding")
+                  {w: (record[w]["val"], record[w]["test"]) for w in ("learned", "rounding", "fitted", "fitted-squared", "own_rounding")
                    if w in record}, flush=True)
             saved["runs"] = [r for r in saved["runs"] if (r["variant"], r["seed"]) != (name, seed)] + [record]
             saved["metadata"] = {"written": datetime.now(UTC).isoformat(timespec="seconds"), "data": args.data,

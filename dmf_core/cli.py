@@ -25,6 +25,7 @@ from .config import (
     ModelKind,
     Output,
     QuantizerConfig,
+    QuantizerFinish,
     SplitConfig,
     TrainConfig,
     parse_hidden,
@@ -171,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "improving, then from its best weights")
     train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
                        f"{DEFAULTS_QUANT.gamma2})")
+    train.add_argument("--network-lr-scale", type=float, help="DMF-D: the network's learning rate in the quantizer "
+                       "phase, as a share of the run's rate when it starts; 0 freezes the network, 1 trains it jointly "
+                       f"at full rate (default {DEFAULTS_QUANT.network_lr_scale:g})")
+    train.add_argument("--quantizer-finish", choices=get_args(QuantizerFinish), help="DMF-D: learned: keep the trained "
+                       "boundaries b; fitted: refit b on the validation ratings by least squares after selection "
+                       f"(default {DEFAULTS_QUANT.finish})")
     train.add_argument("--resume", metavar="RUN", help="continue an interrupted run (a crash, a kill) from its folder or "
                        "checkpoint.pt, exactly where it stopped (a finished run is not resumed). Its settings and split come from the "
                        "checkpoint; only --epochs, --max-seconds and --device may change, and --data must be the "

@@ -15,6 +15,7 @@ Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
 InputEncoding = Literal["rating", "centered+implicit"]
 LambdaSchedule = Literal["exp", "step"]
 LossScale = Literal["rating", "cosine"]
+QuantizerFinish = Literal["learned", "fitted"]
 Output = Literal["cosine", "bias+cosine"]
 ModelKind = Literal["dmf", "dmf-d"]
 Companion = Literal["none", "i-autorec"]
@@ -158,7 +159,7 @@ class AutoRecConfig:
 class QuantizerConfig:
     """DMF-D's smooth quantizer G_{λ,b} (eq. 4) and how λ grows (section 3)."""
 
-    lambda_start: float = 2.0
+    lambda_start: float = 50.0
     lambda_growth: float = 1.2  # "exp": λ *= growth each epoch; "step": λ *= growth every step_every epochs
     lambda_max: float = 1e6
     schedule: LambdaSchedule = "exp"
@@ -184,12 +185,16 @@ class QuantizerConfig:
     select_settled: bool = False
     # The quantizer's starting point (the warm-up's weights with b at the uniform midpoints: DMF + rounding) is a
     # candidate of the selection, so on validation DMF-D ends no worse than rounding its own warm-up.
-    select_start: bool = False
+    select_start: bool = True
+    # After selection: "learned" keeps the trained b; "fitted" refits b on the validation ratings by least squares
+    # (`quantizer.fit_boundaries(squared=True)`), the trained b kept in the run's quantizer record.
+    finish: QuantizerFinish = "learned"
 
     def validate(self) -> None:
         check_numbers(self)
         check_choice("schedule", self.schedule, LambdaSchedule)
         check_choice("loss_scale", self.loss_scale, LossScale)
+        check_choice("finish", self.finish, QuantizerFinish)
         check_flag("learn_boundaries", self.learn_boundaries)
         check_flag("select_settled", self.select_settled)
         check_flag("select_start", self.select_start)
@@ -337,6 +342,7 @@ __all__ = [
     "InputEncoding",
     "LambdaSchedule",
     "LossScale",
+    "QuantizerFinish",
     "ModelKind",
     "Output",
     "Companion",

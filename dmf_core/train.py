@@ -48,6 +48,7 @@ from .metrics import per_area, rmse
 from .model import DMFNet
 from .phases import make_phases, quantizer_summary
 from .predict import Predictor
+from .quantizer import refit
 from .split import VAL, AreaSplit
 from .stopping import EarlyStopping, StopFlag, TimeBudget
 
@@ -88,16 +89,10 @@ class TrainResult:
 
 def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
     """The network with its initial weights drawn from a generator seeded with the run's seed."""
-    return DMFNet(
-        data.n_users,
-        data.n_items,
-        model_config,
-        rating_scale=data.rating_scale,
-        discrete=train_config.model == "dmf-d",
-        learn_boundaries=train_config.quantizer.learn_boundaries,
-        rating_step=data.rating_step,
-        generator=torch.Generator().manual_seed(stream_seed(train_config.seed, -1, -1)),
-    )
+    generator = torch.Generator().manual_seed(stream_seed(train_config.seed, -1, -1))
+    return DMFNet(data.n_users, data.n_items, model_config, rating_scale=data.rating_scale,
+                  discrete=train_config.model == "dmf-d", learn_boundaries=train_config.quantizer.learn_boundaries,
+                  rating_step=data.rating_step, generator=generator)
 
 
 def _adam(model: DMFNet, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
@@ -320,6 +315,10 @@ def _select(loop: Loop, result: TrainResult) -> None:
     result.val_rmse_kind = "discrete" if model.discrete and selection is loop.selection else "continuous"
     if model.discrete:
         result.quantizer = quantizer_summary(loop.history, loop.phases)
+        if result.quantizer["trained"] and loop.task.config.quantizer.finish == "fitted":
+            task = loop.task
+            continuous = Predictor.build(model, task.inputs).continuous(task.val_users, task.val_items)
+            result.quantizer.update(refit(model.quantizer, continuous, task.val_true, model.rating_scale))
 
 
 # A block's cosines as one product U·Vᵀ when at least 1 cell in DENSE_BLOCK_DENSITY is a target (and the product

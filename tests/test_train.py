@@ -7,8 +7,9 @@ import torch
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.metrics import evaluate, rmse
 from dmf_core.phases import GAP_TOLERANCE, WARMUP_SHARE
-from dmf_core.split import OBSERVED, TEST, split_areas
-from dmf_core.train import TrainingDiverged, _block_cosines, fit
+from dmf_core.quantizer import hard_quantize
+from dmf_core.split import OBSERVED, TEST, VAL, split_areas
+from dmf_core.train import BlockTask, TrainingDiverged, _block_cosines, fit
 
 SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
 
@@ -209,3 +210,50 @@ def test_dmf_d_quantizer_phase_lasts_until_g_is_indistinguishable_from_q(tiny_da
     assert first >= 2 and not any(settled[:first])  # it was not settled at the start
     assert len(gaps) - first in (1, 2)  # stopped within patience + 1 epochs of settling
     assert result.quantizer["gap"] == gaps[-1] < GAP_TOLERANCE
+
+
+def _validation_rmse(result, data, split, discrete) -> float:
+    val = split.role == VAL
+    continuous = result.predictor.continuous(data.users[val], data.items[val])
+    x = torch.as_tensor(continuous, dtype=torch.float64)
+    rounded = hard_quantize(x, torch.tensor([1.5, 2.5, 3.5, 4.5], dtype=torch.float64), 1.0, 1.0)
+    return rmse((rounded if discrete is None else discrete(x.float())).numpy(), data.ratings[val])
+
+
+def _harm(monkeypatch) -> None:
+    """A quantizer phase that can only hurt: after each of its steps the network's weights are scrambled."""
+    step, noise = BlockTask.step, torch.Generator().manual_seed(0)
+
+    def harmful(self, *args):
+        loss = step(self, *args)
+        if args[-1] is not None:  # λ: a quantizer step
+            with torch.no_grad():
+                for weights in self.module.dmf_parameters():
+                    weights.add_(torch.randn(weights.shape, generator=noise) * 0.3)
+        return loss
+
+    monkeypatch.setattr(BlockTask, "step", harmful)
+
+
+@pytest.mark.parametrize("harmful", [False, True], ids=["default", "harmful-phase"])
+def test_default_dmf_d_ends_no_worse_than_rounding_plain_dmf_on_validation(tiny_data, one_thread, harmful,
+                                                                          monkeypatch):
+    """DMF-D's default is a fine-tune of the converged DMF: its warm-up is plain DMF's run (the same seed, the same
+    stopping rule), and the quantizer's starting point (DMF's best weights, b at the midpoints: DMF + rounding) is a
+    candidate of the selection. So on validation the returned DMF-D, through its learned Q_b, scores no worse than
+    rounding the output of a plain DMF run with the same settings, and starts from the very same DMF, however badly
+    its quantizer phase goes (without the start among the candidates, the harmful phase fails this)."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    settings = {"epochs": 40, "patience": 2, "lr": 2e-2}
+    dmf = fit(tiny_data, split, SMALL, quick(**settings))
+    if harmful:
+        _harm(monkeypatch)
+    dmf_d = fit(tiny_data, split, SMALL, quick(model="dmf-d", **settings))
+    rounding = _validation_rmse(dmf, tiny_data, split, None)
+    learned = _validation_rmse(dmf_d, tiny_data, split, dmf_d.model.quantizer.hard)
+    warm = [h for h in dmf_d.history if h["phase"] == "warm-up"]
+    assert [h["val_rmse_continuous"] for h in warm] == [h["val_rmse"] for h in dmf.history][: len(warm)]
+    start = next(h["start_val_rmse"] for h in dmf_d.history if "start_val_rmse" in h)
+    assert start == pytest.approx(rounding, abs=1e-9)  # the quantizer starts from DMF + rounding
+    assert learned <= rounding + 1e-9
+    assert dmf_d.val_rmse == pytest.approx(learned, abs=1e-6) and dmf_d.val_rmse_kind == "discrete"
