@@ -10,14 +10,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.config import SplitConfig
 from dmf_core.data import RELEASES, find_movielens, load_upload, parse_rating_scale
 from dmf_core.data.download import NAMES, download_movielens
 from dmf_core.data.ratings import scale_label
 from dmf_core.data.sources import release_label
+from dmf_core.data.split import AREAS
 from dmf_core.errors import one_line
-from dmf_core.split import AREAS
-from studio import cache, data_paths, plots, state, stats, ui
+from studio import cache, data_paths, state, stats, ui
 
 ui.setup(
     "Data",

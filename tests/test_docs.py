@@ -25,7 +25,7 @@ import sys
 import pandas as pd
 import pytest
 
-from dmf_core.cli import build_parser, main
+from dmf_core.cli.main import build_parser, main
 from dmf_core.data import load_dataset
 from studio import data_paths, registry, state
 from tests.conftest import REPO_ROOT, SMALL_DEMO

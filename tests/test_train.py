@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
-from dmf_core.metrics import evaluate, rmse
-from dmf_core.phases import GAP_TOLERANCE, WARMUP_SHARE
-from dmf_core.split import OBSERVED, TEST, split_areas
-from dmf_core.train import TrainingDiverged, _block_cosines, fit
+from dmf_core.data.split import OBSERVED, TEST, split_areas
+from dmf_core.scoring.metrics import evaluate, rmse
+from dmf_core.training.phases import GAP_TOLERANCE, WARMUP_SHARE
+from dmf_core.training.train import TrainingDiverged, _block_cosines, fit
 
 SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
 
@@ -89,7 +89,7 @@ def test_nan_guard_stops_with_a_clear_message(tiny_data):
                 parameter.fill_(float("nan"))
 
     # fit builds its own model, so poison via the epoch callback reaching the model through the optimizer's params
-    import dmf_core.train as train_module
+    import dmf_core.training.train as train_module
 
     original = train_module.build_model
 
