@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.config import ModelConfig, SplitConfig
-from studio import cache, live, plots, state, stats, ui
+from studio import cache, live, state, stats, ui
 from studio.presets import quick_preset
 
 HOME_JOB = "studio_home_job"

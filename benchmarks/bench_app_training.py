@@ -51,14 +51,14 @@ import torch  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from dmf_core import figures as plots  # noqa: E402
 from dmf_core.config import SplitConfig, replace  # noqa: E402
 from dmf_core.data import dataset_fingerprint, load_dataset  # noqa: E402
+from dmf_core.data.split import split_areas  # noqa: E402
 from dmf_core.device import describe_device, pick_device  # noqa: E402
-from dmf_core.estimate import estimate_epoch_seconds  # noqa: E402
 from dmf_core.progress import ProgressBar  # noqa: E402
-from dmf_core.runs import train_run  # noqa: E402
-from dmf_core.split import split_areas  # noqa: E402
-from studio import plots  # noqa: E402
+from dmf_core.runs.folder import train_run  # noqa: E402
+from dmf_core.training.estimate import estimate_epoch_seconds  # noqa: E402
 from studio.live import CHART_SECONDS, POLL_SECONDS  # noqa: E402
 from studio.presets import quick_preset  # noqa: E402
 from studio.registry import JobRegistry  # noqa: E402

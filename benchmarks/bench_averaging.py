@@ -32,10 +32,10 @@ from bench_literature import LITERATURE_SPLIT  # noqa: E402
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
-from dmf_core.metrics import rmse  # noqa: E402
-from dmf_core.predict import Predictor  # noqa: E402
-from dmf_core.split import VAL, split_areas  # noqa: E402
-from dmf_core.train import fit  # noqa: E402
+from dmf_core.data.split import VAL, split_areas  # noqa: E402
+from dmf_core.scoring.metrics import rmse  # noqa: E402
+from dmf_core.scoring.predict import Predictor  # noqa: E402
+from dmf_core.training.train import fit  # noqa: E402
 
 HALF_LIVES = (0.5, 1.0, 2.0)  # in epochs
 SNAPSHOTS = (3, 5)

@@ -24,9 +24,9 @@ import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, replace
 from dmf_core.data.demo import make_demo
-from dmf_core.predict import Predictor
-from dmf_core.split import VAL, split_areas
-from dmf_core.train import fit
+from dmf_core.data.split import VAL, split_areas
+from dmf_core.scoring.predict import Predictor
+from dmf_core.training.train import fit
 from studio.presets import quick_preset
 
 PARTS = ("dmf", "quick", "dmfd", "blocks", "warmup-share", "blocks-ml1m", "input-dropout", "companion")
@@ -178,7 +178,7 @@ for seed in (0, 1, 2):
                   f"{r.train_seconds:.0f} s", flush=True)
     elif part == "warmup-share" and seed < 2:
         # DMF-D's warm-up gets at most phases.WARMUP_SHARE of the epoch cap: compared at caps where it binds.
-        from dmf_core import phases
+        from dmf_core.training import phases
 
         split = split_areas(data, SplitConfig(new_user_frac=0, new_item_frac=0, seed=seed))
         for cap in (8, 16):

@@ -51,8 +51,8 @@ import json, sys, time
 from dmf_core.config import SplitConfig
 from dmf_core.data import load_dataset
 from dmf_core.device import pick_device
-from dmf_core.estimate import available_bytes, estimate_companion
-from dmf_core.split import split_areas
+from dmf_core.training.estimate import available_bytes, estimate_companion
+from dmf_core.data.split import split_areas
 data = load_dataset(sys.argv[1]); split = split_areas(data, SplitConfig()); device = pick_device("cpu")
 started = time.perf_counter(); cost = estimate_companion(data, split, device)
 print(json.dumps({"peak_gib": cost.peak_bytes / 2**30, "epoch_seconds": cost.epoch_seconds, "epochs": cost.epochs,

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import RatingData, from_triples, load_dataset  # noqa: E402
+from dmf_core.data.split import AREAS, split_areas  # noqa: E402
 from dmf_core.reproduction.models import make_baseline  # noqa: E402
-from dmf_core.runs import train_run  # noqa: E402
-from dmf_core.split import AREAS, split_areas  # noqa: E402
+from dmf_core.runs.folder import train_run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "defaults.json"
 # dataset -> (seeds of Table 1, seeds of Table 2)

@@ -26,10 +26,10 @@ import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig, replace, to_dict
 from dmf_core.data import load_dataset
-from dmf_core.quantizer import fit_boundaries, hard_quantize
+from dmf_core.data.split import TEST, VAL, split_areas
+from dmf_core.model.quantizer import fit_boundaries, hard_quantize
 from dmf_core.reproduction.plans import split_config
-from dmf_core.split import TEST, VAL, split_areas
-from dmf_core.train import fit
+from dmf_core.training.train import fit
 
 OUT = Path(__file__).resolve().parent / "results" / "dmfd-ablation.json"
 # Joint training as it was: λ from 2, ×1.2 an epoch, selected among the quantizer's epochs only.

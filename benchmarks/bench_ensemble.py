@@ -26,9 +26,9 @@ from bench_literature import LITERATURE_SPLIT  # noqa: E402
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
-from dmf_core.metrics import rmse  # noqa: E402
-from dmf_core.runs import train_run  # noqa: E402
-from dmf_core.split import TEST, VAL  # noqa: E402
+from dmf_core.data.split import TEST, VAL  # noqa: E402
+from dmf_core.runs.folder import train_run  # noqa: E402
+from dmf_core.scoring.metrics import rmse  # noqa: E402
 
 
 def main() -> None:

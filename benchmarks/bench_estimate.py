@@ -1,4 +1,4 @@
-"""The Train page's epoch-time estimate (dmf_core.estimate) against real epochs of the same settings, measured back to
+"""The Train page's epoch-time estimate (dmf_core.training.estimate) against real epochs of the same settings, measured back to
 back: the estimate, then a 3-epoch run, whose median epoch is the reference. A timing, so a benchmark and not a test.
 
     python benchmarks/bench_estimate.py [--data demo] [--threads 2]
@@ -21,9 +21,9 @@ import torch  # noqa: E402
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
-from dmf_core.estimate import estimate_epoch_seconds  # noqa: E402
-from dmf_core.split import split_areas  # noqa: E402
-from dmf_core.train import fit  # noqa: E402
+from dmf_core.data.split import split_areas  # noqa: E402
+from dmf_core.training.estimate import estimate_epoch_seconds  # noqa: E402
+from dmf_core.training.train import fit  # noqa: E402
 
 
 def main() -> None:

@@ -36,12 +36,12 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a plain script from anywhere, like the app
 
-from dmf_core.checkpoint import load as load_checkpoint  # noqa: E402
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import DataError, load_dataset  # noqa: E402
 from dmf_core.device import describe_device  # noqa: E402
-from dmf_core.predict import Predictor  # noqa: E402
-from dmf_core.runs import CHECKPOINT_FILE, train_run  # noqa: E402
+from dmf_core.runs.checkpoint import load as load_checkpoint  # noqa: E402
+from dmf_core.runs.folder import CHECKPOINT_FILE, train_run  # noqa: E402
+from dmf_core.scoring.predict import Predictor  # noqa: E402
 from studio import latent  # noqa: E402
 from studio.analysis import RunAnalysis, score_new_user  # noqa: E402
 

@@ -12,7 +12,7 @@ ratings for test and 5% for validation taken from the 90 (85/5/10). For each dat
   cores: `--skip-svdpp` leaves it out).
   They are fitted on the *observed* ratings, the same 85% DMF trains on (DMF uses the 5% validation only to pick its
   epoch; the peers' settings are fixed in advance, so they select nothing), and scored on the same test ratings.
-- **Global mean + biases** (`dmf_core/biases.py`), the simple baseline: from the same DMF run's metrics.
+- **Global mean + biases** (`dmf_core/model/biases.py`), the simple baseline: from the same DMF run's metrics.
 - **Areas II-IV**: DMF on the paper's Table-1 split (`SplitConfig()` defaults: 10% new users, 10% new items, 75/5/20),
   where no published method reports numbers (`--skip-areas` leaves it out).
 
@@ -50,8 +50,8 @@ import peers  # noqa: E402  (benchmarks/peers.py: the scikit-surprise peers)
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import DataError, load_dataset  # noqa: E402
-from dmf_core.runs import train_run  # noqa: E402
-from dmf_core.split import AREAS, OBSERVED, TEST, split_areas  # noqa: E402
+from dmf_core.data.split import AREAS, OBSERVED, TEST, split_areas  # noqa: E402
+from dmf_core.runs.folder import train_run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATASETS = ("ml-100k", "ml-1m")

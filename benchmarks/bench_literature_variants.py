@@ -30,7 +30,7 @@ from bench_literature import LITERATURE_SPLIT, print_epoch  # noqa: E402
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
-from dmf_core.runs import train_run  # noqa: E402
+from dmf_core.runs.folder import train_run  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name: (ModelConfig changes, TrainConfig changes)

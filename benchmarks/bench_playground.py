@@ -2,7 +2,7 @@
 
     python benchmarks/bench_playground.py [--repeats 5]
 
-Trains `studio.playground.train` (the engine's own `dmf_core.train.fit`, 3-d latent space, the page's default
+Trains `studio.playground.train` (the engine's own `dmf_core.training.train.fit`, 3-d latent space, the page's default
 settings) --repeats times after one warm-up (the first call in a process also pays torch's start-up), and reports
 the best and median of: `fit`'s own training time (what the page shows), and the whole call with the per-epoch
 recording of every point (what a reader waits for after an edit); with torch's default thread count (the app's),

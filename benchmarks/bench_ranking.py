@@ -1,5 +1,5 @@
 """Top-10 recommendations for new users (issue 24): DMF against most popular, global mean + biases, item-kNN and EASE
-on the same held-out users (`dmf_core/ranking.py`, the `rank-eval` command), on ML-1M (seed 0, n = 5 / 10 / 20) and
+on the same held-out users (`dmf_core/ranking/protocol.py`, the `rank-eval` command), on ML-1M (seed 0, n = 5 / 10 / 20) and
 on the demo data. k, λ and DMF's popularity weight are chosen on validation users; the test users are read once.
 
     python benchmarks/bench_ranking.py [--datasets ml-1m,demo] [--seed 0] [--max-seconds 200] [--out PATH]
@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from dmf_core.data import load_dataset  # noqa: E402
 from dmf_core.files import write_json  # noqa: E402
-from dmf_core.ranking import format_table, rank_eval  # noqa: E402
+from dmf_core.ranking.protocol import format_table, rank_eval  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ranking.json"
 

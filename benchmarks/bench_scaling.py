@@ -32,9 +32,9 @@ def measure(size: str, epochs: int, device: str, threads: int) -> dict:
 
     from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
     from dmf_core.data import load_dataset
-    from dmf_core.derive import DataShape, derive, steps_per_epoch
-    from dmf_core.split import split_areas
-    from dmf_core.train import fit
+    from dmf_core.data.split import split_areas
+    from dmf_core.training.derive import DataShape, derive, steps_per_epoch
+    from dmf_core.training.train import fit
 
     torch.set_num_threads(threads)
     started = time.perf_counter()

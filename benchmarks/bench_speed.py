@@ -49,13 +49,13 @@ import peers  # noqa: E402  (benchmarks/peers.py: the scikit-surprise peers, sha
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig  # noqa: E402
 from dmf_core.data import DataError, load_dataset  # noqa: E402
+from dmf_core.data.split import OBSERVED, TEST, VAL, AreaSplit, split_areas  # noqa: E402
 from dmf_core.device import describe_device, pick_device  # noqa: E402
-from dmf_core.inputs import MatrixInputs, scale_ratings, unscale_ratings  # noqa: E402
-from dmf_core.metrics import rmse  # noqa: E402
-from dmf_core.model import DMFNet  # noqa: E402
-from dmf_core.predict import Predictor  # noqa: E402
-from dmf_core.split import OBSERVED, TEST, VAL, AreaSplit, split_areas  # noqa: E402
-from dmf_core.train import fit  # noqa: E402
+from dmf_core.model.inputs import MatrixInputs, scale_ratings, unscale_ratings  # noqa: E402
+from dmf_core.model.network import DMFNet  # noqa: E402
+from dmf_core.scoring.metrics import rmse  # noqa: E402
+from dmf_core.scoring.predict import Predictor  # noqa: E402
+from dmf_core.training.train import fit  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -144,7 +144,7 @@ def summarise(curve: list[tuple[float, float, float]], epoch_seconds: float | No
 
 
 class DenseBranch(nn.Module):
-    """The same branch as dmf_core.model.Branch, fed a dense [batch, n_cols] row instead of sparse entries."""
+    """The same branch as dmf_core.model.network.Branch, fed a dense [batch, n_cols] row instead of sparse entries."""
 
     def __init__(self, n_cols: int, config: ModelConfig):
         super().__init__()

@@ -4,7 +4,7 @@
 1. read a real dataset (MovieLens-1M's ratings.dat) into a DataFrame and hold out 10% of its users;
 2. of the other users' ratings, keep 10% back as "seen pairs" to predict, and fit on the rest;
 3. predict the seen pairs; predict each held-out user's ratings from the other half of their ratings, given as
-   `context` (no retraining); compare both with global mean + biases (`dmf_core/biases.py`'s closed form, the
+   `context` (no retraining); compare both with global mean + biases (`dmf_core/model/biases.py`'s closed form, the
    held-out users' biases folded in from the same context half);
 4. save and load: identical predictions; `recommend` for one held-out user: k items they have not rated, best first.
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dmf_core import DMF  # noqa: E402
-from dmf_core.biases import REG_ITEM, REG_USER, shrunk_mean  # noqa: E402
+from dmf_core.model.biases import REG_ITEM, REG_USER, shrunk_mean  # noqa: E402
 
 
 def rmse(pred: np.ndarray, true: np.ndarray) -> float:

@@ -1,6 +1,6 @@
 """Where a training epoch's time goes: `fit()` itself, unchanged, with timers around its parts.
 
-The real training code runs (dmf_core.train.fit); this script only wraps the functions it calls with exclusive
+The real training code runs (dmf_core.training.train.fit); this script only wraps the functions it calls with exclusive
 timers (a part nested in another is counted once, in the inner one; validation counts as a whole):
 
 - gathers: SparseRows.gather, the sparse batches of a block's user rows and item columns (the first layer's input);
@@ -40,14 +40,14 @@ from torch.optim.optimizer import register_optimizer_step_post_hook, register_op
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dmf_core import inputs as inputs_module  # noqa: E402
-from dmf_core import model as model_module  # noqa: E402
-from dmf_core import predict as predict_module  # noqa: E402
-from dmf_core import train as train_module  # noqa: E402
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig, replace  # noqa: E402
 from dmf_core.data import load_dataset  # noqa: E402
+from dmf_core.data.split import split_areas  # noqa: E402
 from dmf_core.device import describe_device, pick_device  # noqa: E402
-from dmf_core.split import split_areas  # noqa: E402
+from dmf_core.model import inputs as inputs_module  # noqa: E402
+from dmf_core.model import network as model_module  # noqa: E402
+from dmf_core.scoring import predict as predict_module  # noqa: E402
+from dmf_core.training import train as train_module  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("gathers", "input prep", "first layer fwd", "dense layers fwd", "cosine", "backward", "optimizer",

@@ -1,7 +1,7 @@
-"""`python -m dmf_core`: the command line (`dmf_core.cli`)."""
+"""`python -m dmf_core`: the command line (`dmf_core.cli.main`)."""
 
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

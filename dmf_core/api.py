@@ -20,20 +20,20 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import checkpoint as ckpt
-from .context import check_ratings, extended_predictor, rows_of, score_new_user
 from .data import RatingData, from_triples, load_dataset
+from .data.frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat, lookup
+from .data.split import split_areas
 from .device import pick_device
-from .frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat, lookup
-from .metrics import round_to_scale
-from .model import DMFNet
-from .observed import Observed, area_frame, data_reference, library_state
-from .predict import Predictor
+from .flags import FLAGS, configs_from_flags, flags_from_configs, scale_request
+from .model.network import DMFNet
 from .progress import library_bar
-from .rankers import RANKINGS, rated_matrix, recommended
-from .runs import CHECKPOINT_FILE, final_checkpoint, refuse_interrupted, train_run
-from .settings import FLAGS, configs_from_flags, flags_from_configs, scale_request
-from .split import split_areas
+from .ranking.rankers import RANKINGS, rated_matrix, recommended
+from .runs import checkpoint as ckpt
+from .runs.folder import CHECKPOINT_FILE, final_checkpoint, refuse_interrupted, train_run
+from .scoring.context import check_ratings, extended_predictor, rows_of, score_new_user
+from .scoring.metrics import round_to_scale
+from .scoring.observed import Observed, area_frame, data_reference, library_state
+from .scoring.predict import Predictor
 
 # The library's settings beyond the train command's flags, with their defaults: `out`, a folder to write the run to
 # (as `train --out`), and `verbose`, the progress bar (`progress.library_bar`).

@@ -10,14 +10,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.config import SplitConfig
 from dmf_core.data import RELEASES, find_movielens, load_upload, parse_rating_scale
 from dmf_core.data.download import NAMES, download_movielens
 from dmf_core.data.ratings import scale_label
 from dmf_core.data.sources import release_label
+from dmf_core.data.split import AREAS
 from dmf_core.errors import one_line
-from dmf_core.split import AREAS
-from studio import cache, data_paths, plots, state, stats, ui
+from studio import cache, data_paths, state, stats, ui
 
 ui.setup(
     "Data",
@@ -187,7 +188,7 @@ LITERATURE = {"split-new-users": 0, "split-new-items": 0, "split-val": 0.05, "sp
 
 def use_literature_protocol() -> None:
     """The published papers' protocol: a random 90/10 of all ratings, 5% validation taken from the 90, nobody held
-    out (issue 17). The form's fields follow, so Apply keeps it."""
+    out. The form's fields follow, so Apply keeps it."""
     st.session_state.update(LITERATURE)
     seed = int(st.session_state.get("split-seed", state.split_config().seed))
     state.set_split(SplitConfig(0.0, 0.0, LITERATURE["split-val"], LITERATURE["split-test"], seed))

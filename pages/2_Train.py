@@ -7,9 +7,10 @@ import uuid
 import pandas as pd
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.device import describe_device, pick_device
 from dmf_core.errors import one_line
-from studio import cache, live, plots, recovery, runinfo, state, train_form, ui
+from studio import cache, live, recovery, runinfo, state, train_form, ui
 
 ui.setup(
     "Train",

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.data.ratings import scale_label
-from dmf_core.quantizer import rating_levels, uniform_boundaries
-from studio import cache, plots, runinfo, share, ui
+from dmf_core.model.quantizer import rating_levels, uniform_boundaries
+from studio import cache, runinfo, share, ui
 from studio.analysis import boundary_moves, calibration_curve
 
 ui.setup(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.paper import TABLE2
-from studio import cache, plots, runinfo, ui
+from studio import cache, runinfo, ui
 from studio.analysis import PAPER_TABLE1
 
 ui.setup(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dmf_core.quantizer import rating_levels
+from dmf_core.model.quantizer import rating_levels
 from studio import cache, latent, ranking_note, runinfo, sphere, state, ui
 from studio.analysis import most_popular, recommendations, score_new_user, search_titles
 

@@ -146,7 +146,7 @@ def watch() -> None:
                            scale=pg.SCALE, revision="playground")
     chart.plotly_chart(figure, width="stretch", key="pg-sphere")
     about.markdown(view.describe_pair(pg.pair(epoch, shared, user, movie), shared.settings.output))
-    about.caption(f"Trained with `dmf_core.train.fit` in {run.seconds:.2f} s ({n_epochs} epochs, hidden "
+    about.caption(f"Trained with `dmf_core.training.train.fit` in {run.seconds:.2f} s ({n_epochs} epochs, hidden "
                   f"{' → '.join(map(str, shared.settings.hidden))}, loss {run.losses[-1]:.3f} at the end). "
                   "● users, ◆ movies; open symbols: the new user and movie; the two arrows are the selected "
                   "pair's U and V, the red arc their angle. The chart's own ▶ and slider replay the epochs in the "

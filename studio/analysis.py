@@ -17,17 +17,19 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
-from dmf_core import context, paper, rankers
+from dmf_core import paper
 from dmf_core.data import RatingData
-from dmf_core.inputs import MatrixInputs, SparseRows, scale_ratings
-from dmf_core.metrics import mae, rmse, round_to_scale
-from dmf_core.model import DMFNet
-from dmf_core.observed import training_popularity
-from dmf_core.predict import Predictor
-from dmf_core.quantizer import rating_levels
-from dmf_core.rankers import RANKINGS
-from dmf_core.runs import restore_run
-from dmf_core.split import AREAS, OBSERVED, TEST, AreaSplit
+from dmf_core.data.split import AREAS, OBSERVED, TEST, AreaSplit
+from dmf_core.model.inputs import MatrixInputs, SparseRows, scale_ratings
+from dmf_core.model.network import DMFNet
+from dmf_core.model.quantizer import rating_levels
+from dmf_core.ranking import rankers
+from dmf_core.ranking.rankers import RANKINGS
+from dmf_core.runs.folder import restore_run
+from dmf_core.scoring import context
+from dmf_core.scoring.metrics import mae, rmse, round_to_scale
+from dmf_core.scoring.observed import training_popularity
+from dmf_core.scoring.predict import Predictor
 
 # The paper's Table 1 rows for the models the Areas page marks, labelled as the paper's; drawn as reference marks
 # only: a run on other data or settings is not expected to match them.
@@ -228,7 +230,7 @@ class NewUserResult:
 
 def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserResult:
     """Predict every item for a person the model has never seen, from their ratings alone (area II; area IV
-    for items that were held out of training). One forward pass, no retraining (`dmf_core.context.score_new_user`,
+    for items that were held out of training). One forward pass, no retraining (`dmf_core.scoring.context.score_new_user`,
     which `DMF.recommend` uses too).
 
     Raises ValueError for an unknown item, a rating off the scale or a repeated item."""

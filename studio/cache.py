@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dmf_core.checkpoint import load as load_checkpoint
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data import RELEASES, DataError, RatingData, dataset_fingerprint, load_dataset, parse_rating_scale
 from dmf_core.data.ratings import ScaleRequest
-from dmf_core.estimate import estimate_epoch_seconds
-from dmf_core.runs import METRICS_FILE, RunRecord, list_runs, read_run
-from dmf_core.split import AreaSplit, split_areas
+from dmf_core.data.split import AreaSplit, split_areas
+from dmf_core.runs.checkpoint import load as load_checkpoint
+from dmf_core.runs.folder import METRICS_FILE, RunRecord, list_runs, read_run
+from dmf_core.training.estimate import estimate_epoch_seconds
 from studio import stats
 from studio.analysis import RunAnalysis, cold_start_curve
 from studio.registry import JobRegistry
@@ -74,7 +74,7 @@ def _epoch_seconds(key: str, spec: str, data_dir: str, split_config: SplitConfig
 
 def epoch_seconds(ref: state.DatasetRef, split_config: SplitConfig, model_config: ModelConfig,
                   train_config: TrainConfig) -> float:
-    """An epoch's time with these settings, measured once per setting by a few real steps (dmf_core.estimate)."""
+    """An epoch's time with these settings, measured once per setting by a few real steps (dmf_core.training.estimate)."""
     return _epoch_seconds(ref.key, ref.spec, str(state.data_dir()), split_config, model_config, train_config)
 
 

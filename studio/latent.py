@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.colors import qualitative
 
+from dmf_core.figures import AREA_COLORS
 from studio.analysis import RunAnalysis
-from studio.plots import AREA_COLORS
 
 SEEN_NEW = "seen / new"
 GENRE = "genre"

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.errors import one_line
-from dmf_core.runs import data_decided
-from studio import plots
+from dmf_core.runs.folder import data_decided
 from studio.jobs import FAILED, FINISHED, QUEUED, STOPPED
 from studio.training_job import JobSnapshot, TrainingJob
 

@@ -19,11 +19,11 @@ import numpy as np
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data.ratings import RatingData
-from dmf_core.inputs import single_row
-from dmf_core.model import DMFNet
-from dmf_core.predict import Predictor
-from dmf_core.split import OBSERVED, AreaSplit
-from dmf_core.train import fit
+from dmf_core.data.split import OBSERVED, AreaSplit
+from dmf_core.model.inputs import single_row
+from dmf_core.model.network import DMFNet
+from dmf_core.scoring.predict import Predictor
+from dmf_core.training.train import fit
 
 SCALE = (1.0, 5.0)  # whole stars
 GROUPS = ("Sci-fi", "Romance", "Horror")
@@ -244,7 +244,7 @@ class PlaygroundRun:
 
 
 def train(matrix: np.ndarray, settings: Settings = Settings()) -> PlaygroundRun:
-    """Train the Playground's DMF on `matrix` with `dmf_core.train.fit`, recording every epoch's model and points."""
+    """Train the Playground's DMF on `matrix` with `dmf_core.training.train.fit`, recording every epoch's model and points."""
     data = rating_data(matrix)
     split = all_observed(data)
     grid_users = np.repeat(np.arange(data.n_users), data.n_items)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from dmf_core.config import RATING_WEIGHT
-from dmf_core.ranking import RECOMMEND, popularity_percentile
+from dmf_core.ranking.protocol import RECOMMEND, popularity_percentile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RANKING_ENV = "DMF_RANKING_FILE"

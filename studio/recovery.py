@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dmf_core.files import write_json
-from dmf_core.runs import CHECKPOINT_FILE, METRICS_FILE, RUN_FILE
+from dmf_core.runs.folder import CHECKPOINT_FILE, METRICS_FILE, RUN_FILE
 from studio.jobs import ACTIVE_STATUSES, FAILED, INTERRUPTED
 
 

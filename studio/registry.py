@@ -14,11 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dmf_core import checkpoint as ckpt
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data import RatingData
 from dmf_core.reproduction.plans import Plan
-from dmf_core.runs import check_run, interrupted_checkpoint, train_run
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import check_run, interrupted_checkpoint, train_run
 from studio.jobs import Job, TrainingSlot
 from studio.recovery import mark_interrupted, read_record
 from studio.reproduction_job import ReproductionJob

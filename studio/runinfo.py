@@ -1,13 +1,13 @@
 """What a saved run is, read from its metrics.json for display: the prediction formula of its output (the one text
 every page shows), whether its DMF-D quantizer was ever trained, and its title in run pickers. No Streamlit here.
 
-The metrics.json contract read here (written by dmf_core.runs):
+The metrics.json contract read here (written by dmf_core.runs.folder):
 - `config.model.output`: "bias+cosine" (the default) or "cosine" (the paper's model);
 - `calibration`: {"new_user_weight": ρ_users, "new_item_weight": ρ_items}, the cosine's weights for new rows,
-  fitted on the validation ratings of areas II and III (dmf_core/calibration.py);
+  fitted on the validation ratings of areas II and III (dmf_core/training/calibration.py);
 - `companion` (DMF runs since the I-AutoRec companion): {"kind", "trained", "blend", "val_rmse_dmf_alone",
   "val_rmse_companion_alone", "val_rmse_blend", "val_rmse_blend_cross_fitted", "dmf_alone_areas", "note", ...}
-  (dmf_core/companion.py); where
+  (dmf_core/training/companion.py); where
   `trained` is true, the run's area-I figures are the blend's (areas II-IV are DMF's alone);
 - DMF-D runs: `quantizer` = {"trained", "epochs", "lambda", "warmup_epochs", "note"}; where `trained` is false,
   `discrete` and `discrete_overall` are absent or null. Older files without `quantizer` are read from `lambda`

@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from dmf_core.figures import AREA_COLORS
 from studio.latent import (
     HIGHLIGHT_COLOR,
     ITEM_SYMBOLS,
@@ -26,7 +27,6 @@ from studio.latent import (
     YOU_COLOR,
     LatentMap,
 )
-from studio.plots import AREA_COLORS
 
 # The colour code: users and movies, seen (filled) and new (open, in the colours of areas II and III).
 USER_COLOR = SEEN_USER_COLOR

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dmf_core.data import RatingData
-from dmf_core.split import AREAS, AreaSplit
+from dmf_core.data.split import AREAS, AreaSplit
 
 
 def rating_histogram(data: RatingData) -> tuple[np.ndarray, np.ndarray]:

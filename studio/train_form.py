@@ -28,7 +28,7 @@ from dmf_core.config import (
     parse_hidden,
     replace,
 )
-from dmf_core.derive import CHUNKS_PER_SIDE
+from dmf_core.training.derive import CHUNKS_PER_SIDE
 from studio.presets import BEST_COST, PRESETS, SPHERE_COST, quick_preset
 
 P = "hp_"  # widget-key prefix

@@ -20,7 +20,7 @@ from dmf_core.config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from dmf_core.data import RatingData
 from dmf_core.errors import one_line
 from dmf_core.files import write_json
-from dmf_core.runs import CHECKPOINT_FILE, RUN_FILE, resume_run, train_run
+from dmf_core.runs.folder import CHECKPOINT_FILE, RUN_FILE, resume_run, train_run
 from studio.jobs import ACTIVE_STATUSES, FAILED, FINISHED, INTERRUPTED, QUEUED, RUNNING, STOPPED, Job, TrainingSlot
 
 

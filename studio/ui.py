@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pandas as pd
 import streamlit as st
 
+from dmf_core.data.split import AREAS
 from dmf_core.errors import one_line
-from dmf_core.runs import RunRecord
-from dmf_core.split import AREAS
+from dmf_core.runs.folder import RunRecord
 
 from . import cache, runinfo, state
 
@@ -143,7 +143,7 @@ def no_runs_hint(what: str = "a run") -> None:
 
 
 BASELINE_COLUMN = "mean + biases RMSE"
-DMF_ALONE_COLUMN = "DMF alone RMSE"  # runs blended with the I-AutoRec companion (dmf_core/companion.py)
+DMF_ALONE_COLUMN = "DMF alone RMSE"  # runs blended with the I-AutoRec companion (dmf_core/training/companion.py)
 
 
 def area_table(metrics: dict, key: str = "areas") -> pd.DataFrame:

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core import checkpoint as ckpt
+from dmf_core import figures as plots
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
-from dmf_core.quantizer import hard_quantize, smooth_quantize, uniform_boundaries
-from dmf_core.runs import train_run
-from dmf_core.split import split_areas
-from studio import plots, stats
+from dmf_core.data.split import split_areas
+from dmf_core.model.quantizer import hard_quantize, smooth_quantize, uniform_boundaries
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import train_run
+from studio import stats
 from studio.analysis import (
     PAPER_TABLE1,
     RunAnalysis,

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from dmf_core import DMF
-from dmf_core import checkpoint as ckpt
-from dmf_core.cli import _configs_from_args, build_parser
-from dmf_core.cli import main as cli_main
+from dmf_core.cli.main import _configs_from_args, build_parser
+from dmf_core.cli.main import main as cli_main
 from dmf_core.config import SplitConfig
 from dmf_core.data import from_triples, load_dataset
-from dmf_core.settings import FLAGS
-from dmf_core.split import AREAS, OBSERVED, TEST, split_areas
+from dmf_core.data.split import AREAS, OBSERVED, TEST, split_areas
+from dmf_core.flags import FLAGS
+from dmf_core.runs import checkpoint as ckpt
 from studio.analysis import RunAnalysis, score_new_user
 from tests.conftest import SMALL_DEMO
 

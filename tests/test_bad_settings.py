@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from tests.helpers import low_rank_ratings
 
 BAD_VALUES = ("0", "-1", "1000000000000", "nan", "abc")

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core.autorec import AutoRecNet
-from dmf_core.biases import fit_biases
 from dmf_core.config import SplitConfig
 from dmf_core.data import from_triples
 from dmf_core.data.demo import make_demo
-from dmf_core.inputs import SparseRows
-from dmf_core.metrics import rmse
+from dmf_core.data.split import AREAS, TEST, VAL, split_areas
+from dmf_core.model.autorec import AutoRecNet
+from dmf_core.model.biases import fit_biases
+from dmf_core.model.inputs import SparseRows
 from dmf_core.reproduction.autorec import AutoRec, AutoRecConfig
 from dmf_core.reproduction.means import GlobalBias
 from dmf_core.reproduction.models import make_baseline
-from dmf_core.split import AREAS, TEST, VAL, split_areas
+from dmf_core.scoring.metrics import rmse
 
 # Small-data settings: the ML-1M defaults (batch 32768 ratings, 256 rows, 500 hidden) take one or two steps per
 # epoch on 18k ratings.

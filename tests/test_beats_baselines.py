@@ -8,8 +8,8 @@ import torch
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
-from dmf_core.runs import train_run
-from dmf_core.split import AREAS, split_areas
+from dmf_core.data.split import AREAS, split_areas
+from dmf_core.runs.folder import train_run
 from studio.presets import quick_preset
 
 

@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core import checkpoint as ckpt
-from dmf_core import runs
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.inputs import MatrixInputs
-from dmf_core.predict import Predictor
-from dmf_core.runs import evaluate_checkpoint, resume_run, train_run
-from dmf_core.split import TEST, split_areas
+from dmf_core.data.split import TEST, split_areas
+from dmf_core.model.inputs import MatrixInputs
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs import folder as runs
+from dmf_core.runs.folder import evaluate_checkpoint, resume_run, train_run
+from dmf_core.scoring.predict import Predictor
 from tests.helpers import low_rank_ratings
 
 SMALL = ModelConfig(hidden=(32, 16))
@@ -100,7 +100,7 @@ def test_checkpoint_rejects_data_of_another_shape(tiny_data, tmp_path):
 def test_checkpoints_of_a_run_in_progress_cost_at_most_their_share_of_training(tiny_data, tmp_path, monkeypatch):
     """Every epoch is checkpointed while writing is cheap against the training time; when it is not, only as often as
     CHECKPOINT_SHARE of the training time allows. Both ends are forced here with extreme shares."""
-    import dmf_core.runs as runs
+    import dmf_core.runs.folder as runs
 
     saved: list[bool] = []
     real_save = ckpt.save

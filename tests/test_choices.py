@@ -10,7 +10,7 @@ from typing import get_args
 
 import pytest
 
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from dmf_core.config import (
     Activation,
     InputEncoding,
@@ -22,7 +22,7 @@ from dmf_core.config import (
     SplitConfig,
     TrainConfig,
 )
-from dmf_core.model import _ACTIVATIONS, SparseInput
+from dmf_core.model.network import _ACTIVATIONS, SparseInput
 from studio import train_form
 
 

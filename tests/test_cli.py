@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from tests.conftest import SMALL_DEMO
 
 # cuda:7 is refused either way: without CUDA at all, or (on a GPU machine) as an index beyond its devices.

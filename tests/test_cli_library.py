@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dmf_core import DMF
-from dmf_core.cli import main
+from dmf_core.cli.main import main
 from dmf_core.data import load_dataset
 
 

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core import checkpoint as ckpt
-from dmf_core.companion import describe, fit_companion
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.predict import Predictor
-from dmf_core.runs import final_checkpoint, result_metrics, train_run
-from dmf_core.settings import configs_from_flags
-from dmf_core.split import TEST, VAL, split_areas
-from dmf_core.train import fit
+from dmf_core.data.split import TEST, VAL, split_areas
+from dmf_core.flags import configs_from_flags
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import final_checkpoint, result_metrics, train_run
+from dmf_core.scoring.predict import Predictor
+from dmf_core.training.companion import describe, fit_companion
+from dmf_core.training.train import fit
 
 SPLIT = SplitConfig(new_user_frac=0.15, new_item_frac=0.15, seed=0)
 BLEND = ModelConfig(hidden=(32, 16), companion="i-autorec")  # the default is DMF alone

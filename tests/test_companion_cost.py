@@ -1,4 +1,4 @@
-"""The I-AutoRec companion's cost (dmf_core.estimate): counted before training, and a run it would not fit refused in
+"""The I-AutoRec companion's cost (dmf_core.training.estimate): counted before training, and a run it would not fit refused in
 one line before anything trains. How close the estimate comes to a measured run: benchmarks/bench_companion_cost.py."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-import dmf_core.estimate as estimate
-import dmf_core.runs as runs
+import dmf_core.runs.folder as runs
+import dmf_core.training.estimate as estimate
 from dmf_core import DMF
-from dmf_core.cli import main
+from dmf_core.cli.main import main
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.split import split_areas
+from dmf_core.data.split import split_areas
 from tests.conftest import REPO_ROOT
 from tests.helpers import low_rank_ratings
 

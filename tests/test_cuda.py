@@ -26,16 +26,16 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core import checkpoint as ckpt
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.data import RatingData
 from dmf_core.data.demo import make_demo
+from dmf_core.data.split import AREAS, TEST, split_areas
 from dmf_core.device import describe_device, pick_device
-from dmf_core.inputs import MatrixInputs
-from dmf_core.predict import Predictor
-from dmf_core.runs import CHECKPOINT_FILE, evaluate_checkpoint, train_run
-from dmf_core.split import AREAS, TEST, split_areas
-from dmf_core.train import _adam, build_model
+from dmf_core.model.inputs import MatrixInputs
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import CHECKPOINT_FILE, evaluate_checkpoint, train_run
+from dmf_core.scoring.predict import Predictor
+from dmf_core.training.train import _adam, build_model
 from tests.conftest import REPO_ROOT
 
 HAS_CUDA = torch.cuda.is_available()

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.derive import CHUNKS_PER_SIDE, DataShape, derive, steps_per_epoch
-from dmf_core.split import split_areas
-from dmf_core.train import _chunks, fit
+from dmf_core.data.split import split_areas
+from dmf_core.training.derive import CHUNKS_PER_SIDE, DataShape, derive, steps_per_epoch
+from dmf_core.training.train import _chunks, fit
 from tests.helpers import low_rank_ratings
 
 

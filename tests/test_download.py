@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from dmf_core.data import DataError, download, load_dataset
 from dmf_core.data import sources as data_module
 from dmf_core.data.download import DownloadError, download_ml1m, extract_zip_safely

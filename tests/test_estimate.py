@@ -1,4 +1,4 @@
-"""The epoch-time estimate shown before training starts (dmf_core.estimate)."""
+"""The epoch-time estimate shown before training starts (dmf_core.training.estimate)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import threading
 import pytest
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
-from dmf_core.estimate import estimate_epoch_seconds
-from dmf_core.runs import check_run
-from dmf_core.split import split_areas
-from dmf_core.train import fit
+from dmf_core.data.split import split_areas
+from dmf_core.runs.folder import check_run
+from dmf_core.training.estimate import estimate_epoch_seconds
+from dmf_core.training.train import fit
 
 
 def test_estimate_beside_a_run_leaves_its_figures_unchanged(tiny_data, one_thread):

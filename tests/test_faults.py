@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from dmf_core.runs import interrupted_checkpoint
+from dmf_core.runs.folder import interrupted_checkpoint
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow  # real processes, killed and resumed: about 30 s on 2 cores

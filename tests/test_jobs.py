@@ -12,9 +12,9 @@ import pytest
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig, replace
 from dmf_core.data.demo import make_demo
-from dmf_core.estimate import estimate_epoch_seconds
-from dmf_core.runs import RUN_FILE, list_runs
-from dmf_core.split import split_areas
+from dmf_core.data.split import split_areas
+from dmf_core.runs.folder import RUN_FILE, list_runs
+from dmf_core.training.estimate import estimate_epoch_seconds
 from studio.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, TrainingSlot
 from studio.registry import JobRegistry, new_run_folder
 

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 
 from dmf_core import DMF
-from dmf_core import checkpoint as ckpt
-from dmf_core.companion import describe
+from dmf_core import figures as plots
 from dmf_core.data import load_dataset
-from dmf_core.runs import CHECKPOINT_FILE, METRICS_FILE, evaluate_checkpoint
-from studio import plots, runinfo
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import CHECKPOINT_FILE, METRICS_FILE, evaluate_checkpoint
+from dmf_core.training.companion import describe
+from studio import runinfo
 from tests.conftest import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))

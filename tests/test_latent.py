@@ -8,11 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dmf_core import checkpoint as ckpt
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
-from dmf_core.runs import train_run
-from dmf_core.split import OBSERVED
+from dmf_core.data.split import OBSERVED
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import train_run
 from studio import latent
 from studio.analysis import RunAnalysis, score_new_user
 

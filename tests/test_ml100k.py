@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from dmf_core.data import DataError, download, load_dataset, load_upload
 from dmf_core.data import sources as data_module
 from dmf_core.data.download import DownloadError

@@ -4,7 +4,7 @@ import pytest
 
 from dmf_core.config import ModelConfig, SplitConfig, TrainConfig
 from dmf_core.data import load_dataset
-from dmf_core.runs import train_run
+from dmf_core.runs.folder import train_run
 
 pytestmark = pytest.mark.slow
 

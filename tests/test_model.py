@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core.biases import fit_biases
-from dmf_core.calibration import calibrate
 from dmf_core.config import ModelConfig
-from dmf_core.inputs import MatrixInputs, SparseRows, single_row
-from dmf_core.model import BitDropout, DMFNet, sparse_linear
-from dmf_core.predict import Predictor
-from dmf_core.split import TEST, VAL, split_areas
+from dmf_core.data.split import TEST, VAL, split_areas
+from dmf_core.model.biases import fit_biases
+from dmf_core.model.inputs import MatrixInputs, SparseRows, single_row
+from dmf_core.model.network import BitDropout, DMFNet, sparse_linear
+from dmf_core.scoring.predict import Predictor
+from dmf_core.training.calibration import calibrate
 
 
 def dense(rows: SparseRows) -> torch.Tensor:

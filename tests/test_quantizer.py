@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dmf_core.config import QuantizerConfig
-from dmf_core.quantizer import (
+from dmf_core.model.quantizer import (
     Quantizer,
     fit_boundaries,
     hard_quantize,

@@ -13,14 +13,13 @@ import pytest
 
 from benchmarks.bench_ranking import build_parser as bench_parser
 from dmf_core import DMF
-from dmf_core.cli import build_parser, main
+from dmf_core.cli.main import build_parser, main
 from dmf_core.data import from_triples
-from dmf_core.rankers import cosine_similarity, ease_weights, nearest, rated_gram, training_matrix
-from dmf_core.ranking import (
+from dmf_core.ranking.protocol import (
     EASE_GRID,
     RECOMMEND,
     WEIGHT_GRID,
-    Task,
+    RankingTask,
     coverage,
     held_out,
     make_task,
@@ -30,6 +29,7 @@ from dmf_core.ranking import (
     top_items,
     training_part,
 )
+from dmf_core.ranking.rankers import cosine_similarity, ease_weights, nearest, rated_gram, training_matrix
 from studio import ranking_note
 from tests.conftest import REPO_ROOT
 
@@ -79,7 +79,7 @@ def test_metrics_on_hand_made_lists():
 
 
 def test_top_items_leave_the_context_out():
-    task = Task(np.array([0, 1]), np.array([3, 0]), np.array([5.0, 5.0]), np.zeros((2, 5), bool), 5, 0)
+    task = RankingTask(np.array([0, 1]), np.array([3, 0]), np.array([5.0, 5.0]), np.zeros((2, 5), bool), 5, 0)
     scores = np.array([[1, 2, 3, 9, 0], [9, 1, 2, 3, 4]], dtype=float)
     assert top_items(scores, task, k=2).tolist() == [[2, 1], [4, 3]]
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from dmf_core.config import ModelConfig, QuantizerConfig, TrainConfig
 from dmf_core.data import find_ml1m
 from dmf_core.files import write_json

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from dmf_core import checkpoint as ckpt
-from dmf_core import cli
+from dmf_core.cli import main as cli
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.data import DataError, dataset_fingerprint, load_dataset, load_upload, parse_rating_scale
 from dmf_core.data import sources as data_module
-from dmf_core.metrics import evaluate, round_to_scale
-from dmf_core.quantizer import Quantizer, rating_levels, uniform_boundaries
-from dmf_core.runs import train_run
-from dmf_core.split import split_areas
-from dmf_core.train import fit
+from dmf_core.data.split import split_areas
+from dmf_core.model.quantizer import Quantizer, rating_levels, uniform_boundaries
+from dmf_core.runs import checkpoint as ckpt
+from dmf_core.runs.folder import train_run
+from dmf_core.scoring.metrics import evaluate, round_to_scale
+from dmf_core.training.train import fit
 from tests.conftest import make_zip
 
 HALF = (0.5, 5.0, 0.5)

@@ -15,7 +15,7 @@ import pytest
 
 from dmf_core.config import SplitConfig
 from dmf_core.data.demo import make_demo
-from dmf_core.runs import RUN_FILE, list_runs
+from dmf_core.runs.folder import RUN_FILE, list_runs
 from studio import recovery
 from studio.jobs import FINISHED, INTERRUPTED, STOPPED
 from studio.registry import JobRegistry

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dmf_core.config import SplitConfig
-from dmf_core.split import AREAS, OBSERVED, TEST, VAL, split_areas
+from dmf_core.data.split import AREAS, OBSERVED, TEST, VAL, split_areas
 
 
 def test_roles_partition_every_rating_in_the_requested_shares(tiny_data):

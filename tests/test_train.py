@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
-from dmf_core.metrics import evaluate, rmse
-from dmf_core.phases import GAP_TOLERANCE, WARMUP_SHARE
-from dmf_core.quantizer import hard_quantize
-from dmf_core.split import OBSERVED, TEST, VAL, split_areas
-from dmf_core.train import BlockTask, TrainingDiverged, _block_cosines, fit
+from dmf_core.data.split import OBSERVED, TEST, VAL, split_areas
+from dmf_core.model.quantizer import hard_quantize
+from dmf_core.scoring.metrics import evaluate, rmse
+from dmf_core.training.phases import GAP_TOLERANCE, WARMUP_SHARE
+from dmf_core.training.train import BlockTask, TrainingDiverged, _block_cosines, fit
 
 SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
 
@@ -90,7 +90,7 @@ def test_nan_guard_stops_with_a_clear_message(tiny_data):
                 parameter.fill_(float("nan"))
 
     # fit builds its own model, so poison via the epoch callback reaching the model through the optimizer's params
-    import dmf_core.train as train_module
+    import dmf_core.training.train as train_module
 
     original = train_module.build_model
 
@@ -135,7 +135,8 @@ def test_absurd_training_settings_are_rejected(tiny_data, kwargs):
 def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improving(tiny_data, one_thread):
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
     config = quick(model="dmf-d", epochs=160, patience=2, lr=2e-2,
-                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None))
+                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None,
+                                             select_start=False))
     result = fit(tiny_data, split, SMALL, config)
     lambdas = [h["lambda"] for h in result.history]
     warm = lambdas.index(2.0)
@@ -146,7 +147,8 @@ def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improv
     assert result.quantizer["warmup_ended_by"].startswith("plain DMF's validation RMSE stopped improving")
     continuous = [h["val_rmse_continuous"] for h in result.history[:warm]]
     assert min(continuous) < min(continuous[-2:])
-    # A warm-up epoch is never the selected DMF-D model, and what is reported is the selected epoch's discrete RMSE.
+    # Without the start among the candidates (select_start), a warm-up epoch is never the selected DMF-D model, and
+    # what is reported is the selected epoch's discrete RMSE.
     assert result.best_epoch > warm
     assert result.val_rmse == result.history[result.best_epoch - 1]["val_rmse"]
     assert result.val_rmse_kind == "discrete"
@@ -164,7 +166,9 @@ def test_dmf_d_warm_up_takes_at_most_its_share_of_the_epoch_cap(tiny_data, one_t
     assert [h["phase"] for h in result.history] == ["warm-up"] * warm + ["quantizer"] * (epochs - warm)
     assert result.quantizer["trained"] and result.quantizer["epochs"] == epochs - warm
     assert result.quantizer["lambda"] == result.history[-1]["lambda"] is not None
-    assert result.best_epoch > warm
+    # The selection: a quantizer epoch, or the quantizer's start (DMF + rounding, numbered as the last warm-up epoch).
+    assert result.best_epoch >= warm and result.best_epoch >= 1
+    assert result.val_rmse_kind == "discrete"
 
 
 def test_dmf_d_that_never_reaches_its_quantizer_reports_plain_dmf_as_such(tiny_data, one_thread):

@@ -6,9 +6,11 @@
 - `movielens`: MovieLens' titles, genres and user attributes (`movies.dat`, `users.dat`, `u.item`, `u.user`, ...);
 - `sources`: `load_dataset(spec)` / `load_upload(name, bytes)`, folders, zips, and where each MovieLens release lives;
 - `download`: the checksum-verified MovieLens downloads (100K, 1M, 10M, 20M, 25M);
-- `demo`: the generated, MovieLens-shaped demo data.
+- `demo`: the generated, MovieLens-shaped demo data;
+- `split`: the paper's four areas (new users, new items) and the observed / validation / test roles, seeded;
+- `frames`: the library's tables in (a DataFrame, an array or tuples), checked, as arrays.
 
-This package imports nothing else from `dmf_core` but `errors`: it is the bottom layer.
+This package imports nothing else from `dmf_core` but `errors` and `config`: it is the bottom layer.
 """
 
 from .ratings import DataError, RatingData, dataset_fingerprint, from_triples, parse_rating_scale

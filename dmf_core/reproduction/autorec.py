@@ -1,5 +1,5 @@
 """AutoRec (Sedhain et al. 2015) as a baseline of the reproduction: the network and its training are the engine's
-(`dmf_core/autorec.py`, which DMF's companion uses too). Its encoder reads any row, so U-AutoRec serves new users (area II) and I-AutoRec new items (area III); the decoder has one output per
+(`dmf_core/model/autorec.py`, which DMF's companion uses too). Its encoder reads any row, so U-AutoRec serves new users (area II) and I-AutoRec new items (area III); the decoder has one output per
 training column, so neither can score a column unseen in training.
 
 Rows never trained on (new users for U-AutoRec, new items for I-AutoRec) are read by the same encoder, but their
@@ -15,13 +15,14 @@ import threading
 import numpy as np
 import torch
 
-from ..autorec import AutoRecNet, train_autorec
-from ..biases import fit_biases, least_squares_weight
 from ..config import AutoRecConfig
 from ..data import RatingData
-from ..inputs import SparseRows
-from ..metrics import rmse
-from ..split import VAL, AreaSplit
+from ..data.split import VAL, AreaSplit
+from ..model.autorec import AutoRecNet
+from ..model.biases import fit_biases, least_squares_weight
+from ..model.inputs import SparseRows
+from ..scoring.metrics import rmse
+from ..training.autorec import train_autorec
 from .base import EpochCallback, FitInfo, Model, StepCallback, batched, val_pairs
 
 __all__ = ["AutoRec", "AutoRecConfig"]

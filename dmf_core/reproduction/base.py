@@ -1,6 +1,6 @@
 """The one interface of every model the reproduction runs (DMF, DMF-D and the baselines), and what the baselines
 share: batched prediction and validation pairs. Their epochs run as a task of the engine's one loop, with batch sizes
-that follow the data (`dmf_core/epochs.py`, shared with DMF's I-AutoRec companion)."""
+that follow the data (`dmf_core/training/epochs.py`, shared with DMF's I-AutoRec companion)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import numpy as np
 import torch
 
 from ..data import RatingData
-from ..epochs import EpochCallback, FitInfo, LoopConfig, steps_batch, train_loop
-from ..metrics import score
-from ..split import AREAS, TEST, VAL, AreaSplit
+from ..data.split import AREAS, TEST, VAL, AreaSplit
+from ..scoring.metrics import score
+from ..training.epochs import EpochCallback, FitInfo, LoopConfig, steps_batch, train_loop
 
 StepCallback = Callable[[int, int], None]
-# What the baselines' modules import from here, though it lives in the engine (`dmf_core/epochs.py`).
+# What the baselines' modules import from here, though it lives in the engine (`dmf_core/training/epochs.py`).
 __all__ = ["EpochCallback", "FitInfo", "LoopConfig", "Model", "StepCallback", "batched", "steps_batch", "train_loop",
            "val_pairs"]
 

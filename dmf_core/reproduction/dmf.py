@@ -12,11 +12,11 @@ import torch
 
 from ..config import ModelConfig, TrainConfig
 from ..data import RatingData
-from ..metrics import overall
-from ..quantizer import fit_boundaries, hard_quantize
-from ..runs import result_metrics
-from ..split import AREAS, TEST, VAL, AreaSplit
-from ..train import TrainResult, fit
+from ..data.split import AREAS, TEST, VAL, AreaSplit
+from ..model.quantizer import fit_boundaries, hard_quantize
+from ..runs.folder import result_metrics
+from ..scoring.metrics import overall
+from ..training.train import TrainResult, fit
 from .base import EpochCallback, FitInfo, Model, StepCallback
 
 DMF_KEYS = ("dmf", "dmf-d")

@@ -1,5 +1,5 @@
 """Global mean + regularised user and item biases (Koren's baseline predictor), fitted in closed form by
-`dmf_core.biases`. New users / items get a bias folded in from their observed ratings, the same information DMF
+`dmf_core.model.biases`. New users / items get a bias folded in from their observed ratings, the same information DMF
 receives as its input row / column, so it serves all four areas. As DMF's cosine weight for new rows
 (calibration.py), the new rows' folded-in biases are then shrunk by least-squares weights in [0, 1] fitted on the
 validation ratings of areas II and III (`biases.new_row_weights`), so that Table 1 compares like with like."""
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..biases import PASSES, REG_ITEM, REG_USER, fit_shrunk_biases
 from ..data import RatingData
-from ..metrics import rmse
-from ..split import AREAS, VAL, AreaSplit
+from ..data.split import AREAS, VAL, AreaSplit
+from ..model.biases import PASSES, REG_ITEM, REG_USER, fit_shrunk_biases
+from ..scoring.metrics import rmse
 from .base import EpochCallback, FitInfo, Model, StepCallback
 
 

@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from ..data import RatingData
-from ..metrics import rmse
-from ..split import AreaSplit
+from ..data.split import AreaSplit
+from ..scoring.metrics import rmse
 from .base import EpochCallback, FitInfo, LoopConfig, Model, StepCallback, batched, steps_batch, train_loop, val_pairs
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, to_dict
-from ..split import AREAS
+from ..data.split import AREAS
 from .base import Model
 from .dmf import DMF_KEYS, DMFModel
 from .models import make_baseline

@@ -27,10 +27,10 @@ import torch
 
 from ..config import to_dict
 from ..data import RatingData, load_dataset
+from ..data.split import AREAS, split_areas
 from ..device import describe_device, pick_device
 from ..files import write_json
 from ..progress import ProgressBar
-from ..split import AREAS, split_areas
 from .plans import FULL_PLAN, QUICK_PLAN, TABLE_ENTRIES, TABLES, Plan, split_config
 from .tables import DASH, aggregate, dataset_record, default_out, saved_result, seed_path, to_markdown, write_outputs
 

@@ -9,7 +9,7 @@ import pytest
 
 import dmf_core.data.demo
 from dmf_core.config import SplitConfig
-from dmf_core.split import split_areas
+from dmf_core.data.split import split_areas
 from tests.app.helpers import chart_specs, texts
 
 
