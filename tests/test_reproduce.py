@@ -116,6 +116,13 @@ def test_table2_reports_discrete_scores_next_to_the_paper(tmp_path, data):
     assert json.loads(tables.seed_path(tmp_path, 2, "dmf-d", 0).read_text())["fit"]["quantizer_trained"] is True
     assert rows["dmf-d"]["quantizer_never_trained"] == []
     assert "gap:" not in text and "reference only" in text  # generated data: no gaps against ML-1M numbers
+    # The paired difference DMF-D − (DMF + rounding), seed by seed on the same split, beside the means.
+    (pair,) = summary["paired"]
+    assert (pair["key"], pair["base"], pair["seeds"]) == ("dmf-d", "dmf", [0])
+    for column in ("rmse", "mae", "accuracy"):
+        difference = rows["dmf-d"]["cells"][column]["mean"] - rows["dmf"]["cells"][column]["mean"]
+        assert pair["cells"][column]["values"] == [pytest.approx(difference)]
+    assert f"| DMF-D − (DMF + rounding) | paired difference (1 seed) | {pair['cells']['rmse']['mean']:+.4f} |" in text
 
 
 def _fake_record(data, plan: Plan, key: str, seed: int, rmse_i: float | None, seconds: float = 10.0) -> dict:
