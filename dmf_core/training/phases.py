@@ -182,5 +182,8 @@ def quantizer_summary(history: list[dict[str, Any]], phases: Continuous | Discre
         "gap": epochs[-1].get("quantizer_gap") if trained else None,
         "warmup_epochs": warm,
         "warmup_ended_by": getattr(phases, "ended_by", ""),
+        # discrete validation RMSE of the quantizer's start (the warm-up's weights, b at the midpoints: rounding)
+        "start_val_rmse": next((h["start_val_rmse"] for h in history if h.get("start_val_rmse") is not None), None),
+
         "note": note,
     }

@@ -306,6 +306,8 @@ def _select(loop: Loop, result: TrainResult) -> None:
     result.val_rmse_kind = "discrete" if model.discrete and selection is loop.selection else "continuous"
     if model.discrete:
         result.quantizer = quantizer_summary(loop.history, loop.phases)
+        # whether the selection kept the quantizer's start (DMF + rounding) over every quantizer epoch
+        result.quantizer["selected_start"] = selection is loop.selection and result.best_epoch == loop.phases.start
         if result.quantizer["trained"] and loop.task.config.quantizer.finish == "fitted":
             task = loop.task
             continuous = Predictor.build(model, task.inputs).continuous(task.val_users, task.val_items)
