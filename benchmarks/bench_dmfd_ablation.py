@@ -5,8 +5,12 @@ new users or items; seeded). Beside them, plain DMF (the same settings, `--model
 boundaries fitted on validation (`quantizer.fit_boundaries`, Table 2's third row). Every variant is selected on
 validation ratings only; test figures are printed beside, never used to choose.
 
-    python benchmarks/bench_dmfd_ablation.py                      # seed 0, every variant (~15 min on 2 cores)
-    python benchmarks/bench_dmfd_ablation.py --seeds 0,1,2,3,4 --variants finetune-frozen
+    python benchmarks/bench_dmfd_ablation.py            # seed 0, every variant (~25 min on 2 idle cores)
+    python benchmarks/bench_dmfd_ablation.py --variants dmf,auto-warmup --seeds 1,2
+    python benchmarks/bench_dmfd_ablation.py --table    # the saved runs as REPRODUCTION.md's ablation table
+
+DMF's row also gives the "fitted" finish's effect (`QuantizerConfig.finish`): its output with b fitted on validation
+by least squares, and by least absolute error (Table 2's fitted row).
 
 Writes benchmarks/results/dmfd-ablation.json (merged with what is there: one entry per variant and seed).
 """
@@ -50,9 +54,6 @@ VARIANTS: dict[str, dict] = {
     "finetune": {**FINETUNE, "network_lr_scale": 1.0},
     "finetune-lr0.1": {**FINETUNE, "network_lr_scale": 0.1},
     "finetune-frozen": {**FINETUNE, "network_lr_scale": 0.0},
-    # The fine-tune, then b refitted on validation by least squares (the "fitted" finish).
-    "finetune-frozen+fitted": {**FINETUNE, "network_lr_scale": 0.0, "finish": "fitted"},
-    "finetune-lr0.1+fitted": {**FINETUNE, "network_lr_scale": 0.1, "finish": "fitted"},
     # The paper's (5) as written: through G from the first epoch, λ from small, and a sum over the ratings, beside
     # which γ2's term weighs nothing (γ2 = 0 here; Adam's steps do not depend on the loss's overall scale).
     "paper-objective-5": {**JOINT, "warmup_epochs": 0, "gamma2": 0.0},
