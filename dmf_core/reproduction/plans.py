@@ -113,6 +113,8 @@ class Plan:
             train = to_dict(self.dmf_config(table, key, seed=0))
             train.pop("seed")
             train.pop("device")  # the same run on a GPU is still the same experiment
+            if key != "dmf-d":
+                train.pop("quantizer")  # DMF never reads it: a new quantizer setting must not retrain DMF
             return {"model": to_dict(self.dmf_model), "train": train}
         # The resolved config, defaults included: changing a baseline default must not reuse old results.
         config = to_dict(make_baseline(key, seed=0, **self.baseline_kwargs(table, key)).config)

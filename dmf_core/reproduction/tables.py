@@ -60,7 +60,11 @@ def saved_result(path: Path, dataset: dict[str, Any], plan: Plan, table: int, ke
     except (OSError, json.JSONDecodeError):
         return None
     wanted = json.loads(json.dumps({"dataset": dataset, "settings": plan.settings(table, key)}))
-    if saved.get("dataset") == wanted["dataset"] and saved.get("settings") == wanted["settings"]:
+    settings = saved.get("settings")
+    if key != "dmf-d" and isinstance(settings, dict) and isinstance(settings.get("train"), dict):
+        # DMF's files from before its settings left out the quantizer, which DMF never reads
+        settings = {**settings, "train": {k: v for k, v in settings["train"].items() if k != "quantizer"}}
+    if saved.get("dataset") == wanted["dataset"] and settings == wanted["settings"]:
         return saved
     return None
 
