@@ -233,3 +233,18 @@ def test_the_quick_and_full_plans_fit_ml1m(tmp_path, capsys):
         assert cli.main(["reproduce", *quick, "--check", "--out", str(tmp_path)]) == 0
     assert "ml-1m" in capsys.readouterr().out.lower()
     assert not list(tmp_path.glob("table*/*.json"))  # nothing trained
+
+
+def test_quantizer_settings_never_retrain_dmf_but_do_retrain_dmf_d(tmp_path, data):
+    """DMF never reads the quantizer's settings: a saved DMF seed is reused whatever they say (files written before
+    they were left out included); a DMF-D seed saved with other quantizer settings is not."""
+    dataset = tables.dataset_record(data)
+    for key, reused in (("dmf", True), ("dmf-d", False)):
+        record = {**_fake_record(data, TINY, "dmf", 0, 0.9), "model": key}
+        record["settings"] = TINY.settings(2, key)
+        record["settings"]["train"]["quantizer"] = {"lambda_start": 123.0}
+        path = tables.seed_path(tmp_path, 2, key, 0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record))
+        assert (tables.saved_result(path, dataset, TINY, 2, key) is not None) is reused
+    assert "quantizer" not in TINY.settings(2, "dmf")["train"] and "quantizer" in TINY.settings(2, "dmf-d")["train"]
