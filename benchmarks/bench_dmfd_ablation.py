@@ -60,6 +60,19 @@ VARIANTS: dict[str, dict] = {
 }
 
 
+LABELS = {
+    "short-warmup": "3 warm-up epochs, then λ from 2 (Table 2's DMF-D before)",
+    "auto-warmup": "automatic warm-up, then λ from 2 (the app's DMF-D before; with the start a candidate: the default)",
+    "auto-warmup+one-scale": "… and the quantizer's loss on the warm-up's scale",
+    "auto-warmup+select-settled": "… and selection only where G ≈ Q_b on validation",
+    "short-warmup+one-scale+select-settled": "3 warm-up epochs, one scale, selection only where G ≈ Q_b",
+    "finetune": "fine-tune from λ = 50, the start a candidate, network at full rate",
+    "finetune-lr0.1": "… network at 0.1× its rate",
+    "finetune-frozen": "… network frozen (b alone trains)",
+    "paper-objective-5": "the paper's (5) as written: through G from the first epoch, γ2 ≈ 0",
+}
+
+
 def scores(pred: np.ndarray, true: np.ndarray) -> dict:
     return {"rmse": float(np.sqrt(np.mean((pred - true) ** 2))), "mae": float(np.mean(np.abs(pred - true))),
             "exact": float(np.mean(pred == true))}
@@ -129,7 +142,7 @@ def markdown() -> str:
     dmf = {r["seed"]: r for r in runs if r["variant"] == "dmf"}
     rows = [("DMF + rounding", "dmf", "rounding"), ("DMF + b fitted on validation (least absolute error)", "dmf",
             "fitted"), ("DMF + b fitted on validation (least squares)", "dmf", "fitted-squared")]
-    rows += [(name, name, "learned") for name in VARIANTS]
+    rows += [(f"DMF-D: {LABELS.get(name, name)} (`{name}`)", name, "learned") for name in VARIANTS]
     for label, variant, way in rows:
         mine = sorted((r for r in runs if r["variant"] == variant and way in r and r["seed"] in dmf),
                       key=lambda r: r["seed"])
