@@ -180,11 +180,14 @@ def main() -> None:
                   {w: (record[w]["val"], record[w]["test"]) for w in ("learned", "rounding", "fitted", "fitted-squared", "own_rounding")
                    if w in record}, flush=True)
             saved["runs"] = [r for r in saved["runs"] if (r["variant"], r["seed"]) != (name, seed)] + [record]
-            saved["metadata"] = {"written": datetime.now(UTC).isoformat(timespec="seconds"), "data": args.data,
+            command = "python benchmarks/bench_dmfd_ablation.py " + " ".join(sys.argv[1:])
+            commands = saved.get("metadata", {}).get("commands", [])
+            saved["metadata"] = {**saved.get("metadata", {}), "written": datetime.now(UTC).isoformat(timespec="seconds"),
+                                 "data": args.data,
                                  "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
                                  f"torch {torch.__version__} with {torch.get_num_threads()} threads",
                                  "load_average_1min_at_end": os.getloadavg()[0],
-                                 "command": "python benchmarks/bench_dmfd_ablation.py " + " ".join(sys.argv[1:])}
+                                 "commands": commands + ([command] if command not in commands else [])}
             OUT.parent.mkdir(exist_ok=True)
             OUT.write_text(json.dumps(saved, indent=1) + "\n")
 
