@@ -261,3 +261,23 @@ def test_default_dmf_d_ends_no_worse_than_rounding_plain_dmf_on_validation(tiny_
     assert start == pytest.approx(rounding, abs=1e-9)  # the quantizer starts from DMF + rounding
     assert learned <= rounding + 1e-9
     assert dmf_d.val_rmse == pytest.approx(learned, abs=1e-6) and dmf_d.val_rmse_kind == "discrete"
+
+
+def test_dmf_d_frozen_network_and_fitted_finish(tiny_data, one_thread):
+    """`network_lr_scale=0` freezes the network's learning rate from the quantizer's start (b keeps the run's), and
+    the "fitted" finish refits b on the validation ratings by least squares after selection, keeping the trained b in
+    the run's quantizer record."""
+    from dmf_core.model.quantizer import fit_boundaries
+
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    quantizer = QuantizerConfig(warmup_epochs=2, network_lr_scale=0.0, finish="fitted")
+    result = fit(tiny_data, split, SMALL, quick(model="dmf-d", epochs=4, quantizer=quantizer))
+    network, boundaries = result.optimizer_state["param_groups"]
+    assert network["lr"] == 0.0 and boundaries["lr"] > 0.0
+    record = result.quantizer
+    assert record["finish"] == "fitted" and len(record["learned_boundaries"]) == 4
+    val = split.role == VAL
+    continuous = result.predictor.continuous(tiny_data.users[val], tiny_data.items[val])
+    expected = fit_boundaries(continuous, tiny_data.ratings[val], tiny_data.rating_scale, squared=True)
+    assert record["fitted_boundaries"] == pytest.approx(expected)
+    assert result.model.quantizer.boundaries.tolist() == pytest.approx(expected, abs=1e-6)

@@ -12,6 +12,11 @@ The warm-up ends at the first of:
 - WARMUP_SHARE of the epoch cap, and the epoch after which the next one would pass WARMUP_SHARE of the time budget.
 So every DMF-D run that trains at all has quantizer epochs; `runs.check_run` refuses a budget too short for one.
 
+When the warm-up ends, the quantizer's starting point (the warm-up's weights, b at the uniform midpoints, so DMF +
+rounding) is validated and, with `QuantizerConfig.select_start` (the default), becomes a candidate of the selection:
+on validation DMF-D then ends no worse than rounding its own warm-up, which with the automatic warm-up is plain DMF's
+run (`loop.Loop._start_quantizer`; the network's learning rate is scaled there too, `network_lr_scale`).
+
 Why WARMUP_SHARE = 0.75 (chosen on validation only; `python benchmarks/bench_choices.py warmup-share`, demo data,
 0/0 split, seeds 0-1, mean discrete validation RMSE of the selected epoch, at epoch caps where the share binds;
 `benchmarks/results/choices-warmup-share.log`): 8 epochs: 0.25: 0.8759, 0.5: 0.8775, 0.75: 0.8758; 16 epochs: 0.25:
@@ -45,14 +50,13 @@ class Continuous:
     """DMF's only phase."""
 
     discrete = False
+    select_start = False
 
     def name(self, epoch: int) -> str:
         return CONTINUOUS
 
     def lam(self, epoch: int) -> float | None:
         return None
-
-    select_start = False
 
     def selectable(self, epoch: int, record: dict[str, Any] | None = None) -> bool:
         return True
@@ -184,6 +188,5 @@ def quantizer_summary(history: list[dict[str, Any]], phases: Continuous | Discre
         "warmup_ended_by": getattr(phases, "ended_by", ""),
         # discrete validation RMSE of the quantizer's start (the warm-up's weights, b at the midpoints: rounding)
         "start_val_rmse": next((h["start_val_rmse"] for h in history if h.get("start_val_rmse") is not None), None),
-
         "note": note,
     }
