@@ -3,7 +3,8 @@ with (plotly only, no Streamlit, so `pip install .` gives them to a notebook), o
 
 - `data`: the Data page and Home (histograms, the matrix, the areas' blocks);
 - `training`: a run's curves and comparisons, DMF-D's λ schedule and boundaries;
-- `quantizer`: DMF-D's G_λ,b against Q_b, its replay and confusion matrix;
+- `quantizer`: DMF-D's G_λ,b against Q_b (animated, and as small multiples), its replay and confusion matrix; the
+  output per true star under the learned b, rounding and fitted b; their test scores; each boundary's effect;
 - `areas`: per-area scores, errors and the cold-start curve;
 - `_style`: the shared colours and layout.
 
@@ -25,14 +26,17 @@ from ._style import (
 from .areas import area_scores, cold_start, error_distributions
 from .data import area_blocks, count_distribution, matrix_heatmap, rating_histogram
 from .quantizer import (
-    boundaries_vs_uniform,
+    boundary_effects,
     calibration,
     confusion_heatmap,
     lambda_frames,
     quantizer_animation,
     quantizer_curves,
     quantizer_replay,
+    quantizer_scores,
+    quantizer_small_multiples,
     quantizer_static,
+    star_histogram,
 )
 from .training import area_curves, compare_areas, compare_runs, live_figures, quantizer_schedule, training_curves
 
@@ -48,7 +52,7 @@ __all__ = [
     "area_blocks",
     "area_curves",
     "area_scores",
-    "boundaries_vs_uniform",
+    "boundary_effects",
     "calibration",
     "cold_start",
     "compare_areas",
@@ -62,8 +66,11 @@ __all__ = [
     "quantizer_animation",
     "quantizer_curves",
     "quantizer_replay",
+    "quantizer_scores",
+    "quantizer_small_multiples",
     "quantizer_schedule",
     "quantizer_static",
     "rating_histogram",
+    "star_histogram",
     "training_curves",
 ]
