@@ -287,7 +287,8 @@ def quantizer_scores(table: Any, continuous: dict[str, float] | None = None) -> 
     by side (dots, not bars: the differences are in the third decimal and a bar from 0 would hide them); the output
     before quantizing as a dotted line on the RMSE and MAE panels."""
     names = [str(n) for n in table.index]
-    colors = [LEARNED_COLOR, UNIFORM_COLOR, HARD_COLOR, "#BAB0AC"][: len(names)] + ["#BAB0AC"] * 4
+    colors = [LEARNED_COLOR if "learned" in n else UNIFORM_COLOR if "rounding" in n else HARD_COLOR if "fitted" in n
+              else "#BAB0AC" for n in names]
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.03,
                         subplot_titles=("RMSE ← better", "MAE ← better", "exact stars → better"))
     for col, (metric, fmt) in enumerate((("rmse", ".4f"), ("mae", ".4f"), ("exact_stars", ".1%")), start=1):
@@ -297,13 +298,14 @@ def quantizer_scores(table: Any, continuous: dict[str, float] | None = None) -> 
                                  showlegend=False, name=metric,
                                  hovertemplate="%{y}: %{x:" + fmt + "}<extra></extra>"), row=1, col=col)
         if continuous and metric in continuous:
-            fig.add_vline(x=continuous[metric], line={"color": SMOOTH_COLOR, "dash": "dot", "width": 1},
-                          annotation_text="not quantized", annotation_position="bottom", row=1, col=col)
+            fig.add_trace(go.Scatter(x=[continuous[metric]] * 2, y=[names[0], names[-1]], mode="lines",
+                                     name="before quantizing", showlegend=col == 1, hoverinfo="x+name",
+                                     line={"color": SMOOTH_COLOR, "dash": "dot", "width": 1}), row=1, col=col)
         shown = values + ([continuous[metric]] if continuous and metric in continuous else [])
         fig.update_xaxes(tickformat=".1%" if metric == "exact_stars" else ".3f", range=_padded(shown), row=1, col=col)
-    fig.update_yaxes(autorange="reversed")
-    _layout(fig, "Test scores of each way to stars (same ratings, same continuous output)", height=330)
-    return fig.update_layout(margin={"l": 200, "r": 20, "t": 60, "b": 40})
+    fig.update_yaxes(range=[len(names) - 0.5, -0.9])  # first row on top, with room for its label
+    _layout(fig, "Test scores of each way to stars (same ratings, same continuous output)", height=110 + 55 * len(names))
+    return fig.update_layout(margin={"l": 230, "r": 20, "t": 90, "b": 40}, legend={"orientation": "h", "y": 1.22, "x": 1, "xanchor": "right"})
 
 
 def _padded(values: Sequence[float]) -> list[float]:
@@ -331,4 +333,5 @@ def boundary_effects(effects: Any) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="stars", row=1, col=1)
     fig.update_yaxes(title="test ratings", row=1, col=2)
-    return _layout(fig, "What each boundary's move did", height=360)
+    _layout(fig, "What each boundary's move did", height=380)
+    return fig.update_layout(margin={"l": 50, "r": 20, "t": 90, "b": 40})

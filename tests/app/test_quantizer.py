@@ -96,11 +96,11 @@ def test_the_side_by_side_figures_are_the_runs_own(open_page, with_runs):
     assert sum(bars.values()) == metrics["discrete_overall"]["n"]
 
     scores = chart(at, "quant-scores")
-    rmse = dict(zip(scores["data"][0]["y"], scores["data"][0]["x"], strict=True))
+    dots = {t["name"]: dict(zip(t["y"], t["x"], strict=True)) for t in scores["data"] if t["mode"] == "markers+text"}
+    rmse, exact = dots["rmse"], dots["exact_stars"]
     assert rmse["learned b"] == pytest.approx(metrics["discrete_overall"]["rmse"])
     assert rmse["rounding (uniform b̃)"] == pytest.approx(metrics["rounded_overall"]["rmse"])
     assert rmse["global mean + biases, rounded"] == pytest.approx(metrics["baseline"]["rounded_overall"]["rmse"])
-    exact = dict(zip(scores["data"][2]["y"], scores["data"][2]["x"], strict=True))
 
     effects = chart(at, "quant-effects")
     moved = effects["data"][0]["y"]
