@@ -21,6 +21,7 @@ from dmf_core.scoring.quantized import (
 )
 from tests.conftest import SMALL_DEMO
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: one thread, on a busy machine
 SCALE = (1.0, 5.0)
 
 
