@@ -147,8 +147,8 @@ continuous = pd.DataFrame({"DMF-D": own.continuous, "DMF": plain.continuous}).T
 display(table.round(4))
 for other in (f"DMF-D, {ROUNDING}", f"DMF, {ROUNDING}"):
     delta = table.loc[f"DMF-D, {LEARNED}"] - table.loc[other]
-    print(f"learned b − ({other}): RMSE {delta['rmse']:+.4f}, MAE {delta['mae']:+.4f}, "
-          f"exact stars {100 * delta['exact_stars']:+.2f} points (negative RMSE/MAE and positive stars: b wins)")
+    print(f"DMF-D's learned b minus {other}: RMSE {delta['rmse']:+.4f}, MAE {delta['mae']:+.4f}, exact stars "
+          f"{100 * delta['exact_stars']:+.2f} points (learned b is better where RMSE/MAE are negative, stars positive)")
 print("Before quantizing (continuous output):")
 continuous.round(4)
 
