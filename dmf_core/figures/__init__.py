@@ -5,6 +5,7 @@ with (plotly only, no Streamlit, so `pip install .` gives them to a notebook), o
 - `training`: a run's curves and comparisons, DMF-D's λ schedule and boundaries;
 - `quantizer`: DMF-D's G_λ,b against Q_b, its replay and confusion matrix;
 - `areas`: per-area scores, errors and the cold-start curve;
+- `sphere`: the unit sphere of a 3-d model, every user and movie a point on it (`sphere.figure`, `sphere.Points`);
 - `_style`: the shared colours and layout.
 
 `from dmf_core import figures; figures.name(...)` reaches every figure.
@@ -12,15 +13,23 @@ with (plotly only, no Streamlit, so `pip install .` gives them to a notebook), o
 
 from __future__ import annotations
 
+from . import sphere
 from ._style import (
     AREA_COLORS,
     AREA_NAMES,
     HARD_COLOR,
+    HIGHLIGHT_COLOR,
+    ITEM_SYMBOLS,
     LEARNED_COLOR,
     MAX_FRAMES,
     MIN_FRAMES,
+    OTHER_COLOR,
+    SEEN_ITEM_COLOR,
+    SEEN_USER_COLOR,
     SMOOTH_COLOR,
     UNIFORM_COLOR,
+    USER_SYMBOLS,
+    YOU_COLOR,
 )
 from .areas import area_scores, cold_start, error_distributions
 from .data import area_blocks, count_distribution, matrix_heatmap, rating_histogram
@@ -40,11 +49,18 @@ __all__ = [
     "AREA_COLORS",
     "AREA_NAMES",
     "HARD_COLOR",
+    "HIGHLIGHT_COLOR",
+    "ITEM_SYMBOLS",
     "LEARNED_COLOR",
     "MAX_FRAMES",
     "MIN_FRAMES",
+    "OTHER_COLOR",
+    "SEEN_ITEM_COLOR",
+    "SEEN_USER_COLOR",
     "SMOOTH_COLOR",
     "UNIFORM_COLOR",
+    "USER_SYMBOLS",
+    "YOU_COLOR",
     "area_blocks",
     "area_curves",
     "area_scores",
@@ -65,5 +81,6 @@ __all__ = [
     "quantizer_schedule",
     "quantizer_static",
     "rating_histogram",
+    "sphere",
     "training_curves",
 ]
