@@ -5,6 +5,7 @@ with (plotly only, no Streamlit, so `pip install .` gives them to a notebook), o
 - `training`: a run's curves and comparisons, DMF-D's λ schedule and boundaries;
 - `quantizer`: DMF-D's G_λ,b against Q_b, its replay and confusion matrix;
 - `areas`: per-area scores, errors and the cold-start curve;
+- `ranking`: top-N for new users, each ranking's score on the `rank-eval` protocol;
 - `sphere`: the unit sphere of a 3-d model, every user and movie a point on it (`sphere.figure`, `sphere.Points`);
 - `_style`: the shared colours and layout.
 
@@ -43,6 +44,7 @@ from .quantizer import (
     quantizer_replay,
     quantizer_static,
 )
+from .ranking import ranking_methods
 from .training import area_curves, compare_areas, compare_runs, live_figures, quantizer_schedule, training_curves
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "quantizer_replay",
     "quantizer_schedule",
     "quantizer_static",
+    "ranking_methods",
     "rating_histogram",
     "sphere",
     "training_curves",
