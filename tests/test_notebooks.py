@@ -6,6 +6,7 @@ Slow tier: each notebook starts a kernel and imports torch (about 4 s) before it
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import time
@@ -105,6 +106,22 @@ def test_the_course_is_there():
         text = path.read_text()
         assert '# %% tags=["parameters"]' in text, f"{path.name}: no cell tagged parameters"
         assert "DMF_NOTEBOOK_FAST" in text and "FigureWidget" not in text, path.name
+
+
+def test_notebooks_use_the_package_not_a_copy():
+    """Public names of dmf_core only (nothing from the app's studio/, no _private name), and every figure from
+    dmf_core.figures: a notebook that imports plotly itself is drawing a second copy of a figure."""
+    for path in NOTEBOOKS:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+                names = modules
+            elif isinstance(node, ast.ImportFrom):
+                modules, names = [node.module or ""], [alias.name for alias in node.names]
+            else:
+                continue
+            assert not any(m.split(".")[0] in ("studio", "plotly", "pages") for m in modules), (path.name, modules)
+            assert not any(part.startswith("_") for m in modules + names for part in m.split(".")), (path.name, names)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
