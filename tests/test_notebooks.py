@@ -2,7 +2,8 @@
 (`DMF_NOTEBOOK_FAST=1`) by nbclient with the environment's own `python3` kernel, then its `RESULTS` read back and held
 to loose, honest bounds: what the notebook claims in prose must be what its numbers show.
 
-Slow tier: each notebook starts a kernel and imports torch (about 4 s) before it trains anything."""
+The notebooks' runs are in the slow tier: each starts a kernel and imports torch (about 4 s) before it trains
+anything, 10-20 s a notebook in all on 2 cores."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-pytestmark = pytest.mark.slow
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -124,6 +124,7 @@ def test_notebooks_use_the_package_not_a_copy():
             assert not any(part.startswith("_") for m in modules + names for part in m.split(".")), (path.name, names)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_notebook_runs_and_its_numbers_hold(path: Path, fast):
     started = time.perf_counter()
