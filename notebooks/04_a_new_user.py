@@ -34,8 +34,8 @@ try:
     DATA = "ml-1m"
 except DataError:
     DATA = "demo"  # `python -m dmf_core download` fetches MovieLens-1M
-MAX_SECONDS = 30  # DMF's training budget, for the model that scores you
-RANK_SECONDS = 30  # DMF's training budget inside the top-N measurement (`rank_eval` trains its own)
+MAX_SECONDS = 20  # DMF's training budget, for the model that scores you
+RANK_SECONDS = 20  # DMF's training budget inside the top-N measurement (`rank_eval` trains its own)
 SEED = 0
 # Your ratings (title: stars, 1-5); titles missing from the data are skipped. The default is a family-animation fan
 # who does not like horror and sci-fi thrillers.
