@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from tests.conftest import REPO_ROOT
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
 PLOTLY = "application/vnd.plotly.v1+json"
+PAGES = ("Playground", "Areas", "Quantizer", "New user", "Results")  # the app's pages a notebook ends on
 MAX_BYTES = 200_000  # a committed notebook source stays small (issue 31: no file over 200 KB)
 
 
@@ -63,6 +65,24 @@ def check_02(r: dict[str, Any]) -> None:
     assert r["person_rmse"] < 2.0
 
 
+QUANTIZER_KEYS = ("learned", "rounding", "fitted", "dmf_rounding", "dmf_fitted", "baseline")
+
+
+def check_03(r: dict[str, Any]) -> None:
+    """Notebook 03's bounds, as its author wrote them (tests/test_notebook_quantizer.py on the quantizer branch)."""
+    assert r["quantizer_trained"] and r["quantizer_epochs"] >= 2, "the fast run trains its quantizer"
+    assert r["lambda_end"] > r["lambda_start"] > 0, "λ grew during training"
+    assert r["n_epochs"] == r["warmup_epochs"] + r["quantizer_epochs"]
+    assert r["b_inside_cells"], "each learned b_v stays between its two stars"
+    assert r["n_test"] > 0
+    for key in QUANTIZER_KEYS:
+        assert math.isfinite(r[f"rmse_{key}"]) and math.isfinite(r[f"mae_{key}"]), key
+        assert 0 < r[f"exact_stars_{key}"] < 1, key
+        assert r[f"mae_{key}"] <= r[f"rmse_{key}"], key
+    assert r["net_right"] == r["exact_gain_count"], "the boundaries' nets add up to the exact-stars difference"
+    assert r["rmse_rounding"] > r["continuous_rmse_dmf_d"], "rounding a continuous output costs RMSE"
+
+
 def check_04(r: dict[str, Any]) -> None:
     assert r["n_rated"] >= 3
     assert r["overlap_with_most_popular"] < 10, "recommend is not most popular"
@@ -86,6 +106,7 @@ def check_05(r: dict[str, Any]) -> None:
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "01_dmf_on_a_small_matrix": check_01,
     "02_the_four_areas": check_02,
+    "03_the_learned_quantizer": check_03,
     "04_a_new_user": check_04,
     "05_reproducing_table_1": check_05,
 }
@@ -133,6 +154,9 @@ def test_notebook_runs_and_its_numbers_hold(path: Path, fast):
     figures = sum(PLOTLY in out.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
                   for out in cell.outputs)
     assert figures >= 1, f"{path.name} shows no figure"
+    last = notebook.cells[-2]  # before the cell that printed RESULTS
+    assert last.cell_type == "markdown" and any(f"**{page}**" in last.source for page in PAGES), \
+        f"{path.name} does not end by naming the app page that continues it"
     assert results and all(isinstance(v, (bool, int, float, str)) for v in results.values()), results
     assert path.stem in CHECKS, f"{path.name} has no bounds: add its check to CHECKS in {Path(__file__).name}"
     CHECKS[path.stem](results)
