@@ -72,7 +72,6 @@ if analysis is not None and not trained:
     st.metric("quantizer", runinfo.NEVER_TRAINED)
 elif analysis is not None:
     metrics = run.metrics
-    comparison = cache.quantizers(run)
     st.subheader("2. Learned b against rounding, on this run's test ratings")
     c1, c2, c3 = st.columns(3)
     c1.metric("λ reached", f"{quantizer.lam:.4g}" if quantizer.lam is not None else "–",
@@ -81,26 +80,30 @@ elif analysis is not None:
               help="Epochs trained with the quantizer on, after "
                    + (f"{quantizer.warmup_epochs} warm-up epoch(s) of plain DMF."
                       if quantizer.warmup_epochs is not None else "the warm-up of plain DMF."))
-    c3.metric("test ratings", f"{len(comparison.true):,}", help="Every area's test ratings: each row below is "
-              "scored on all of them, from the same continuous output.")
-    st.plotly_chart(plots.star_histogram(comparison.outputs, comparison.true, comparison.levels, comparison.scale,
-                                         comparison.learned, comparison.uniform, comparison.fitted),
-                    width="stretch", key="quant-histogram")
-    st.caption("Each colour is the test ratings of one true star, placed at the run's continuous output for them. "
-               "Every quantizer cuts the same x into stars: rounding at the midpoints b̃ (dotted), DMF-D at its "
-               "learned b (solid), and b fitted on the validation ratings (dashed).")
-    st.plotly_chart(plots.quantizer_scores(comparison.table, comparison.continuous), width="stretch",
-                    key="quant-scores")
-    st.dataframe(quantizer_view.score_table(comparison), hide_index=True, width="stretch")
-    st.caption(f"Run {run.run_id}'s test ratings, scored once per way to stars. Rounding is DMF + rounding of this "
-               "very output; the fitted b are chosen on the validation ratings only (as Table 2's third row); "
-               "global mean + biases, rounded, is the simple baseline. Not quantized: RMSE "
-               f"{comparison.continuous['rmse']:.4f}, MAE {comparison.continuous['mae']:.4f}.")
-    st.plotly_chart(plots.boundary_effects(comparison.effects), width="stretch", key="quant-effects")
-    st.markdown("\n".join(f"- {line}" for line in quantizer_view.effect_lines(comparison)))
-    st.caption("Between rounding and the learned b only the ratings whose output lies between b̃_v and b_v change "
-               "star, each by one step: the per-boundary nets add up to the exact-stars difference of the two rows. "
-               "γ₂‖b − b̃‖² keeps b near b̃.")
+    comparison = None
+    with ui.guard(f"Could not score run {run.run_id}'s test ratings with each quantizer"):
+        comparison = cache.quantizers(run)
+    if comparison is not None:
+        c3.metric("test ratings", f"{len(comparison.true):,}", help="Every area's test ratings: each row below is "
+                  "scored on all of them, from the same continuous output.")
+        st.plotly_chart(plots.star_histogram(comparison.outputs, comparison.true, comparison.levels, comparison.scale,
+                                             comparison.learned, comparison.uniform, comparison.fitted),
+                        width="stretch", key="quant-histogram")
+        st.caption("Each colour is the test ratings of one true star, placed at the run's continuous output for them. "
+                   "Every quantizer cuts the same x into stars: rounding at the midpoints b̃ (dotted), DMF-D at its "
+                   "learned b (solid), and b fitted on the validation ratings (dashed).")
+        st.plotly_chart(plots.quantizer_scores(comparison.table, comparison.continuous), width="stretch",
+                        key="quant-scores")
+        st.dataframe(quantizer_view.score_table(comparison), hide_index=True, width="stretch")
+        st.caption(f"Run {run.run_id}'s test ratings, scored once per way to stars. Rounding is DMF + rounding of this "
+                   "very output; the fitted b are chosen on the validation ratings only (as Table 2's third row); "
+                   "global mean + biases, rounded, is the simple baseline. Not quantized: RMSE "
+                   f"{comparison.continuous['rmse']:.4f}, MAE {comparison.continuous['mae']:.4f}.")
+        st.plotly_chart(plots.boundary_effects(comparison.effects), width="stretch", key="quant-effects")
+        st.markdown("\n".join(f"- {line}" for line in quantizer_view.effect_lines(comparison)))
+        st.caption("Between rounding and the learned b only the ratings whose output lies between b̃_v and b_v change "
+                   "star, each by one step: the per-boundary nets add up to the exact-stars difference of the two rows. "
+                   "γ₂‖b − b̃‖² keeps b near b̃.")
     st.subheader("3. λ and b during training")
     st.plotly_chart(plots.quantizer_schedule(metrics.get("history") or [], uniform), width="stretch",
                     key="quant-schedule")
