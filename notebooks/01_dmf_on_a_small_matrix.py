@@ -85,6 +85,17 @@ final = run.final
 print(f"{len(run.epochs)} epochs in {run.seconds:.2f} s; training loss {run.losses[0]:.3f} → {run.losses[-1]:.3f}")
 
 # %% [markdown]
+# The network: a user branch that reads a row of 10 ratings and an item branch that reads a column of 12, each a
+# linear first layer that touches only the rated cells (`EmbeddingBag`; two weights per cell, one for the rating
+# and one for "rated at all", so a middling 3 still counts), then 32 → 3. The output normalises both 3-d vectors and
+# takes their cosine.
+
+# %%
+network = final.predictor.model
+print(network)
+print(f"{sum(p.numel() for p in network.parameters()):,} weights in all")
+
+# %% [markdown]
 # ## Users and movies on the unit sphere
 #
 # Each frame is one epoch (press ▶ or drag the slider). Users are circles, movies diamonds; a rating is the angle
