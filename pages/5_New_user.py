@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.model.quantizer import rating_levels
 from studio import cache, latent, ranking_note, runinfo, sphere, state, ui
 from studio.analysis import most_popular, recommendations, score_new_user, search_titles
@@ -112,8 +113,13 @@ with right:
     recs_col.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
     popular_col.markdown("**Most popular** (the baseline), with what the model predicts for you")
     popular_col.dataframe(popular.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-popular")
-    st.caption(ranking_note.note(analysis.popularity, recs["item"].tolist(),
-                                 ranking_note.load()))
+    ranking_report = ranking_note.load()
+    st.caption(ranking_note.note(analysis.popularity, recs["item"].tolist(), ranking_report))
+    benchmark = (ranking_report or {}).get("runs", {}).get("ml-1m")
+    if benchmark and "10" in benchmark.get("results", {}):
+        with st.expander("How each ranking does for new users on MovieLens-1M (the ranking benchmark)"):
+            st.plotly_chart(plots.ranking_methods(benchmark), width="stretch", key="nu-ranking-chart")
+            st.caption(f"`{ranking_note.COMMAND}` measures it; `python -m dmf_core rank-eval` runs the protocol.")
     st.markdown("**Your ratings and what the model now predicts for them**")
     mine_frame = pd.DataFrame({
         "title": [data.title(i) for i in items],
