@@ -109,11 +109,14 @@ class Observed:
         return pd.Index(self.data.item_ids)
 
 
-def area_frame(scores: dict[str, Any] | None) -> pd.DataFrame:
-    """Scores per area ({area: {rmse, mae, n} or None}) as a DataFrame, one row per area (NaN where empty)."""
+def area_frame(scores: dict[str, Any] | None, measured_on: str = "validation") -> pd.DataFrame:
+    """Scores per area ({area: {rmse, mae, n} or None}) as a DataFrame, one row per area (NaN where empty), with a
+    `measured_on` column (and attr) naming the ratings they were measured on, so that a printed table says it."""
     rows = {area: (scores or {}).get(area) or {"rmse": np.nan, "mae": np.nan, "n": 0} for area in AREAS}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame = pd.DataFrame.from_dict(rows, orient="index")[["rmse", "mae", "n"]]
+    frame["measured_on"] = measured_on
     frame.index.name = "area"
+    frame.attrs["measured_on"] = measured_on
     return frame
 
 
