@@ -13,16 +13,14 @@ imported when first asked for rather than with the package: `python -m dmf_core`
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["DMF"]
 
-if TYPE_CHECKING:
-    from .api import DMF
-
 
 def __getattr__(name: str) -> Any:
+    """`dmf_core.DMF` (PEP 562): `dmf_core.api.DMF`, imported on first use (why: the module docstring)."""
     if name == "DMF":
         return importlib.import_module(".api", __name__).DMF
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

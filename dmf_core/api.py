@@ -305,7 +305,12 @@ class DMF:
         path = Path(path)
         if path.is_dir():
             path = path / CHECKPOINT_FILE
-        checkpoint = ckpt.load(path)
+        return cls.from_checkpoint(ckpt.load(path), data, device, where=str(path))
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict[str, Any], data: Any = None, device: str = "cpu",
+                        where: str = "the checkpoint") -> DMF:
+        """`load` of a checkpoint already read (`runs.checkpoint.load`): the app reads each run's file once."""
         torch_device = pick_device(device)
         model = ckpt.restore_model(checkpoint, torch_device)
         observed = Observed.from_checkpoint(checkpoint)
@@ -317,9 +322,9 @@ class DMF:
         if observed is None:
             spec = data if data is not None else data_reference(checkpoint)
             if spec is None:
-                raise ValueError(f"{path} was saved without its inputs: give its ratings with DMF.load(path, data=...)")
+                raise ValueError(f"{where} was saved without its inputs: give its ratings with DMF.load(path, data=...)")
             ratings = spec if isinstance(spec, RatingData) else load_dataset(spec, rating_scale=ckpt.stored_scale(checkpoint))
-            ckpt.check_matches(checkpoint, ratings, str(path))
+            ckpt.check_matches(checkpoint, ratings, where)
             split = split_areas(ratings, split_config)
             observed = Observed.from_run(ratings, split)
             checkpoint = {**checkpoint, **library_state(ratings, split, model, observed.inputs(torch_device))}

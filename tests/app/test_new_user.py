@@ -19,8 +19,13 @@ def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     at.button(key="nu-add").click().run()
     assert not at.exception and not at.error
     recs, popular = at.dataframe[0].value, at.dataframe[1].value
-    assert len(recs) == 10 and len(popular) == 10 and "ratings in training" in recs.columns
-    assert list(popular["ratings in training"]) == sorted(popular["ratings in training"], reverse=True)
+    # The library's names (DMF.recommend's), every one of them shown.
+    discrete = ["discrete"] if "discrete" in recs.columns else []  # a DMF-D run's Q_b
+    assert list(recs.columns) == ["title", "score", "predicted_rating", "n_ratings", "area", *discrete]
+    assert list(popular.columns) == ["title", "n_ratings", "predicted_rating", "area", *discrete]
+    assert len(recs) == 10 and len(popular) == 10
+    assert list(recs["score"]) == sorted(recs["score"], reverse=True)
+    assert list(popular["n_ratings"]) == sorted(popular["n_ratings"], reverse=True)
     assert "no retraining" in texts(at) and "Ranked by relevance" in texts(at)
     mine = at.dataframe[2].value
     assert len(mine) == 1 and mine["your rating"].iloc[0] == 5.0 and "Harbor" in mine["title"].iloc[0]
