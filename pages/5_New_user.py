@@ -125,6 +125,7 @@ with right:
         st.caption(f"{len(result.ignored)} of your ratings are on movies held out of training; the user branch has "
                    "no trained weights for them, so they are not used as input.")
     popular = most_popular(analysis, result, items, k=10)
+    recs["title"] = [data.title(i) for i in recs["index"]]  # data without titles: the page's own "item 12" labels
     for frame in (recs, popular):
         frame["area"] = ["IV (new item)" if analysis.split.new_item[i] else "II" for i in frame["index"]]
         if discrete is not None:
