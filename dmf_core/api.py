@@ -61,7 +61,7 @@ class DMF:
     `get_params()` / `set_params(**settings)` read and change them.
 
     After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (RMSE / MAE per area on the validation
-    ratings, as its `measured_on` column says; area I of a model blended with its companion cross-fitted, as the
+    ratings, as its `measured_on` column says, with `baseline_rmse`, global mean + biases on the same ratings; area I of a model blended with its companion cross-fitted, as the
     blend's weights were fitted on those ratings), `metrics_` (what `train` writes to metrics.json: with
     `split="areas"` the test RMSE per area beside the global mean + biases baseline; after `load`, None),
     `model_` (the network)."""
@@ -154,7 +154,7 @@ class DMF:
         self._users = observed.user_index()
         self._items = observed.item_index()
         self.history_ = pd.DataFrame(checkpoint.get("history") or [])
-        self.scores_ = area_frame(checkpoint.get("val_scores"))
+        self.scores_ = area_frame(checkpoint.get("val_scores"), checkpoint.get("val_baseline"))
 
     def _fitted(self) -> Observed:
         if self.model_ is None:

@@ -39,20 +39,21 @@ if quantizer is not None and not quantizer.trained:
                "are plain DMF's, with no discrete (Q_b) column.")
 levels = rating_levels(data.rating_scale, data.rating_step)
 # The tables' columns: `DMF.recommend`'s names (one name per quantity, as the library and the command line print
-# them), narrow where they are numbers so that all of them show beside the title.
+# them); numbers sized to their header, the title given the room left.
 TABLE_COLUMNS = {"recs": ["title", "score", "predicted_rating", "n_ratings", "area"],
                  "popular": ["title", "n_ratings", "predicted_rating", "area"]}
 COLUMN_CONFIG = {
-    "title": st.column_config.TextColumn(width="medium"),
-    "score": st.column_config.NumberColumn(width="small", format="%.2f",
-                                           help="what the list is ordered by: relevance (co-ratings x rating)"),
-    "predicted_rating": st.column_config.NumberColumn(width="small", format="%.2f",
-                                                      help="the model's rating for you, before the clamp to the scale"),
-    "n_ratings": st.column_config.NumberColumn(width="small", help="the movie's ratings in training"),
-    "area": st.column_config.TextColumn(width="small"),
-    "discrete": st.column_config.NumberColumn(width="small", help="DMF-D's hard quantizer Q_b"),
-    "your rating": st.column_config.NumberColumn(width="small"),
+    "title": st.column_config.TextColumn(width="large"),
+    "score": st.column_config.NumberColumn(format="%.2f", help="what the list is ordered by: relevance "
+                                           "(co-ratings x rating)"),
+    "predicted_rating": st.column_config.NumberColumn(format="%.2f", help="the model's rating for you, before the "
+                                                      "clamp to the scale"),
+    "n_ratings": st.column_config.NumberColumn(help="the movie's ratings in training"),
+    "area": st.column_config.TextColumn(help="II: a movie seen in training; IV: a movie held out of training, "
+                                        "scored from its column of ratings"),
+    "discrete": st.column_config.NumberColumn(help="DMF-D's hard quantizer Q_b"),
 }
+MINE_CONFIG = {**COLUMN_CONFIG, "title": st.column_config.TextColumn(width="medium")}  # beside the form: narrower
 popularity = analysis.popularity  # ratings in training, the library's one count (held-out ratings never count)
 min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise
 # The person's ratings, per dataset (item indices differ between datasets).
@@ -117,27 +118,13 @@ with right:
     # Q_b of a quantizer that never trained is no DMF-D figure: no discrete column then.
     discrete = analysis.predictor.discrete(result.scores) if analysis.discrete and runinfo.quantizer_trained(
         run.metrics) else None
-    st.subheader("Recommended for you")
+    st.subheader("Your ratings and what the model now predicts for them")
     st.caption(f"Scored all {data.n_items:,} movies from your {len(result.used)} rating(s) in {elapsed_ms:.0f} ms "
                f"with the model of run `{run.run_id}`, no retraining. predicted_rating is the model's output before "
                "it is clamped to the scale; n_ratings, the movie's ratings in training.")
     if result.ignored:
         st.caption(f"{len(result.ignored)} of your ratings are on movies held out of training; the user branch has "
                    "no trained weights for them, so they are not used as input.")
-    popular = most_popular(analysis, result, items, k=10)
-    recs["title"] = [data.title(i) for i in recs["index"]]  # data without titles: the page's own "item 12" labels
-    for frame in (recs, popular):
-        frame["area"] = ["IV (new item)" if analysis.split.new_item[i] else "II" for i in frame["index"]]
-        if discrete is not None:
-            frame["discrete"] = discrete[frame["index"]].astype(np.float64)
-    # One under the other, each as wide as the column: every column shows in a 1400-px window.
-    st.dataframe(recs[TABLE_COLUMNS["recs"] + (["discrete"] if discrete is not None else [])], hide_index=True,
-                 width="stretch", key="nu-recs", column_config=COLUMN_CONFIG)
-    st.caption(ranking_note.note(popularity, recs["index"].tolist(), ranking_note.load()))
-    st.markdown("**Most popular** (the baseline), with what the model predicts for you")
-    st.dataframe(popular[TABLE_COLUMNS["popular"] + (["discrete"] if discrete is not None else [])],
-                 hide_index=True, width="stretch", key="nu-popular", column_config=COLUMN_CONFIG)
-    st.markdown("**Your ratings and what the model now predicts for them**")
     mine_frame = pd.DataFrame({
         "title": [data.title(i) for i in items],
         "your rating": ratings,
@@ -145,7 +132,23 @@ with right:
     })
     if discrete is not None:
         mine_frame["discrete"] = discrete[items].astype(float)
-    st.dataframe(mine_frame, hide_index=True, width="stretch", key="nu-mine", column_config=COLUMN_CONFIG)
+    st.dataframe(mine_frame, hide_index=True, width="stretch", key="nu-mine", column_config=MINE_CONFIG)
+
+# The two top-10 tables at the page's full width, one under the other: every column shows in a 1400-px window.
+popular = most_popular(analysis, result, items, k=10)
+recs["title"] = [data.title(i) for i in recs["index"]]  # data without titles: the page's own "item 12" labels
+for frame in (recs, popular):
+    frame["area"] = ["IV" if analysis.split.new_item[i] else "II" for i in frame["index"]]
+    if discrete is not None:
+        frame["discrete"] = discrete[frame["index"]].astype(np.float64)
+extra = ["discrete"] if discrete is not None else []
+st.subheader("Recommended for you")
+st.dataframe(recs[TABLE_COLUMNS["recs"] + extra], hide_index=True, width="stretch", key="nu-recs",
+             column_config=COLUMN_CONFIG)
+st.caption(ranking_note.note(popularity, recs["index"].tolist(), ranking_note.load()))
+st.markdown("**Most popular** (the baseline), with what the model predicts for you")
+st.dataframe(popular[TABLE_COLUMNS["popular"] + extra], hide_index=True, width="stretch", key="nu-popular",
+             column_config=COLUMN_CONFIG)
 
 st.subheader("Where your ratings put you on the latent map")
 with ui.guard("Could not draw the latent map"):

@@ -33,6 +33,8 @@ def test_fit_trains_on_every_rating_but_the_validation_share():
     assert np.isfinite(model.predict(pairs)).all()
     assert (model.scores_["measured_on"] == "validation").all() and model.scores_.attrs["measured_on"] == "validation"
     assert model.scores_.loc["I", "n"] == (split.role == VAL).sum() and np.isnan(model.scores_.loc["II", "rmse"])
+    # The baseline beside it, on the same validation ratings: global mean + biases fitted on the training ratings.
+    assert 0.5 < model.scores_.loc["I", "baseline_rmse"] < 1.5
     assert model.metrics_["areas"]["I"] is None  # no test share: nothing measured on test ratings
 
 
