@@ -220,7 +220,7 @@ class TrainConfig:
     # Share of the other input entries dropped at random in each training step: a row must be read from a part of
     # it, as a new user's few ratings are. Chosen on validation (bench_choices.py, demo, seeds 0-2, areas
     # I/II/III/IV): 0 gives 0.832 / 0.921 / 0.898 / 1.001, 0.25 gives 0.831 / 0.891 / 0.882 / 0.973. Raised to 0.4
-    # by issue 17 (`bench_choices.py input-dropout`, later code, validation areas I/II/III/IV at the selected epoch,
+    # later (`bench_choices.py input-dropout`, later code, validation areas I/II/III/IV at the selected epoch,
     # 0.25 -> 0.4): demo seeds 0-2 0.8323 / 0.8886 / 0.8640 / 0.9662 -> 0.8324 / 0.8831 / 0.8529 / 0.9417; ML-1M's
     # 10% users 0.8886 / 0.9132 / 0.9276 / 0.8262 -> 0.8889 / 0.9131 / 0.9251 / 0.7928; 30% users 0.8646 / 0.9541 /
     # 0.8877 / 0.9258 -> 0.8615 / 0.9432 / 0.8788 / 0.9177; ML-1M 0.8451 / 0.8492 / 0.8489 / 0.8742 -> 0.8434 /

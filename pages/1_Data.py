@@ -188,7 +188,7 @@ LITERATURE = {"split-new-users": 0, "split-new-items": 0, "split-val": 0.05, "sp
 
 def use_literature_protocol() -> None:
     """The published papers' protocol: a random 90/10 of all ratings, 5% validation taken from the 90, nobody held
-    out (issue 17). The form's fields follow, so Apply keeps it."""
+    out. The form's fields follow, so Apply keeps it."""
     st.session_state.update(LITERATURE)
     seed = int(st.session_state.get("split-seed", state.split_config().seed))
     state.set_split(SplitConfig(0.0, 0.0, LITERATURE["split-val"], LITERATURE["split-test"], seed))

@@ -14,6 +14,7 @@ drift from the tools.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import re
@@ -220,3 +221,37 @@ def test_every_python_example_runs(doc, code, tmp_path, monkeypatch, capsys):
         assert (namespace["model"].predict(pairs) == namespace["again"].predict(pairs)).all()
         printed = capsys.readouterr().out
         assert "predicted_rating" in printed and "n_ratings" in printed and "validation" in printed
+
+
+# A manual's voice: what is true and the command that shows it. When something ran, on what machine and under what
+# load belong in the results files' metadata; issue numbers in the notes that close them.
+VOICE = [
+    (re.compile(r"\b[Ii]ssues? #?\d+"), "an issue number"),
+    (re.compile(r"\b20\d\d-\d\d-\d\d\b"), "a date"),
+    (re.compile(r"\b(at|of|rerun)\s+\d{1,2}:\d\d\b"), "a clock time"),
+    (re.compile(r"load average|\(load \d"), "the machine's load"),
+]
+MANUAL = [*DOCS, REPO_ROOT / "benchmarks" / "README.md", *sorted((REPO_ROOT / "notebooks").glob("*.md"))]
+
+
+def app_text() -> dict[str, str]:
+    """Every string literal of the app's pages and `studio/` (what a user can read on screen), by file."""
+    texts = {}
+    for path in [REPO_ROOT / "app.py", *sorted((REPO_ROOT / "pages").glob("*.py")), *sorted((REPO_ROOT / "studio").glob("*.py"))]:
+        tree = ast.parse(path.read_text())
+        strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+        texts[str(path.relative_to(REPO_ROOT))] = "\n".join(strings)
+    return texts
+
+
+@pytest.mark.parametrize("path", MANUAL, ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_the_docs_speak_as_a_manual(path):
+    text = path.read_text()
+    found = [f"{what}: {match.group(0)!r}" for pattern, what in VOICE for match in pattern.finditer(text)]
+    assert not found, found
+
+
+def test_the_app_text_names_no_issue_and_no_date():
+    found = [f"{name}: {what}: {match.group(0)!r}" for name, text in app_text().items()
+             for pattern, what in VOICE for match in pattern.finditer(text)]
+    assert not found, found

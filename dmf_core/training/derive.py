@@ -18,9 +18,9 @@ entry, only the weight gradient's size (2M entries into 512 units: 0.44 GiB peak
 cosines are one product U·Vᵀ only while it stays under 16M cells (train._block_cosines).
 Explicit sizes (flags, the form, presets) always win; `derive` records which values were derived and why.
 
-Why k = 5 (it was 6 until the CPU-speed work of issue 10; chosen on validation RMSE only, area I first, as the model
+Why k = 5 (6 before the CPU path got faster; chosen on validation RMSE only, area I first, as the model
 is selected on it):
-- ML-1M, seed 0, 2-core CPU (benchmarks/bench_choices.py blocks-ml1m and the runs behind issue 10), validation RMSE
+- ML-1M, seed 0, 2-core CPU (benchmarks/bench_choices.py blocks-ml1m), validation RMSE
   of area I at convergence (patience 6) with no new rows: k = 4: 0.8369, k = 5: 0.8369, k = 6: 0.8378 (k = 3:
   0.8374); with 10% new users and items, areas I/II/III/IV: k = 4: 0.8443 / 0.8456 / 0.8481 / 0.8708, k = 5:
   0.8438 / 0.8490 / 0.8492 / 0.8749, k = 6: 0.8442 / 0.8475 / 0.8474 / 0.8689.
