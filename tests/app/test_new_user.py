@@ -12,6 +12,9 @@ def test_without_runs_it_points_to_the_train_page(open_page):
 def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     at = open_page("new_user")
     assert "Rate a few movies" in texts(at)
+    # The sidebar names the run shown and the data it was trained on, beside the Data page's own choice.
+    sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown)
+    assert "**Run shown:**" in sidebar and "trained on " in sidebar and "**Data (Data page):**" in sidebar
     at.text_input(key="nu-search").input("harbor").run()
     options = at.selectbox(key="nu-pick").options
     assert options and all("Harbor" in o for o in options)
