@@ -61,10 +61,10 @@ class DMF:
     `get_params()` / `set_params(**settings)` read and change them.
 
     After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (RMSE / MAE per area on the validation
-    ratings, as its `measured_on` column says, with `baseline_rmse`, global mean + biases on the same ratings; area I of a model blended with its companion cross-fitted, as the
-    blend's weights were fitted on those ratings), `metrics_` (what `train` writes to metrics.json: with
-    `split="areas"` the test RMSE per area beside the global mean + biases baseline; after `load`, None),
-    `model_` (the network)."""
+    ratings, as its `measured_on` column says, with `baseline_rmse`, global mean + biases on the same ratings; area
+    I of a model blended with its companion cross-fitted, as the blend's weights were fitted on those ratings),
+    `metrics_` (what `train` writes to metrics.json: with `split="areas"` the test RMSE per area beside the global
+    mean + biases baseline; after `load`, None), `model_` (the network)."""
 
     def __init__(self, **flags: Any) -> None:
         self._given: dict[str, Any] = {}
