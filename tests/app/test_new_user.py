@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app.helpers import texts
+from tests.app.helpers import new_user_tables, texts
 
 
 def test_without_runs_it_points_to_the_train_page(open_page):
@@ -21,7 +21,8 @@ def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     at.radio(key="nu-stars").set_value(5.0)
     at.button(key="nu-add").click().run()
     assert not at.exception and not at.error
-    mine, recs, popular = (frame.value for frame in at.dataframe[:3])  # yours beside the form; the top-10s below
+    tables = new_user_tables(at)
+    mine, recs, popular = tables["mine"], tables["recs"], tables["popular"]
     # The library's names (DMF.recommend's), every one of them shown.
     discrete = ["discrete"] if "discrete" in recs.columns else []  # a DMF-D run's Q_b
     assert list(recs.columns) == ["title", "score", "predicted_rating", "n_ratings", "area", *discrete]
@@ -35,7 +36,7 @@ def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     assert rated not in list(recs["title"])
 
     at.button(key="nu-random").click().run()
-    assert len(at.dataframe[0].value) == 6
+    assert len(new_user_tables(at)["mine"]) == 6
     at.button(key="nu-clear").click().run()
     assert "Rate a few movies" in texts(at) and not at.dataframe
 
