@@ -55,9 +55,12 @@ def test_pip_install_ships_every_module_and_no_studio(tmp_path):
 
 
 def test_importing_dmf_core_changes_no_environment_variable():
-    script = ("import json, os\n"
+    script = ("import json, os, sys\n"
               "before = dict(os.environ)\n"
               "import dmf_core\n"
+              # `python -m dmf_core` runs the package's __init__ before __main__.py sets the wait policy: torch must
+              # not be loaded by then, or the policy comes too late.
+              "assert 'torch' not in sys.modules\n"
               "from dmf_core import DMF\n"
               "import dmf_core.figures, dmf_core.data, dmf_core.scoring.predict\n"
               "after = dict(os.environ)\n"
