@@ -14,6 +14,8 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 Activation = Literal["relu", "tanh", "elu", "sigmoid", "selu", "gelu"]
 InputEncoding = Literal["rating", "centered+implicit"]
 LambdaSchedule = Literal["exp", "step"]
+LossScale = Literal["rating", "cosine"]
+QuantizerFinish = Literal["learned", "fitted"]
 Output = Literal["cosine", "bias+cosine"]
 ModelKind = Literal["dmf", "dmf-d"]
 Companion = Literal["none", "i-autorec"]
@@ -183,11 +185,36 @@ class QuantizerConfig:
     # split, seeds 0-2, discrete *validation* RMSE of the selected epoch; bench_choices.py): 8 epochs 0.869,
     # automatic 0.862.
     warmup_epochs: int | None = None
+    # The quantizer phase's network learning rate, as a share of the run's (decayed) rate when it starts: 1 trains
+    # the network jointly at full rate, 0 freezes it (only b trains). The boundaries keep the run's rate.
+    network_lr_scale: float = 1.0
+    # The quantizer phase's loss on which scale: "rating" (stars², mse + γ2·pen), or "cosine" (the same divided by
+    # half the scale's width squared: the warm-up's scale, so the loss does not jump when the quantizer starts).
+    loss_scale: LossScale = "rating"
+    # Select only quantizer epochs whose G is indistinguishable from Q_b on validation (phases.GAP_TOLERANCE).
+    select_settled: bool = False
+    # The quantizer's starting point (the warm-up's weights with b at the uniform midpoints: DMF + rounding) is a
+    # candidate of the selection, so on validation DMF-D ends no worse than rounding its own warm-up: with the
+    # automatic warm-up, no worse than rounding plain DMF's own run (its warm-up is that run). Chosen on validation
+    # (`python benchmarks/bench_dmfd_ablation.py`, ML-1M, Table 2's split, seed 0; REPRODUCTION.md has the table):
+    # the automatic warm-up then λ from 2 had the best discrete validation RMSE of every variant tried (0.8837
+    # against rounding's 0.8846); a 3-epoch warm-up 0.8873, the loss on the warm-up's scale 0.8836, selection only
+    # where G ≈ Q_b 0.8851, a fine-tune from λ = 50 with the network's rate ×1 / ×0.1 / ×0 0.8846 / 0.8840 / 0.8842.
+    select_start: bool = True
+    # After selection: "learned" keeps the trained b; "fitted" refits b on the validation ratings by least squares
+    # (`quantizer.fit_boundaries(squared=True)`), the trained b kept in the run's quantizer record.
+    finish: QuantizerFinish = "learned"
 
     def validate(self) -> None:
         check_numbers(self)
         check_choice("schedule", self.schedule, LambdaSchedule)
+        check_choice("loss_scale", self.loss_scale, LossScale)
+        check_choice("finish", self.finish, QuantizerFinish)
         check_flag("learn_boundaries", self.learn_boundaries)
+        check_flag("select_settled", self.select_settled)
+        check_flag("select_start", self.select_start)
+        if not 0 <= self.network_lr_scale <= 1:
+            raise ValueError(f"network_lr_scale must be in [0, 1], got {self.network_lr_scale}")
         if self.lambda_start <= 0:
             raise ValueError(f"lambda_start must be > 0, got {self.lambda_start}")
         if self.lambda_growth < 1:
@@ -329,6 +356,8 @@ __all__ = [
     "Activation",
     "InputEncoding",
     "LambdaSchedule",
+    "LossScale",
+    "QuantizerFinish",
     "ModelKind",
     "Output",
     "Companion",

@@ -44,6 +44,8 @@ FLAGS: dict[str, Any] = {
     "lambda_schedule": None,
     "warmup_epochs": None,
     "gamma2": None,
+    "network_lr_scale": None,
+    "quantizer_finish": None,
     "rating_scale": None,
     "quiet": False,
 }
@@ -108,6 +110,8 @@ def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainCon
         "schedule": values["lambda_schedule"],
         "gamma2": values["gamma2"],
         "warmup_epochs": values["warmup_epochs"],
+        "network_lr_scale": values["network_lr_scale"],
+        "finish": values["quantizer_finish"],
     }))
     train_config = replace(
         train_config,
@@ -154,7 +158,9 @@ def flags_from_configs(split_config: SplitConfig, model_config: ModelConfig,
         "companion": model_config.companion, "patience": train_config.patience,
         "lambda_start": quantizer.lambda_start, "lambda_growth": quantizer.lambda_growth,
         "lambda_max": quantizer.lambda_max, "lambda_schedule": quantizer.schedule,
-        "warmup_epochs": quantizer.warmup_epochs, "gamma2": quantizer.gamma2, "rating_scale": None, "quiet": False,
+        "warmup_epochs": quantizer.warmup_epochs, "gamma2": quantizer.gamma2,
+        "network_lr_scale": quantizer.network_lr_scale, "quantizer_finish": quantizer.finish, "rating_scale": None,
+        "quiet": False,
     }
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from dmf_core import figures as plots
 from dmf_core.data.ratings import scale_label
 from dmf_core.model.quantizer import rating_levels, uniform_boundaries
-from studio import cache, runinfo, share, ui
+from studio import cache, quantizer_view, runinfo, share, ui
 from studio.analysis import boundary_moves, calibration_curve
 
 ui.setup(
@@ -72,38 +72,56 @@ if analysis is not None and not trained:
     st.metric("quantizer", runinfo.NEVER_TRAINED)
 elif analysis is not None:
     metrics = run.metrics
-    st.subheader("2. What training learned")
-    overall = metrics.get("discrete_overall") or {}
-    rounded = metrics.get("rounded_overall") or {}
-    c1, c2, c3, c4, c5 = st.columns(5)
+    st.subheader("2. Learned b against rounding, on this run's test ratings")
+    c1, c2, c3 = st.columns(3)
     c1.metric("λ reached", f"{quantizer.lam:.4g}" if quantizer.lam is not None else "–",
               help="The sigmoids' slope at the last quantizer epoch.")
     c2.metric("quantizer epochs", str(quantizer.epochs) if quantizer.epochs is not None else "–",
               help="Epochs trained with the quantizer on, after "
                    + (f"{quantizer.warmup_epochs} warm-up epoch(s) of plain DMF."
                       if quantizer.warmup_epochs is not None else "the warm-up of plain DMF."))
-    if overall:
-        c3.metric("discrete RMSE", f"{overall['rmse']:.4f}",
-                  delta=f"{overall['rmse'] - rounded.get('rmse', overall['rmse']):+.3f} vs round",
-                  delta_color="inverse", help="Change against plain rounding of the same output.")
-        c4.metric("discrete MAE", f"{overall['mae']:.4f}")
-        c5.metric("exact stars", f"{overall['accuracy']:.1%}")
-    st.plotly_chart(plots.boundaries_vs_uniform(boundaries, uniform), width="stretch", key="quant-bounds")
-    st.caption("Moving a boundary shifts where one star turns into the next; γ₂‖b − b̃‖² keeps it near "
-               "the uniform midpoint.")
+    comparison = None
+    with ui.guard(f"Could not score run {run.run_id}'s test ratings with each quantizer"):
+        comparison = cache.quantizers(run)
+    if comparison is not None:
+        c3.metric("test ratings", f"{len(comparison.true):,}", help="Every area's test ratings: each row below is "
+                  "scored on all of them, from the same continuous output.")
+        st.plotly_chart(plots.star_histogram(comparison.outputs, comparison.true, comparison.levels, comparison.scale,
+                                             comparison.learned, comparison.uniform, comparison.fitted),
+                        width="stretch", key="quant-histogram")
+        st.caption("Each colour is the test ratings of one true star, placed at the run's continuous output for them. "
+                   "Every quantizer cuts the same x into stars: rounding at the midpoints b̃ (dotted), DMF-D at its "
+                   "learned b (solid), and b fitted on the validation ratings (dashed).")
+        st.plotly_chart(plots.quantizer_scores(comparison.table, comparison.continuous), width="stretch",
+                        key="quant-scores")
+        st.dataframe(quantizer_view.score_table(comparison), hide_index=True, width="stretch")
+        st.caption(f"Run {run.run_id}'s test ratings, scored once per way to stars. Rounding is DMF + rounding of this "
+                   "very output; the fitted b are chosen on the validation ratings only (as Table 2's third row); "
+                   "global mean + biases, rounded, is the simple baseline. Not quantized: RMSE "
+                   f"{comparison.continuous['rmse']:.4f}, MAE {comparison.continuous['mae']:.4f}.")
+        st.plotly_chart(plots.boundary_effects(comparison.effects), width="stretch", key="quant-effects")
+        st.markdown("\n".join(f"- {line}" for line in quantizer_view.effect_lines(comparison)))
+        st.caption("Between rounding and the learned b only the ratings whose output lies between b̃_v and b_v change "
+                   "star, each by one step: the per-boundary nets add up to the exact-stars difference of the two rows. "
+                   "γ₂‖b − b̃‖² keeps b near b̃.")
+    st.subheader("3. λ and b during training")
+    st.plotly_chart(plots.quantizer_schedule(metrics.get("history") or [], uniform), width="stretch",
+                    key="quant-schedule")
+    st.caption("λ (log scale) and each boundary, epoch by epoch as the run recorded them; the warm-up's epochs have "
+               "no λ. The model kept is the epoch chosen on validation, so its b can differ from the last epoch's.")
 
-    st.subheader("3. Replay of the run")
+    st.subheader("4. Replay of the run")
     st.caption("Each frame is one epoch: the quantizer with that epoch's λ and b, over the histogram of the final "
                "model's continuous outputs on the test ratings.")
     st.plotly_chart(plots.quantizer_replay(metrics.get("history") or [], analysis.test_pred, uniform, scale),
                     width="stretch", key="quant-replay")
 
-    st.subheader("4. Predicted vs true stars (test set)")
+    st.subheader("5. Predicted vs true stars (test set)")
     st.plotly_chart(plots.confusion_heatmap(analysis.confusion(), analysis.levels,
                                             "Confusion matrix of Q_b(x), rows normalised"), width="stretch",
                     key="quant-confusion")
 
-    st.subheader("5. Calibration, and where b moved")
+    st.subheader("6. Calibration, and where b moved")
     curve = calibration_curve(analysis.test_pred, analysis.test_true, scale)
     st.plotly_chart(plots.calibration(curve, scale, boundaries, uniform), width="stretch", key="quant-calibration")
     st.markdown("\n".join(f"- {line}" for line in boundary_moves(boundaries, uniform, curve)))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dmf_core import figures as plots
 from dmf_core.model.quantizer import rating_levels
 from studio import cache, latent, ranking_note, runinfo, sphere, state, ui
 from studio.analysis import most_popular, recommend, score_new_user, search_titles
@@ -145,7 +146,13 @@ extra = ["discrete"] if discrete is not None else []
 st.subheader("Recommended for you")
 st.dataframe(recs[TABLE_COLUMNS["recs"] + extra], hide_index=True, width="stretch", key="nu-recs",
              column_config=COLUMN_CONFIG)
-st.caption(ranking_note.note(popularity, recs["index"].tolist(), ranking_note.load()))
+ranking_report = ranking_note.load()
+st.caption(ranking_note.note(popularity, recs["index"].tolist(), ranking_report))
+benchmark = (ranking_report or {}).get("runs", {}).get("ml-1m")
+if benchmark and "10" in benchmark.get("results", {}):
+    with st.expander("How each ranking does for new users on MovieLens-1M (the ranking benchmark)"):
+        st.plotly_chart(plots.ranking_methods(benchmark), width="stretch", key="nu-ranking-chart")
+        st.caption(f"`{ranking_note.COMMAND}` measures it; `python -m dmf_core rank-eval` runs the protocol.")
 st.markdown("**Most popular** (the baseline), with what the model predicts for you")
 st.dataframe(popular[TABLE_COLUMNS["popular"] + extra], hide_index=True, width="stretch", key="nu-popular",
              column_config=COLUMN_CONFIG)

@@ -16,14 +16,14 @@ import pandas as pd
 
 from dmf_core import DMF, paper
 from dmf_core.data import RatingData
-from dmf_core.data.split import AREAS, OBSERVED, TEST, AreaSplit, split_areas
-from dmf_core.model.inputs import SparseRows, scale_ratings
+from dmf_core.data.split import AREAS, TEST, AreaSplit, split_areas
 from dmf_core.model.network import DMFNet
 from dmf_core.model.quantizer import rating_levels
 from dmf_core.runs.checkpoint import check_matches, configs
-from dmf_core.scoring import context
+from dmf_core.scoring import cold_start, context
+from dmf_core.scoring.cold_start import KS
 from dmf_core.scoring.context import NewUserScores
-from dmf_core.scoring.metrics import mae, rmse, round_to_scale
+from dmf_core.scoring.metrics import round_to_scale
 from dmf_core.scoring.predict import Predictor
 
 # The paper's Table 1 rows for the models the Areas page marks, labelled as the paper's; drawn as reference marks
@@ -145,73 +145,10 @@ def boundary_moves(boundaries: list[float], uniform: list[float], curve: pd.Data
 # ------------------------------------------------------------------------------------------------- cold start
 
 
-def cold_start_curve(
-    analysis: RunAnalysis, ks: tuple[int, ...] = (0, 1, 2, 3, 5, 10, 20, 40), seed: int = 0
-) -> pd.DataFrame:
-    """Test error on new users (area II) when the model sees only k of each one's observed ratings.
-
-    For every k, each new user with at least k observed ratings (on items seen in training) and at least one
-    area-II test rating gets an input row of k of them, drawn at random; their area-II test ratings are then
-    predicted. The last row ("all") uses every observed rating, as the Areas table does. No retraining: a new
-    user is one forward pass of the user branch."""
-    data, split = analysis.data, analysis.split
-    usable = (split.role == OBSERVED) & split.new_user[data.users] & ~split.new_item[data.items]
-    target = (split.role == TEST) & (split.area == AREAS.index("II"))
-    pool_users, pool_items, pool_ratings = data.users[usable], data.items[usable], data.ratings[usable]
-    pool_count = np.bincount(pool_users, minlength=data.n_users)
-    has_target = np.bincount(data.users[target], minlength=data.n_users) > 0
-    rng = np.random.default_rng(seed)
-    # A random rank per observed rating: "the first k by rank" is a uniform sample of k, nested across k.
-    order = np.lexsort((rng.random(len(pool_users)), pool_users))
-    rank = np.empty(len(order), dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(pool_count)])[pool_users[order]]
-    rank[order] = np.arange(len(order)) - starts
-
-    rows: list[dict[str, Any]] = []
-    max_k = int(pool_count.max()) if len(pool_count) else 0
-    for k in [k for k in ks if k <= max_k] + [None]:
-        eligible = has_target & (pool_count >= (k or 0))
-        if k is None:
-            eligible = has_target & split.new_user
-        if not eligible.any():
-            continue
-        chosen = eligible[pool_users] & (rank < (k if k is not None else np.iinfo(np.int64).max))
-        row = _score_users(analysis, eligible, pool_users[chosen], pool_items[chosen], pool_ratings[chosen], target)
-        row["k"] = "all" if k is None else str(k)
-        row["seen_ratings"] = k if k is not None else float(pool_count[eligible].mean())
-        rows.append(row)
-    columns = ["k", "seen_ratings", "n_users", "n_ratings", "rmse", "mae", "discrete_rmse", "discrete_mae"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _score_users(
-    analysis: RunAnalysis,
-    eligible: np.ndarray,
-    in_users: np.ndarray,
-    in_items: np.ndarray,
-    in_ratings: np.ndarray,
-    target: np.ndarray,
-) -> dict[str, Any]:
-    data = analysis.data
-    users = np.flatnonzero(eligible)
-    position = np.full(data.n_users, -1)
-    position[users] = np.arange(len(users))
-    scaled = scale_ratings(np.asarray(in_ratings, np.float32), data.rating_scale).astype(np.float32)
-    rows = SparseRows.from_coo(position[in_users], in_items, scaled, len(users), data.n_items,
-                               analysis.predictor.user_factors.device)
-    # These users' factors from their k ratings (embed_all: in eval mode, the shared model's own mode given back),
-    # scored against the items the run already embedded.
-    predictor = Predictor(analysis.model, analysis.model.embed_all(rows, users=True), analysis.predictor.item_factors,
-                          analysis.model.outside_users(rows))
-    selected = target & eligible[data.users]
-    t_users, t_items, true = data.users[selected], data.items[selected], data.ratings[selected]
-    pred = predictor.continuous(position[t_users], t_items)
-    row: dict[str, Any] = {"n_users": len(users), "n_ratings": int(len(true)), "rmse": rmse(pred, true),
-                           "mae": mae(pred, true), "discrete_rmse": None, "discrete_mae": None}
-    if analysis.discrete:
-        hard = analysis.predictor.discrete(pred)
-        row["discrete_rmse"], row["discrete_mae"] = rmse(hard, true), mae(hard, true)
-    return row
+def cold_start_curve(analysis: RunAnalysis, ks: tuple[int, ...] = KS, seed: int = 0) -> pd.DataFrame:
+    """A saved run's cold-start curve (`dmf_core.scoring.cold_start`): area-II test error when the model sees only k
+    of each new user's ratings, beside global mean + biases given the same k."""
+    return cold_start.cold_start_curve(analysis.predictor, analysis.data, analysis.split, ks, seed)
 
 
 # ------------------------------------------------------------------------------------------------- a new user

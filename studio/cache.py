@@ -18,6 +18,7 @@ from dmf_core.data.ratings import ScaleRequest
 from dmf_core.data.split import AreaSplit, split_areas
 from dmf_core.runs.checkpoint import load as load_checkpoint
 from dmf_core.runs.folder import METRICS_FILE, RunRecord, list_runs, read_run
+from dmf_core.scoring.quantized import QuantizerComparison, compare_quantizers
 from dmf_core.training.estimate import estimate_epoch_seconds
 from studio import stats
 from studio.analysis import RunAnalysis, cold_start_curve
@@ -169,6 +170,17 @@ def _analysis(run_id: str, path: str, mtime_ns: int) -> RunAnalysis:
 def analysis(record: RunRecord) -> RunAnalysis:
     """The run's model rebuilt with its data and split; raises ValueError/OSError with a one-line message."""
     return _analysis(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
+
+
+@st.cache_resource(max_entries=3, show_spinner="Scoring the test ratings with each quantizer…")
+def _quantizers(run_id: str, path: str, mtime_ns: int) -> QuantizerComparison:
+    analysis = _analysis(run_id, path, mtime_ns)
+    return compare_quantizers(analysis.predictor, analysis.data, analysis.split)
+
+
+def quantizers(record: RunRecord) -> QuantizerComparison:
+    """The run's learned b, rounding and b fitted on validation on its test ratings (`scoring.quantized`), once."""
+    return _quantizers(record.run_id, str(record.path), record.checkpoint_path.stat().st_mtime_ns)
 
 
 @st.cache_resource(max_entries=3, show_spinner="Projecting the latent vectors…")

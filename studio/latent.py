@@ -22,15 +22,20 @@ import plotly.graph_objects as go
 import torch
 from plotly.colors import qualitative
 
-from dmf_core.figures import AREA_COLORS
+from dmf_core.figures import (
+    AREA_COLORS,
+    HIGHLIGHT_COLOR,
+    ITEM_SYMBOLS,
+    OTHER_COLOR,
+    SEEN_ITEM_COLOR,
+    SEEN_USER_COLOR,
+    USER_SYMBOLS,
+    YOU_COLOR,
+)
 from studio.analysis import RunAnalysis
 
 SEEN_NEW = "seen / new"
 GENRE = "genre"
-SEEN_USER_COLOR, SEEN_ITEM_COLOR, OTHER_COLOR, YOU_COLOR = "#4C78A8", "#72B7B2", "#D0D0D0", "#111111"
-HIGHLIGHT_COLOR = "#E45756"
-USER_SYMBOLS = ("circle", "circle-open")  # seen, new
-ITEM_SYMBOLS = ("diamond", "diamond-open")
 
 
 @dataclass(frozen=True)

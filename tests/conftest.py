@@ -66,6 +66,7 @@ def one_thread():
 # order (pyproject's --no-loadscope-reorder; xdist would otherwise order them by their number of tests): each worker
 # takes the next group as it finishes one, so the short groups fill the end instead of one long group running alone.
 LONGEST_FIRST = ("e2e", "tests/app/test_bad_settings.py", "tests/test_faults.py", "tests/test_gpu_check.py",
+                 "tests/test_notebooks.py",
                  "tests/test_reproduce.py", "tests/test_ml1m.py", "tests/app/test_playground.py", "tests/app/test_data.py",
                  "tests/app/test_train.py", "tests/app/test_pages.py", "tests/test_beats_baselines.py",
                  "tests/test_sessions.py", "tests/test_jobs.py", "tests/test_checkpoint.py", "tests/test_baselines.py",

@@ -74,6 +74,19 @@ def test_cold_start_curve_covers_k_and_all(run):
     area_ii = analysis.test_area == 1
     full = np.sqrt(np.mean((analysis.test_pred[area_ii] - analysis.test_true[area_ii]) ** 2))
     assert float(curve["rmse"].iloc[-1]) == pytest.approx(full, abs=1e-4)
+    # Global mean + biases beside every k, the user's bias folded in from the same k ratings: at k = 0 it knows
+    # nothing of the user, so more ratings cannot leave it worse on these (the same) users.
+    assert curve["baseline_rmse"].notna().all()
+    assert float(curve["baseline_rmse"].iloc[-1]) < float(curve["baseline_rmse"].iloc[0])
+
+
+def test_the_cold_start_curve_leaves_the_model_in_its_mode(run):
+    _, analysis = run
+    for training in (True, False):
+        analysis.model.train(training)
+        cold_start_curve(analysis, ks=(0, 1))
+        assert analysis.model.training is training
+    analysis.model.eval()
 
 
 def test_a_new_user_is_scored_without_retraining(run):

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
-from dmf_core.data.split import OBSERVED, TEST, split_areas
+from dmf_core.data.split import OBSERVED, TEST, VAL, split_areas
+from dmf_core.model.quantizer import hard_quantize
 from dmf_core.scoring.metrics import evaluate, rmse
 from dmf_core.training.phases import GAP_TOLERANCE, WARMUP_SHARE
-from dmf_core.training.train import TrainingDiverged, _block_cosines, fit
+from dmf_core.training.train import BlockTask, TrainingDiverged, _block_cosines, fit
 
 SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
 
@@ -134,7 +135,8 @@ def test_absurd_training_settings_are_rejected(tiny_data, kwargs):
 def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improving(tiny_data, one_thread):
     split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
     config = quick(model="dmf-d", epochs=160, patience=2, lr=2e-2,
-                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None))
+                   quantizer=QuantizerConfig(lambda_start=2.0, lambda_growth=2.0, warmup_epochs=None,
+                                             select_start=False))
     result = fit(tiny_data, split, SMALL, config)
     lambdas = [h["lambda"] for h in result.history]
     warm = lambdas.index(2.0)
@@ -145,7 +147,8 @@ def test_dmf_d_automatic_warmup_starts_the_quantizer_once_plain_dmf_stops_improv
     assert result.quantizer["warmup_ended_by"].startswith("plain DMF's validation RMSE stopped improving")
     continuous = [h["val_rmse_continuous"] for h in result.history[:warm]]
     assert min(continuous) < min(continuous[-2:])
-    # A warm-up epoch is never the selected DMF-D model, and what is reported is the selected epoch's discrete RMSE.
+    # Without the start among the candidates (select_start), a warm-up epoch is never the selected DMF-D model, and
+    # what is reported is the selected epoch's discrete RMSE.
     assert result.best_epoch > warm
     assert result.val_rmse == result.history[result.best_epoch - 1]["val_rmse"]
     assert result.val_rmse_kind == "discrete"
@@ -163,7 +166,9 @@ def test_dmf_d_warm_up_takes_at_most_its_share_of_the_epoch_cap(tiny_data, one_t
     assert [h["phase"] for h in result.history] == ["warm-up"] * warm + ["quantizer"] * (epochs - warm)
     assert result.quantizer["trained"] and result.quantizer["epochs"] == epochs - warm
     assert result.quantizer["lambda"] == result.history[-1]["lambda"] is not None
-    assert result.best_epoch > warm
+    # The selection: a quantizer epoch, or the quantizer's start (DMF + rounding, numbered as the last warm-up epoch).
+    assert result.best_epoch >= warm and result.best_epoch >= 1
+    assert result.val_rmse_kind == "discrete"
 
 
 def test_dmf_d_that_never_reaches_its_quantizer_reports_plain_dmf_as_such(tiny_data, one_thread):
@@ -209,3 +214,70 @@ def test_dmf_d_quantizer_phase_lasts_until_g_is_indistinguishable_from_q(tiny_da
     assert first >= 2 and not any(settled[:first])  # it was not settled at the start
     assert len(gaps) - first in (1, 2)  # stopped within patience + 1 epochs of settling
     assert result.quantizer["gap"] == gaps[-1] < GAP_TOLERANCE
+
+
+def _validation_rmse(result, data, split, discrete) -> float:
+    val = split.role == VAL
+    continuous = result.predictor.continuous(data.users[val], data.items[val])
+    x = torch.as_tensor(continuous, dtype=torch.float64)
+    rounded = hard_quantize(x, torch.tensor([1.5, 2.5, 3.5, 4.5], dtype=torch.float64), 1.0, 1.0)
+    return rmse((rounded if discrete is None else discrete(x.float())).numpy(), data.ratings[val])
+
+
+def _harm(monkeypatch) -> None:
+    """A quantizer phase that can only hurt: after each of its steps the network's weights are scrambled."""
+    step, noise = BlockTask.step, torch.Generator().manual_seed(0)
+
+    def harmful(self, *args):
+        loss = step(self, *args)
+        if args[-1] is not None:  # λ: a quantizer step
+            with torch.no_grad():
+                for weights in self.module.dmf_parameters():
+                    weights.add_(torch.randn(weights.shape, generator=noise) * 0.3)
+        return loss
+
+    monkeypatch.setattr(BlockTask, "step", harmful)
+
+
+@pytest.mark.parametrize("harmful", [False, True], ids=["default", "harmful-phase"])
+def test_default_dmf_d_ends_no_worse_than_rounding_plain_dmf_on_validation(tiny_data, one_thread, harmful,
+                                                                          monkeypatch):
+    """DMF-D's default is a fine-tune of the converged DMF: its warm-up is plain DMF's run (the same seed, the same
+    stopping rule), and the quantizer's starting point (DMF's best weights, b at the midpoints: DMF + rounding) is a
+    candidate of the selection. So on validation the returned DMF-D, through its learned Q_b, scores no worse than
+    rounding the output of a plain DMF run with the same settings, and starts from the very same DMF, however badly
+    its quantizer phase goes (without the start among the candidates, the harmful phase fails this)."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    settings = {"epochs": 40, "patience": 2, "lr": 2e-2}
+    dmf = fit(tiny_data, split, SMALL, quick(**settings))
+    if harmful:
+        _harm(monkeypatch)
+    dmf_d = fit(tiny_data, split, SMALL, quick(model="dmf-d", **settings))
+    rounding = _validation_rmse(dmf, tiny_data, split, None)
+    learned = _validation_rmse(dmf_d, tiny_data, split, dmf_d.model.quantizer.hard)
+    warm = [h for h in dmf_d.history if h["phase"] == "warm-up"]
+    assert [h["val_rmse_continuous"] for h in warm] == [h["val_rmse"] for h in dmf.history][: len(warm)]
+    start = next(h["start_val_rmse"] for h in dmf_d.history if "start_val_rmse" in h)
+    assert start == pytest.approx(rounding, abs=1e-9)  # the quantizer starts from DMF + rounding
+    assert learned <= rounding + 1e-9
+    assert dmf_d.val_rmse == pytest.approx(learned, abs=1e-6) and dmf_d.val_rmse_kind == "discrete"
+
+
+def test_dmf_d_frozen_network_and_fitted_finish(tiny_data, one_thread):
+    """`network_lr_scale=0` freezes the network's learning rate from the quantizer's start (b keeps the run's), and
+    the "fitted" finish refits b on the validation ratings by least squares after selection, keeping the trained b in
+    the run's quantizer record."""
+    from dmf_core.model.quantizer import fit_boundaries
+
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    quantizer = QuantizerConfig(warmup_epochs=2, network_lr_scale=0.0, finish="fitted")
+    result = fit(tiny_data, split, SMALL, quick(model="dmf-d", epochs=4, quantizer=quantizer))
+    network, boundaries = result.optimizer_state["param_groups"]
+    assert network["lr"] == 0.0 and boundaries["lr"] > 0.0
+    record = result.quantizer
+    assert record["finish"] == "fitted" and len(record["learned_boundaries"]) == 4
+    val = split.role == VAL
+    continuous = result.predictor.continuous(tiny_data.users[val], tiny_data.items[val])
+    expected = fit_boundaries(continuous, tiny_data.ratings[val], tiny_data.rating_scale, squared=True)
+    assert record["fitted_boundaries"] == pytest.approx(expected)
+    assert result.model.quantizer.boundaries.tolist() == pytest.approx(expected, abs=1e-6)

@@ -22,6 +22,7 @@ from ..config import (
     ModelKind,
     Output,
     QuantizerConfig,
+    QuantizerFinish,
     SplitConfig,
     TrainConfig,
     parse_hidden,
@@ -103,6 +104,26 @@ def _add_data_arg(parser: argparse.ArgumentParser, default: str | None = "demo")
                         "checkpoint, the scale it was trained with)")
 
 
+def _add_quantizer_args(train: argparse.ArgumentParser) -> None:
+    """DMF-D's flags: the λ schedule, the warm-up, the boundary penalty, the quantizer phase and its finish."""
+    train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")
+    train.add_argument("--lambda-growth", type=float, help=f"DMF-D: λ multiplier per epoch (default "
+                       f"{DEFAULTS_QUANT.lambda_growth}); with --lambda-schedule step, per step_every epochs")
+    train.add_argument("--lambda-max", type=float, help=f"DMF-D: cap on λ (default {DEFAULTS_QUANT.lambda_max:g})")
+    train.add_argument("--lambda-schedule", choices=get_args(LambdaSchedule), help="DMF-D: λ growth schedule (default exp)")
+    train.add_argument("--warmup-epochs", type=_count_or_auto, help="DMF-D: epochs of plain DMF training before the "
+                       "quantizer is switched on, or 'auto' (the default): until plain DMF's validation RMSE stops "
+                       "improving, then from its best weights")
+    train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
+                       f"{DEFAULTS_QUANT.gamma2})")
+    train.add_argument("--network-lr-scale", type=float, help="DMF-D: the network's learning rate in the quantizer "
+                       "phase, as a share of the run's rate when it starts; 0 freezes the network, 1 trains it jointly "
+                       f"at full rate (default {DEFAULTS_QUANT.network_lr_scale:g})")
+    train.add_argument("--quantizer-finish", choices=get_args(QuantizerFinish), help="DMF-D: learned: keep the trained "
+                       "boundaries b; fitted: refit b on the validation ratings by least squares after selection "
+                       f"(default {DEFAULTS_QUANT.finish})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dmf_core",
@@ -161,16 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "about 40%% more time (docs/literature.md)")
     train.add_argument("--patience", type=int, help=f"early-stopping patience in epochs, 0 = off "
                        f"(default {DEFAULTS_TRAIN.patience})")
-    train.add_argument("--lambda-start", type=float, help=f"DMF-D: initial λ (default {DEFAULTS_QUANT.lambda_start})")
-    train.add_argument("--lambda-growth", type=float, help=f"DMF-D: λ multiplier per epoch (default "
-                       f"{DEFAULTS_QUANT.lambda_growth}); with --lambda-schedule step, per step_every epochs")
-    train.add_argument("--lambda-max", type=float, help=f"DMF-D: cap on λ (default {DEFAULTS_QUANT.lambda_max:g})")
-    train.add_argument("--lambda-schedule", choices=get_args(LambdaSchedule), help="DMF-D: λ growth schedule (default exp)")
-    train.add_argument("--warmup-epochs", type=_count_or_auto, help="DMF-D: epochs of plain DMF training before the "
-                       "quantizer is switched on, or 'auto' (the default): until plain DMF's validation RMSE stops "
-                       "improving, then from its best weights")
-    train.add_argument("--gamma2", type=float, help=f"DMF-D: weight of the boundary penalty (default "
-                       f"{DEFAULTS_QUANT.gamma2})")
+    _add_quantizer_args(train)
     train.add_argument("--resume", metavar="RUN", help="continue an interrupted run (a crash, a kill) from its folder or "
                        "checkpoint.pt, exactly where it stopped (a finished run is not resumed). Its settings and split come from the "
                        "checkpoint; only --epochs, --max-seconds and --device may change, and --data must be the "

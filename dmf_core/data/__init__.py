@@ -7,6 +7,7 @@
 - `sources`: `load_dataset(spec)` / `load_upload(name, bytes)`, folders, zips, and where each MovieLens release lives;
 - `download`: the checksum-verified MovieLens downloads (100K, 1M, 10M, 20M, 25M);
 - `demo`: the generated, MovieLens-shaped demo data;
+- `planted`: the Playground's 12 × 10 matrix with three planted taste groups, and its one-line text form;
 - `split`: the paper's four areas (new users, new items) and the observed / validation / test roles, seeded;
 - `frames`: the library's tables in (a DataFrame, an array or tuples), checked, as arrays.
 

@@ -1,5 +1,5 @@
 """Shared look of every figure: the areas' colours and names, the quantizer's colours, the animation's frame
-limits and the common layout."""
+limits, the users' and movies' colours and symbols and the common layout."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ AREA_NAMES = {
 }
 SMOOTH_COLOR, HARD_COLOR, LEARNED_COLOR, UNIFORM_COLOR = "#E45756", "#333333", "#E45756", "#9D9D9D"
 MIN_FRAMES, MAX_FRAMES = 50, 200
+# Users and movies on the Latent map and the sphere: seen filled, new open.
+SEEN_USER_COLOR, SEEN_ITEM_COLOR, OTHER_COLOR, YOU_COLOR = "#4C78A8", "#72B7B2", "#D0D0D0", "#111111"
+HIGHLIGHT_COLOR = "#E45756"
+USER_SYMBOLS = ("circle", "circle-open")  # seen, new
+ITEM_SYMBOLS = ("diamond", "diamond-open")
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360, **extra: Any) -> go.Figure:

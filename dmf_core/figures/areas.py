@@ -57,8 +57,8 @@ def error_distributions(errors: dict[str, np.ndarray], title: str = "Error distr
 
 def cold_start(curve: Any, reference: float | None = None, discrete: bool = False,
                reference_name: str = "area I (seen users)", curve_name: str = "RMSE, k ratings seen") -> go.Figure:
-    """RMSE on new users against how many of their ratings the model saw (x = k; "all" at the mean count), beside
-    `reference`, area I's RMSE (`runinfo.cold_start_labels` names both with the model that scored them)."""
+    """RMSE on new users against how many of their ratings the model saw (x = k; "all" at the mean count), with
+    global mean + biases given the same k ratings where the curve has it, beside `reference`, area I's RMSE (`runinfo.cold_start_labels` names both with the model that scored them)."""
     points = curve[curve["k"] != "all"]
     fig = go.Figure(go.Scatter(x=points["seen_ratings"], y=points["rmse"], mode="lines+markers",
                                name=curve_name, line={"color": AREA_COLORS["II"]},
@@ -68,6 +68,10 @@ def cold_start(curve: Any, reference: float | None = None, discrete: bool = Fals
     if discrete and points["discrete_rmse"].notna().any():
         fig.add_trace(go.Scatter(x=points["seen_ratings"], y=points["discrete_rmse"], mode="lines+markers",
                                  name="discrete RMSE (Q_b)", line={"color": SMOOTH_COLOR, "dash": "dash"}))
+    if "baseline_rmse" in points and points["baseline_rmse"].notna().any():
+        fig.add_trace(go.Scatter(x=points["seen_ratings"], y=points["baseline_rmse"], mode="lines+markers",
+                                 name="global mean + biases, the same k ratings",
+                                 line={"color": "#888888", "dash": "dot"}, marker={"symbol": "x"}))
     all_rows = curve[curve["k"] == "all"]
     if len(all_rows):
         value = float(all_rows["rmse"].iloc[0])

@@ -1,5 +1,7 @@
-"""Figures of DMF-D's quantizer: G_{λ,b} against Q_b (static and animated as λ grows), learned against uniform
-boundaries, a run's test predictions replayed through its λ and b, and the confusion matrix.
+"""Figures of DMF-D's quantizer: G_{λ,b} against Q_b (static, animated as λ grows, and as small multiples), a
+run's test predictions replayed through its λ and b, and the confusion matrix; the output per true star with the
+learned b, rounding's midpoints and b fitted on validation; the three ways to stars side by side; what each
+boundary's move did (numbers from `dmf_core.scoring.quantized`).
 
 Quantizer curves are computed with `quantizer.smooth_quantize` / `hard_quantize`, the very functions the model
 trains with, so what the animation shows is exactly what DMF-D does. Fixed axis ranges wherever frames animate
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.subplots import make_subplots
 
 from dmf_core.model.quantizer import hard_quantize, scale_step, smooth_quantize
 
@@ -145,23 +148,6 @@ def quantizer_static(boundaries: Sequence[float], uniform: Sequence[float], lam:
     return _quantizer_layout(fig, title or "Quantizer sandbox", animated=False)
 
 
-def boundaries_vs_uniform(boundaries: Sequence[float], uniform: Sequence[float]) -> go.Figure:
-    """Each learned boundary b_v against its uniform midpoint b̃_v: how far training moved the switch points."""
-    names = [f"b{v + 1}" for v in range(len(uniform))]
-    fig = go.Figure([
-        go.Scatter(x=list(uniform), y=names, mode="markers", name="uniform b̃",
-                   marker={"symbol": "line-ns-open", "size": 18, "color": UNIFORM_COLOR, "line": {"width": 3}}),
-        go.Scatter(x=list(boundaries), y=names, mode="markers+text", name="learned b",
-                   marker={"size": 11, "color": LEARNED_COLOR},
-                   text=[f"{b:.2f} ({b - u:+.2f})" for b, u in zip(boundaries, uniform, strict=True)],
-                   textposition="top center"),
-    ])
-    step = float(np.diff(uniform).min()) if len(uniform) > 1 else 1.0
-    fig.update_xaxes(title="position on the rating scale",
-                     range=[min(uniform) - 0.6 * step, max(uniform) + 0.6 * step])
-    return _layout(fig, "Learned boundaries b vs uniform b̃", height=300)
-
-
 def quantizer_replay(history: Sequence[dict[str, Any]], outputs: np.ndarray, uniform: Sequence[float],
                      scale: tuple[float, float], duration_ms: int = 150, max_frames: int = MAX_FRAMES) -> go.Figure:
     """A DMF-D run's recorded λ and b, epoch by epoch, over the histogram of the final model's continuous outputs
@@ -240,3 +226,112 @@ def calibration(curve: Any, scale: tuple[float, float], boundaries: Sequence[flo
     fig.update_xaxes(title="continuous output r̂ (stars)", range=[low, high])
     fig.update_yaxes(title="mean true rating (stars)", range=[low, high])
     return _layout(fig, "Calibration: mean true rating against the output (learned b solid, uniform b̃ dashed)")
+
+
+def quantizer_small_multiples(boundaries: Sequence[float], uniform: Sequence[float], scale: tuple[float, float],
+                              lams: Sequence[float] = (1.0, 3.0, 10.0, 30.0, 100.0, 1000.0)) -> go.Figure:
+    """G_λ,b against Q_b at a few λ, one panel each: the λ slider's story for a reader who cannot move it."""
+    x, y_range, step = _quantizer_axes(scale, uniform)
+    hard = quantizer_curves(x, boundaries, None, scale)
+    cols = min(3, len(lams))
+    rows = -(-len(lams) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[f"λ = {_lam_label(lam)}" for lam in lams],
+                        shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=0.12)
+    for k, lam in enumerate(lams):
+        row, col = k // cols + 1, k % cols + 1
+        fig.add_trace(go.Scatter(x=x, y=hard, mode="lines", name="hard Q_b(x)", showlegend=k == 0,
+                                 line={"color": HARD_COLOR, "width": 1.5, "dash": "dash"}), row=row, col=col)
+        fig.add_trace(go.Scatter(x=x, y=quantizer_curves(x, boundaries, lam, scale), mode="lines",
+                                 name="smooth G_λ,b(x)", showlegend=k == 0,
+                                 line={"color": SMOOTH_COLOR, "width": 2.5}), row=row, col=col)
+    fig.update_yaxes(range=y_range, dtick=_level_ticks(step, len(uniform)))
+    fig.update_xaxes(range=[x[0], x[-1]])
+    return _layout(fig, "G_λ,b(x) against Q_b(x) as λ grows", height=280 * rows + 60)
+
+
+def star_histogram(outputs: np.ndarray, true: np.ndarray, levels: Sequence[float], scale: tuple[float, float],
+                   boundaries: Sequence[float] | None, uniform: Sequence[float],
+                   fitted: Sequence[float] | None = None, bins_per_step: int = 10) -> go.Figure:
+    """The continuous output on the test ratings, one stacked colour per true star (counts computed here, so the
+    bars' heights are the data's, not the browser's binning), with the learned b (solid), rounding's midpoints
+    (dotted) and b fitted on validation (dashed) where they cut it into stars."""
+    low, high = scale
+    step = (high - low) / max(1, len(levels) - 1)
+    edges = np.linspace(low, high, int(round((high - low) / step)) * bins_per_step + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    clipped = np.clip(np.asarray(outputs, np.float64), low, high)
+    fig = go.Figure()
+    for k, level in enumerate(levels):
+        counts, _ = np.histogram(clipped[np.isclose(true, level)], bins=edges)
+        shade = int(40 + 170 * k / max(1, len(levels) - 1))
+        fig.add_trace(go.Bar(x=centres.tolist(), y=counts.tolist(), width=np.diff(edges).tolist(), name=f"true {level:g}★",
+                             marker_color=f"rgb({250 - shade}, {90 + shade // 2}, {shade})",
+                             hovertemplate=f"true {level:g}★, output %{{x:.2f}}: %{{y:,}}<extra></extra>"))
+    marks = [("rounding b̃", uniform, {"color": UNIFORM_COLOR, "width": 2, "dash": "dot"})]
+    if fitted is not None:
+        marks.append(("b fitted on validation", fitted, {"color": HARD_COLOR, "width": 1.5, "dash": "dash"}))
+    if boundaries is not None:
+        marks.append(("learned b", boundaries, {"color": LEARNED_COLOR, "width": 2.5}))
+    top = float(np.histogram(clipped, bins=edges)[0].max()) * 1.05 if len(clipped) else 1.0
+    for name, values, line in marks:
+        xs, ys = _boundary_lines(values, 0.0, top)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, line=line, hoverinfo="skip"))
+    fig.update_layout(barmode="stack", bargap=0)
+    fig.update_xaxes(title="continuous output x (stars)", range=[low, high])
+    fig.update_yaxes(title="test ratings", range=[0, top])
+    return _layout(fig, "The output per true star, and where each quantizer cuts it", height=420)
+
+
+def quantizer_scores(table: Any, continuous: dict[str, float] | None = None) -> go.Figure:
+    """Test RMSE, MAE and exact stars of each quantizer (rows of `scoring.quantized`'s table), one dot each, side
+    by side (dots, not bars: the differences are in the third decimal and a bar from 0 would hide them); the output
+    before quantizing as a dotted line on the RMSE and MAE panels."""
+    names = [str(n) for n in table.index]
+    colors = [LEARNED_COLOR if "learned" in n else UNIFORM_COLOR if "rounding" in n else HARD_COLOR if "fitted" in n
+              else "#BAB0AC" for n in names]
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=("RMSE ← better", "MAE ← better", "exact stars → better"))
+    for col, (metric, fmt) in enumerate((("rmse", ".4f"), ("mae", ".4f"), ("exact_stars", ".1%")), start=1):
+        values = table[metric].astype(float).tolist()
+        fig.add_trace(go.Scatter(x=values, y=names, mode="markers+text", marker={"size": 13, "color": colors},
+                                 text=[format(v, fmt) for v in values], textposition="top center",
+                                 showlegend=False, name=metric,
+                                 hovertemplate="%{y}: %{x:" + fmt + "}<extra></extra>"), row=1, col=col)
+        if continuous and metric in continuous:
+            fig.add_trace(go.Scatter(x=[continuous[metric]] * 2, y=[names[0], names[-1]], mode="lines",
+                                     name="before quantizing", showlegend=col == 1, hoverinfo="x+name",
+                                     line={"color": SMOOTH_COLOR, "dash": "dot", "width": 1}), row=1, col=col)
+        shown = values + ([continuous[metric]] if continuous and metric in continuous else [])
+        fig.update_xaxes(tickformat=".1%" if metric == "exact_stars" else ".3f", range=_padded(shown), row=1, col=col)
+    fig.update_yaxes(range=[len(names) - 0.5, -0.9])  # first row on top, with room for its label
+    _layout(fig, "Test scores of each way to stars (same ratings, same continuous output)", height=110 + 55 * len(names))
+    return fig.update_layout(margin={"l": 230, "r": 20, "t": 90, "b": 40}, legend={"orientation": "h", "y": 1.22, "x": 1, "xanchor": "right"})
+
+
+def _padded(values: Sequence[float]) -> list[float]:
+    """An axis range around `values` with room for their labels (at least 0.001 wide)."""
+    spread = max(max(values) - min(values), 1e-3)
+    return [min(values) - 0.3 * spread, max(values) + 0.3 * spread]
+
+
+def boundary_effects(effects: Any) -> go.Figure:
+    """Per boundary (rows of `scoring.quantized.boundary_effects`): how far it moved from rounding's midpoint, and
+    of the test ratings that changed star, how many became right and how many became wrong."""
+    names = effects["boundary"].tolist()
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("moved: b − b̃ (stars)", "test ratings that changed star"))
+    fig.add_trace(go.Bar(x=names, y=effects["moved"].tolist(), marker_color=LEARNED_COLOR, name="moved",
+                         text=[f"{m:+.3f}" for m in effects["moved"]], textposition="outside", showlegend=False),
+                  row=1, col=1)
+    hover = [f"{r.changed:,} changed {r.from_star:g}★ → {r.to_star:g}★" for r in effects.itertuples()]
+    fig.add_trace(go.Bar(x=names, y=effects["became_right"].tolist(), name="became right", marker_color="#54A24B",
+                         hovertext=hover), row=1, col=2)
+    fig.add_trace(go.Bar(x=names, y=effects["became_wrong"].tolist(), name="became wrong", marker_color="#E45756",
+                         hovertext=hover), row=1, col=2)
+    others = (effects["changed"] - effects["became_right"] - effects["became_wrong"]).tolist()
+    fig.add_trace(go.Bar(x=names, y=others, name="wrong either way", marker_color="#BAB0AC", hovertext=hover),
+                  row=1, col=2)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="stars", row=1, col=1)
+    fig.update_yaxes(title="test ratings", row=1, col=2)
+    _layout(fig, "What each boundary's move did", height=380)
+    return fig.update_layout(margin={"l": 50, "r": 20, "t": 90, "b": 40})

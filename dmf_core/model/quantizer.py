@@ -76,12 +76,14 @@ class Quantizer(nn.Module):
 
 
 def fit_boundaries(continuous: np.ndarray, true: np.ndarray, scale: tuple[float, float],
-                   step: float = 1.0) -> list[float]:
+                   step: float = 1.0, squared: bool = False) -> list[float]:
     """Boundaries b for Q_b fitted to (continuous prediction, true rating) pairs, one cell at a time (the cells are
     fixed, as in DMF-D): in each cell [I_v, I_v+1) the threshold that minimises the absolute error of the two levels
     it chooses between (ties: the one nearest the uniform midpoint). Midpoint rounding minimises the squared error
     of a calibrated output; the absolute error and exact-level accuracy reward other thresholds. Fit it on
-    validation ratings, never on test ones."""
+    validation ratings, never on test ones. `squared`: the threshold of least squared error instead (the
+    RMSE's choice: midpoint rounding where the output is calibrated, moved where it is not)."""
+    error = np.square if squared else np.abs
     x, y = np.asarray(continuous, np.float64), np.asarray(true, np.float64)
     levels = rating_levels(scale, step)
     cell = np.clip(np.floor((x - scale[0]) / step), 0, len(levels) - 2).astype(int)
@@ -92,14 +94,24 @@ def fit_boundaries(continuous: np.ndarray, true: np.ndarray, scale: tuple[float,
         order = np.argsort(xs, kind="stable")
         xs, ys = xs[order], ys[order]
         # cost[k]: the first k predictions take I_v, the rest I_v+1
-        down = np.concatenate([[0.0], np.cumsum(np.abs(ys - levels[v]))])
-        up = np.concatenate([np.cumsum(np.abs(ys - levels[v + 1])[::-1])[::-1], [0.0]])
+        down = np.concatenate([[0.0], np.cumsum(error(ys - levels[v]))])
+        up = np.concatenate([np.cumsum(error(ys - levels[v + 1])[::-1])[::-1], [0.0]])
         edges = np.concatenate([[levels[v]], (xs[:-1] + xs[1:]) / 2, [levels[v + 1]]]) if len(xs) else [midpoint]
         cost = down + up
         best = np.flatnonzero(np.isclose(cost, cost.min()))
         threshold = edges[best[np.argmin(np.abs(np.asarray(edges)[best] - midpoint))]]
         boundaries.append(float(threshold))
     return boundaries
+
+
+@torch.no_grad()
+def refit(quantizer: Quantizer, continuous: np.ndarray, true: np.ndarray, scale: tuple[float, float]) -> dict:
+    """DMF-D's "fitted" finish: b refitted by least squares to (continuous output, true rating) pairs of the
+    validation ratings; returns the trained and the fitted b, for the run's quantizer record."""
+    learned = quantizer.boundaries.detach().cpu().tolist()
+    fitted = fit_boundaries(continuous, true, scale, quantizer.step, squared=True)
+    quantizer.boundaries.copy_(torch.as_tensor(fitted, dtype=quantizer.boundaries.dtype))
+    return {"finish": "fitted", "learned_boundaries": learned, "fitted_boundaries": fitted}
 
 
 def lambda_after(epoch: int, config: QuantizerConfig) -> float:

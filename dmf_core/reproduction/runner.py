@@ -75,6 +75,10 @@ def scores_from_metrics(table: int, key: str, metrics: dict[str, Any]) -> dict[s
     scores = dict(_pick(discrete, ("rmse", "mae", "accuracy", "n")) or {})
     scores["continuous_rmse"] = metrics["overall"]["rmse"]
     scores["continuous_mae"] = metrics["overall"]["mae"]
+    if key == "dmf-d" and metrics.get("quantizer"):  # validation: DMF-D's selected model and its start (rounding)
+        scores["val_rmse"] = metrics.get("val_rmse")
+        scores["start_val_rmse"] = metrics["quantizer"].get("start_val_rmse")
+        scores["selected_start"] = metrics["quantizer"].get("selected_start")
     if metrics.get("fitted"):  # DMF's output with boundaries fitted on validation (reproduction.dmf)
         for name, value in _pick(metrics["fitted"]["overall"], ("rmse", "mae", "accuracy")).items():
             scores[f"fitted_{name}"] = value

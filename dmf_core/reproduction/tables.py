@@ -15,7 +15,7 @@ from typing import Any
 from .. import paper
 from ..data import RatingData, dataset_fingerprint
 from ..files import write_json
-from .plans import COLUMN_LABELS, COLUMNS, DERIVED_ENTRIES, TABLE_ENTRIES, TITLES, Plan
+from .plans import COLUMN_LABELS, COLUMNS, DERIVED_ENTRIES, PAIRED, TABLE_ENTRIES, TITLES, Plan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ENV = "DMF_RESULTS_DIR"  # tests point the app's Results page elsewhere
@@ -60,7 +60,11 @@ def saved_result(path: Path, dataset: dict[str, Any], plan: Plan, table: int, ke
     except (OSError, json.JSONDecodeError):
         return None
     wanted = json.loads(json.dumps({"dataset": dataset, "settings": plan.settings(table, key)}))
-    if saved.get("dataset") == wanted["dataset"] and saved.get("settings") == wanted["settings"]:
+    settings = saved.get("settings")
+    if key != "dmf-d" and isinstance(settings, dict) and isinstance(settings.get("train"), dict):
+        # DMF's files from before its settings left out the quantizer, which DMF never reads
+        settings = {**settings, "train": {k: v for k, v in settings["train"].items() if k != "quantizer"}}
+    if saved.get("dataset") == wanted["dataset"] and settings == wanted["settings"]:
         return saved
     return None
 
@@ -104,6 +108,7 @@ def aggregate(
             hardware = records_of[entry.key][-1]["hardware"]
     for key, source, prefix, label in DERIVED_ENTRIES[table]:
         rows.append(_row(table, key, label, None, records_of.get(source, []), prefix))
+    paired = [_paired(table, key, base, label, records_of) for key, base, label in PAIRED[table]]
     measured = {entry.paper for entry in TABLE_ENTRIES[table] if entry.paper}
     compute = sum(r["seconds_per_seed"]["mean"] * r["seconds_per_seed"]["n"] for r in rows if r["seconds_per_seed"])
     return {
@@ -114,6 +119,7 @@ def aggregate(
         "seeds_requested": seeds,
         "columns": list(COLUMNS[table]),
         "rows": rows,
+        "paired": [p for p in paired if p is not None],
         "paper": PAPER[table],
         "paper_only": [name for name in PAPER[table] if name not in measured],
         "not_run_note": NOT_RUN_NOTE[table],
@@ -149,6 +155,29 @@ def _row(table: int, key: str, label: str, paper_label: str | None, records: lis
         # DMF-D seeds whose quantizer never trained (fit.quantizer_trained false): their figures are plain DMF's
         "quantizer_never_trained": [r["seed"] for r in records if r["fit"].get("quantizer_trained") is False],
     }
+
+
+def _paired(table: int, key: str, base: str, label: str,
+            records_of: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
+    """Row `key` minus row `base`, seed by seed over the seeds both have (the same split): mean ± std of the
+    differences per column, with the per-seed values. None where no seed has both."""
+    base_of = {r["seed"]: r for r in records_of.get(base, [])}
+    pairs = [(r, base_of[r["seed"]]) for r in records_of.get(key, []) if r["seed"] in base_of]
+    if not pairs:
+        return None
+    cells: dict[str, Any] = {}
+    for column in COLUMNS[table]:
+        diffs = [float(a["scores"][column]) - float(b["scores"][column]) for a, b in pairs
+                 if a["scores"].get(column) is not None and b["scores"].get(column) is not None]
+        cells[column] = mean_std(diffs) if diffs else None
+    return {"key": key, "base": base, "label": label, "seeds": [a["seed"] for a, _ in pairs], "cells": cells}
+
+
+def _signed(cell: dict[str, Any] | None, digits: int = 4) -> str:
+    if cell is None:
+        return DASH
+    spread = "" if cell["std"] is None else f" ± {cell['std']:.{digits}f}"
+    return f"{cell['mean']:+.{digits}f}{spread}"
 
 
 def format_cell(cell: dict[str, Any] | None, digits: int = 4) -> str:
@@ -210,6 +239,10 @@ def display_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
             if comparable:
                 add(row["label"], "gap: measured − paper",
                     lambda c, row=row: _gap(row["cells"][c], row["paper"].get(c)))
+    for pair in summary.get("paired", []):
+        seeds = len(pair["seeds"])
+        add(pair["label"], f"paired difference ({seeds} seed{'s' if seeds != 1 else ''})",
+            lambda c, pair=pair: _signed(pair["cells"][c]))
     for name in summary["paper_only"]:
         add(name, "paper only (not run)", lambda c, name=name: _paper_value(summary["paper"][name].get(c), table))
     return out
@@ -247,6 +280,12 @@ def to_markdown(summary: dict[str, Any]) -> str:
         "Gaps marked * exceed the seed-to-seed standard deviation (or there is only one seed).",
         summary["not_run_note"],
     ]
+    for pair in summary.get("paired", []):
+        per_seed = "; ".join(
+            f"{COLUMN_LABELS.get(c, c)} " + ", ".join(f"{v:+.4f}" for v in cell["values"])
+            for c, cell in pair["cells"].items() if cell is not None)
+        lines.append(f"{pair['label']}, seed by seed on the same split (seeds {', '.join(map(str, pair['seeds']))}): "
+                     f"{per_seed}. Negative: lower error, or for exact-match accuracy fewer exact stars.")
     if not is_comparable(summary):
         lines.append(f"The paper's values are for MovieLens-1M; {summary['dataset']['name']} is other data, so they "
                      "are shown for reference only and no gaps are computed.")

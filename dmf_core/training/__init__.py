@@ -9,7 +9,8 @@
 - `estimate`: an epoch's time and the companion's memory, measured before training starts;
 - `calibration`: the cosine's weight for users and items the branches never trained on;
 - `companion`: the optional I-AutoRec blended with DMF in area I;
-- `autorec`: AutoRec's training, for the companion and the reproduction's baselines.
+- `autorec`: AutoRec's training, for the companion and the reproduction's baselines;
+- `playground`: a 3-d DMF on the Playground's small matrix, every epoch's sphere recorded, new rows scored.
 
 Imports the model and scoring layers; never runs, the library or the command line.
 """

@@ -158,13 +158,15 @@ class Loop:
             return diverged
         record = self._record(epoch, lam, losses, validation, ended is not None, time.perf_counter() - started)
         self.history.append(record)
-        selectable = self.phases.selectable(epoch)
+        selectable = self.phases.selectable(epoch, record)
         self.phases.after_epoch(epoch, validation.continuous, self.task.module, record["elapsed"],
                                 record["epoch_seconds"])
         if selectable:
             self.selection.update(epoch + 1, validation.selection, self.task.module)
         if not (selectable and self.phases.settled(epoch, record)):
             self.selection.hold()  # counts no epoch towards early stopping (DMF-D's warm-up, an unsettled G)
+        if self.phases.starts_after(epoch):
+            self._start_quantizer(epoch, record)
         if self.callbacks.on_epoch is not None:
             self.callbacks.on_epoch(record)
         self.task.end_epoch()
@@ -176,6 +178,15 @@ class Loop:
         if self.selection.should_stop:
             return "early_stopping", f"no better validation RMSE for {self.selection.patience} epochs"
         return None
+
+    def _start_quantizer(self, epoch: int, record: dict[str, Any]) -> None:
+        """DMF-D's warm-up has ended after this epoch: the task starts its quantizer phase; with `select_start` its
+        starting point (DMF + rounding on validation) becomes a candidate of the selection, recorded in the history."""
+        start = self.task.start_quantizer()  # type: ignore[attr-defined]
+        record["start_val_rmse"] = start.selection
+        if self.phases.select_start:
+            self.selection.update(epoch + 1, start.selection, self.task.module)
+            self.selection.hold()
 
     def _record(self, epoch: int, lam: float | None, losses: list[float], validation: Validation, interrupted: bool,
                 epoch_seconds: float) -> dict[str, Any]:

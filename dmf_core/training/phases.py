@@ -12,6 +12,11 @@ The warm-up ends at the first of:
 - WARMUP_SHARE of the epoch cap, and the epoch after which the next one would pass WARMUP_SHARE of the time budget.
 So every DMF-D run that trains at all has quantizer epochs; `runs.check_run` refuses a budget too short for one.
 
+When the warm-up ends, the quantizer's starting point (the warm-up's weights, b at the uniform midpoints, so DMF +
+rounding) is validated and, with `QuantizerConfig.select_start` (the default), becomes a candidate of the selection:
+on validation DMF-D then ends no worse than rounding its own warm-up, which with the automatic warm-up is plain DMF's
+run (`loop.Loop._start_quantizer`; the network's learning rate is scaled there too, `network_lr_scale`).
+
 Why WARMUP_SHARE = 0.75 (chosen on validation only; `python benchmarks/bench_choices.py warmup-share`, demo data,
 0/0 split, seeds 0-1, mean discrete validation RMSE of the selected epoch, at epoch caps where the share binds;
 `benchmarks/results/choices-warmup-share.log`): 8 epochs: 0.25: 0.8759, 0.5: 0.8775, 0.75: 0.8758; 16 epochs: 0.25:
@@ -45,6 +50,7 @@ class Continuous:
     """DMF's only phase."""
 
     discrete = False
+    select_start = False
 
     def name(self, epoch: int) -> str:
         return CONTINUOUS
@@ -52,8 +58,12 @@ class Continuous:
     def lam(self, epoch: int) -> float | None:
         return None
 
-    def selectable(self, epoch: int) -> bool:
+    def selectable(self, epoch: int, record: dict[str, Any] | None = None) -> bool:
         return True
+
+    def starts_after(self, epoch: int) -> bool:
+        """Whether the quantizer phase starts after this epoch (never, in DMF)."""
+        return False
 
     def settled(self, epoch: int, record: dict[str, Any]) -> bool:
         """Whether this epoch counts towards early stopping."""
@@ -101,8 +111,19 @@ class Discrete:
             return None
         return lambda_after(epoch - self.start, self.config)
 
-    def selectable(self, epoch: int) -> bool:
+    @property
+    def select_start(self) -> bool:
+        return self.config.select_start
+
+    def selectable(self, epoch: int, record: dict[str, Any] | None = None) -> bool:
+        """A quantizer epoch; with `select_settled`, only one whose G is indistinguishable from Q_b on validation."""
+        if self.config.select_settled and record is not None:
+            return self.settled(epoch, record)
         return self.name(epoch) == QUANTIZER
+
+    def starts_after(self, epoch: int) -> bool:
+        """Whether the quantizer phase starts right after this epoch (the warm-up has just ended)."""
+        return self.start == epoch + 1
 
     def settled(self, epoch: int, record: dict[str, Any]) -> bool:
         """A quantizer epoch counts towards early stopping once G is indistinguishable from Q on validation."""
@@ -165,5 +186,7 @@ def quantizer_summary(history: list[dict[str, Any]], phases: Continuous | Discre
         "gap": epochs[-1].get("quantizer_gap") if trained else None,
         "warmup_epochs": warm,
         "warmup_ended_by": getattr(phases, "ended_by", ""),
+        # discrete validation RMSE of the quantizer's start (the warm-up's weights, b at the midpoints: rounding)
+        "start_val_rmse": next((h["start_val_rmse"] for h in history if h.get("start_val_rmse") is not None), None),
         "note": note,
     }

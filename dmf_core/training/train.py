@@ -33,6 +33,7 @@ from ..device import pick_device
 from ..model.biases import Biases, fit_biases
 from ..model.inputs import MatrixInputs, SparseBatch, unscale_ratings
 from ..model.network import DMFNet
+from ..model.quantizer import refit
 from ..scoring.metrics import per_area, rmse
 from ..scoring.predict import Predictor
 from .calibration import calibrate
@@ -79,22 +80,20 @@ class TrainResult:
 
 def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
     """The network with its initial weights drawn from a generator seeded with the run's seed."""
-    return DMFNet(
-        data.n_users,
-        data.n_items,
-        model_config,
-        rating_scale=data.rating_scale,
-        discrete=train_config.model == "dmf-d",
-        learn_boundaries=train_config.quantizer.learn_boundaries,
-        rating_step=data.rating_step,
-        generator=torch.Generator().manual_seed(stream_seed(train_config.seed, -1, -1)),
-    )
+    generator = torch.Generator().manual_seed(stream_seed(train_config.seed, -1, -1))
+    return DMFNet(data.n_users, data.n_items, model_config, rating_scale=data.rating_scale,
+                  discrete=train_config.model == "dmf-d", learn_boundaries=train_config.quantizer.learn_boundaries,
+                  rating_step=data.rating_step, generator=generator)
 
 
 def _adam(model: DMFNet, config: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
     # The fused kernel cuts the optimizer step ~4x on CPU: the first layers' tables are most of the parameters.
     fused = device.type in ("cpu", "cuda")
-    return torch.optim.Adam(model.dmf_parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused)
+    params: list[Any] = model.dmf_parameters()
+    if model.quantizer is not None:  # DMF-D: the boundaries in a group of their own (QuantizerConfig.network_lr_scale)
+        boundaries = model.quantizer.boundaries
+        params = [{"params": [p for p in params if p is not boundaries]}, {"params": [boundaries]}]
+    return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
 
 def _chunks(order: torch.Tensor, size: int) -> list[torch.Tensor]:
@@ -182,6 +181,12 @@ class BlockTask:
                 x = torch.as_tensor(continuous, device=model.quantizer.boundaries.device)
                 record["quantizer_gap"] = float((model.quantizer(x, lam) - model.quantizer.hard(x)).abs().mean())
         return Validation(record, val_rmse, continuous=rmse(continuous[area_i], self.val_true[area_i]))
+
+    def start_quantizer(self) -> Validation:
+        """The quantizer phase starts: scale the network's learning rate (`QuantizerConfig.network_lr_scale`) and
+        validate the starting point (the warm-up's weights, b at the uniform midpoints: DMF + rounding)."""
+        self.optimizer.param_groups[0]["lr"] *= self.config.quantizer.network_lr_scale
+        return self.validate(None)
 
     def end_epoch(self) -> None:
         self.scheduler.step()
@@ -297,6 +302,12 @@ def _select(loop: Loop, result: TrainResult) -> None:
     result.val_rmse_kind = "discrete" if model.discrete and selection is loop.selection else "continuous"
     if model.discrete:
         result.quantizer = quantizer_summary(loop.history, loop.phases)
+        # whether the selection kept the quantizer's start (DMF + rounding) over every quantizer epoch
+        result.quantizer["selected_start"] = selection is loop.selection and result.best_epoch == loop.phases.start
+        if result.quantizer["trained"] and loop.task.config.quantizer.finish == "fitted":
+            task = loop.task
+            continuous = Predictor.build(model, task.inputs).continuous(task.val_users, task.val_items)
+            result.quantizer.update(refit(model.quantizer, continuous, task.val_true, model.rating_scale))
 
 
 # A block's cosines as one product U·Vᵀ when at least 1 cell in DENSE_BLOCK_DENSITY is a target (and the product
@@ -368,6 +379,8 @@ def _train_step(
     else:
         mse = torch.mean((model.quantizer(predicted, lam) - true) ** 2)
         loss = mse + config.quantizer.gamma2 * model.quantizer.penalty()
+        if config.quantizer.loss_scale == "cosine":
+            loss = loss / half**2
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -31,6 +31,8 @@ def test_rating_movies_gives_recommendations_at_once(open_page, with_runs):
     assert list(recs["score"]) == sorted(recs["score"], reverse=True)
     assert list(popular["n_ratings"]) == sorted(popular["n_ratings"], reverse=True)
     assert "no retraining" in texts(at) and "Ranked by relevance" in texts(at)
+    # The ranking benchmark's chart (figures.ranking_methods, which notebook 04 draws too), in its expander.
+    assert any("How each ranking does" in expander.label for expander in at.expander)
     assert len(mine) == 1 and mine["your rating"].iloc[0] == 5.0 and "Harbor" in mine["title"].iloc[0]
     rated = mine["title"].iloc[0]
     assert rated not in list(recs["title"])

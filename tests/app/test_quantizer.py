@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from dmf_core.data.split import TEST, split_areas
+from dmf_core.runs.checkpoint import configs
+from dmf_core.runs.checkpoint import load as load_checkpoint
+from tests.app.conftest import small_demo
 from tests.app.helpers import chart_specs, texts
 
 
@@ -46,7 +52,7 @@ def test_a_dmfd_run_shows_learned_b_replay_and_confusion(open_page, with_runs):
     assert "tiny dmf-d" in at.selectbox(key="quant-run").format_func(at.selectbox(key="quant-run").value)
     assert not at.error
     titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
-    assert "Learned boundaries b vs uniform b̃" in titles
+    assert "What each boundary's move did" in titles and "+0.000 vs round" not in texts(at)
     replay = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Replay"))
     metrics = json.loads(next(with_runs.glob("*-dmf-d-*/metrics.json")).read_text())
     assert len(replay["frames"]) == metrics["epochs_run"] == 2
@@ -55,7 +61,7 @@ def test_a_dmfd_run_shows_learned_b_replay_and_confusion(open_page, with_runs):
     counts = confusion["data"][0]["customdata"]
     assert sum(map(sum, counts)) == metrics["discrete_overall"]["n"]
     labels = {m.label: m.value for m in at.metric}
-    assert labels["discrete RMSE"] == f"{metrics['discrete_overall']['rmse']:.4f}"
+    assert labels["test ratings"] == f"{metrics['discrete_overall']['n']:,}"
     assert labels["λ reached"] == "4" and labels["quantizer epochs"] == "2"  # warm-up 0, two epochs, λ 2 → 4
     # The calibration curve: the mean true rating per bin of the continuous output, and a line per boundary on
     # where it moved (the learned b of the run, against the uniform midpoints).
@@ -66,3 +72,39 @@ def test_a_dmfd_run_shows_learned_b_replay_and_confusion(open_page, with_runs):
     moves = "\n".join(m.value for m in at.markdown)
     for v, b in enumerate(metrics["boundaries"], start=1):
         assert f"b{v} moved" in moves and f"(to {b:.3f})" in moves
+
+
+def test_the_side_by_side_figures_are_the_runs_own(open_page, with_runs):
+    """The histogram's learned b are the checkpoint's, its bars count that run's test ratings per true star, and
+    the learned and rounding scores are the ones its metrics.json recorded for the same test ratings."""
+    at = open_page("quantizer")
+    run = next(with_runs.glob("*-dmf-d-*"))
+    metrics = json.loads((run / "metrics.json").read_text())
+    checkpoint = load_checkpoint(run / "checkpoint.pt")
+    learned = checkpoint["state_dict"]["quantizer.boundaries"].tolist()
+    _, _, split_config = configs(checkpoint)
+    data = small_demo()
+    true = data.ratings[split_areas(data, split_config).role == TEST]
+
+    histogram = chart(at, "quant-histogram")
+    lines = {t["name"]: [x for x in t["x"] if x is not None][::2] for t in histogram["data"] if t["type"] == "scatter"}
+    assert lines["learned b"] == pytest.approx(learned, abs=1e-6)
+    assert lines["learned b"] == pytest.approx(metrics["boundaries"], abs=1e-6)
+    assert lines["rounding b̃"] == [1.5, 2.5, 3.5, 4.5]
+    bars = {t["name"]: sum(t["y"]) for t in histogram["data"] if t["type"] == "bar"}
+    assert bars == {f"true {s}★": int((true == s).sum()) for s in (1, 2, 3, 4, 5)}
+    assert sum(bars.values()) == metrics["discrete_overall"]["n"]
+
+    scores = chart(at, "quant-scores")
+    dots = {t["name"]: dict(zip(t["y"], t["x"], strict=True)) for t in scores["data"] if t["mode"] == "markers+text"}
+    rmse, exact = dots["rmse"], dots["exact_stars"]
+    assert rmse["learned b"] == pytest.approx(metrics["discrete_overall"]["rmse"])
+    assert rmse["rounding (uniform b̃)"] == pytest.approx(metrics["rounded_overall"]["rmse"])
+    assert rmse["global mean + biases, rounded"] == pytest.approx(metrics["baseline"]["rounded_overall"]["rmse"])
+
+    effects = chart(at, "quant-effects")
+    moved = effects["data"][0]["y"]
+    assert moved == pytest.approx([b - u for b, u in zip(learned, [1.5, 2.5, 3.5, 4.5], strict=True)], abs=1e-6)
+    right, wrong = sum(effects["data"][1]["y"]), sum(effects["data"][2]["y"])
+    n = metrics["discrete_overall"]["n"]
+    assert right - wrong == round((exact["learned b"] - exact["rounding (uniform b̃)"]) * n)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from studio import runinfo
-from tests.app.helpers import new_user_tables, texts
+from tests.app.helpers import chart_specs, new_user_tables, texts
 
 NOTE = "quantizer never trained: the run ended during the warm-up"
 
@@ -87,7 +87,8 @@ def test_quantizer_page(open_page, runs):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["λ reached"] == "512" and metrics["quantizer epochs"] == "7"
-    assert "discrete RMSE" in metrics
+    titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
+    assert "test ratings" in metrics and any(t.startswith("Test scores of each way to stars") for t in titles)
 
     for kind in ("untrained", "old"):
         at.selectbox(key="quant-run").set_value(runs[kind]).run()
