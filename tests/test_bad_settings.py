@@ -57,10 +57,10 @@ HUGE = "1000000000000"
 # The values that are accepted, each for a reason; every other case of the table must be refused with exit status 2.
 ACCEPTED = {
     # 0 is a meaningful value: no new users / items (Table 2's protocol), seed 0, no dropout, no weight decay, no
-    # early stopping (patience 0), no warm-up, no boundary penalty.
+    # early stopping (patience 0), no warm-up, no boundary penalty, a frozen network in DMF-D's quantizer phase.
     **{("train", flag, "0"): "zero is meaningful" for flag in (
         "--new-users", "--new-items", "--seed", "--dropout", "--weight-decay", "--input-dropout", "--patience",
-        "--warmup-epochs", "--gamma2")},
+        "--warmup-epochs", "--gamma2", "--network-lr-scale")},
     **{("info", flag, "0"): "zero is meaningful" for flag in ("--new-users", "--new-items", "--seed")},
     # No test share: every rating but the validation share trains (the library's `fit`); the scores print as "-".
     ("train", "--test-frac", "0"): "zero is meaningful",
