@@ -6,12 +6,18 @@ also opens directly by URL, e.g. /Train).
 
 from __future__ import annotations
 
-import streamlit as st
+import os
 
-from dmf_core import figures as plots
-from dmf_core.config import ModelConfig, SplitConfig
-from studio import cache, live, state, stats, ui
-from studio.presets import quick_preset
+# Before torch is imported: CPU threads that wait passively, as `python -m dmf_core` has them (dmf_core/__main__.py
+# says why: spin-waiting is many times slower on shared cores). The app's choice, not the library's.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import streamlit as st  # noqa: E402
+
+from dmf_core import figures as plots  # noqa: E402
+from dmf_core.config import ModelConfig, SplitConfig  # noqa: E402
+from studio import cache, live, state, stats, ui  # noqa: E402
+from studio.presets import quick_preset  # noqa: E402
 
 HOME_JOB = "studio_home_job"
 

@@ -114,13 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     map_total = build_s + colours[latent.SEEN_NEW]["figure_s"] + colours[latent.SEEN_NEW]["to_json_s"]
     map_total_widest = build_s + colours[widest]["figure_s"] + colours[widest]["to_json_s"]
 
-    popular = np.argsort(-np.bincount(data.items, minlength=data.n_items))
+    popular = np.argsort(-analysis.popularity)  # ratings in training, as the New user page ranks them
     rated = [int(i) for i in popular[:40] if not analysis.split.new_item[i]][:5]
 
     def new_user() -> str:
         result = score_new_user(analysis, rated, [5.0, 4.0, 3.0, 5.0, 1.0][: len(rated)])
-        nearest = latent.nearest_items(latent_map, result.factor, exclude=rated)
-        fig = latent.figure(latent_map, you=latent_map.place(result.factor), nearest=nearest["item"].tolist())
+        factor = result.factor[0].cpu().numpy()  # U_t, as the New user page places it
+        nearest = latent.nearest_items(latent_map, factor, exclude=rated)
+        fig = latent.figure(latent_map, you=latent_map.place(factor), nearest=nearest["item"].tolist())
         return pio.to_json(fig, validate=False)
 
     new_user_s, _ = best_of(new_user, r)

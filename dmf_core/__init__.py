@@ -2,18 +2,25 @@
 Deligiannis, "Matrix Factorization via Deep Learning". Importable and testable without Streamlit.
 
 `from dmf_core import DMF` is the library: fit, predict (users and items never trained on included, from their
-ratings as `context=`), recommend, save and load (`dmf_core/api.py`)."""
+ratings as `context=`), recommend, save and load (`dmf_core/api.py`).
 
-import os
+Importing the package changes nothing in the process: no environment variable, no global torch setting. The
+entry points set what they choose before torch loads (`__main__.py`, the app's `app.py`). For that, `DMF` is
+imported when first asked for rather than with the package: `python -m dmf_core` runs this file before
+`__main__.py`, and torch must not be loaded by then.
+"""
 
-# torch's CPU threads wait for each other between operations; libgomp's default spin-wait makes that many times
-# slower whenever other processes keep the cores busy (a 2-core machine shared with two test runs: 35-62 s an ML-1M
-# epoch instead of 4-8 s), while passive waiting costs a few percent on an idle machine. A policy the caller set
-# wins; it only takes effect when dmf_core is imported before torch (as `python -m dmf_core` and the app do).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
-
-from .api import DMF  # noqa: E402  (after the wait policy, which must precede torch)
-
 __all__ = ["DMF"]
+
+
+def __getattr__(name: str) -> Any:
+    """`dmf_core.DMF` (PEP 562): `dmf_core.api.DMF`, imported on first use (why: the module docstring)."""
+    if name == "DMF":
+        return importlib.import_module(".api", __name__).DMF
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,13 @@
 """The library: `DMF`, an estimator a notebook can call, over the same machinery as `python -m dmf_core train`.
 
-    model = DMF(max_seconds=60, seed=0)          # every `train` flag as a keyword, with the same defaults
-    model.fit(ratings)                           # a DataFrame (user, item, rating), a RatingData or a --data spec
+    model = DMF(max_seconds=60, seed=0)          # every `train` flag as a keyword; split="areas": train's experiment
+    model.fit(ratings)                           # a DataFrame (user, item, rating), a RatingData or a --data spec:
+                                                 # trains on all of it but a validation share (early stopping)
     model.predict(pairs)                         # the data's own ids -> numpy array of ratings
     model.predict(pairs, context=known)          # users and/or items fit never saw, from their ratings; no retraining
-    model.recommend({item: rating}, k=10)        # one new person -> DataFrame item, score, ratings (+ title), best
-                                                 # first by relevance (rated × liked); by="rating": plain order
+    model.recommend({item: rating}, k=10)        # one new person -> DataFrame item, score (its order), predicted_rating,
+                                                 # n_ratings (+ title): relevance (rated × liked); by="rating"
+    model.recommend(user=some_user_id)           # a known user's top-N, what they rated left out
     model.save(path); DMF.load(path)             # the checkpoint format of `train`; opens `train`'s and the app's
 
 Bad input is a one-line ValueError naming the problem.
@@ -22,9 +24,9 @@ import scipy.sparse as sp
 
 from .data import RatingData, from_triples, load_dataset
 from .data.frames import PAIR_COLUMNS, RATING_COLUMNS, columns_of, first_repeat, lookup
-from .data.split import split_areas
+from .data.split import OBSERVED, split_areas
 from .device import pick_device
-from .flags import FLAGS, configs_from_flags, flags_from_configs, scale_request
+from .flags import FLAGS, SPLIT_FLAGS, configs_from_flags, flags_from_configs, scale_request, split_flags, split_name
 from .model.network import DMFNet
 from .progress import library_bar
 from .ranking.rankers import RANKINGS, rated_matrix, recommended
@@ -36,8 +38,10 @@ from .scoring.observed import Observed, area_frame, data_reference, library_stat
 from .scoring.predict import Predictor
 
 # The library's settings beyond the train command's flags, with their defaults: `out`, a folder to write the run to
-# (as `train --out`), and `verbose`, the progress bar (`progress.library_bar`).
-LIBRARY: dict[str, Any] = {"out": None, "verbose": 1}
+# (as `train --out`), `verbose`, the progress bar (`progress.library_bar`), and `split`, the split flags' defaults:
+# "fit" (`config.FIT_SPLIT`: train on every rating but the validation share, as an estimator does) or "areas" (the
+# paper's area experiment, `train`'s default); new_users, new_items, val_frac and test_frac given override it.
+LIBRARY: dict[str, Any] = {"out": None, "verbose": 1, "split": "fit"}
 
 
 class DMF:
@@ -50,51 +54,64 @@ class DMF:
     rating_scale, quiet; `out`, a folder to
     write the run to as `train --out` does; and `verbose`, as scikit-learn's: 0 / False draws no progress, 1 / True
     (the default) a bar that fits where it runs (a line under the cell in Jupyter, the command line's bar in a
-    terminal, nothing in a log), 2 the command line's bar wherever stderr goes. Settings left out take `train`'s
-    defaults, derived ones included; `get_params()` / `set_params(**settings)` read and change them.
+    terminal, nothing in a log), 2 the command line's bar wherever stderr goes; `split`: "fit" (the default: train
+    on every rating but a validation share of `config.VAL_FRAC` that selects the epoch, no user, item or test share
+    held out, so every user and item of the data is known) or "areas" (the paper's area experiment, `train`'s
+    split: 10% new users, 10% new items, 75/5/20 observed/validation/test); new_users, new_items, val_frac and
+    test_frac given override it. Other settings left out take `train`'s defaults, derived ones included;
+    `get_params()` / `set_params(**settings)` read and change them.
 
-    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (validation RMSE / MAE per area; area I
-    of a model blended with its companion cross-fitted, as the blend's weights were fitted on those ratings),
-    `metrics_` (what `train` writes to metrics.json; after `load`, None), `model_` (the network)."""
+    After `fit` (or `DMF.load`): `history_` (one row per epoch), `scores_` (RMSE / MAE per area on the validation
+    ratings, as its `measured_on` column says, with `baseline_rmse`, global mean + biases on the same ratings; area
+    I of a model blended with its companion cross-fitted, as the blend's weights were fitted on those ratings),
+    `metrics_` (what `train` writes to metrics.json: with `split="areas"` the test RMSE per area beside the global
+    mean + biases baseline; after `load`, None), `model_` (the network)."""
 
     def __init__(self, **flags: Any) -> None:
-        self._flags = self._checked({**FLAGS, **LIBRARY, **flags})  # a bad setting fails here, not after the data
+        self._given: dict[str, Any] = {}
+        self._flags = self._checked(flags)  # a bad setting fails here, not after the data
         self.model_: DMFNet | None = None
         self.history_: pd.DataFrame | None = None
         self.scores_: pd.DataFrame | None = None
         self.metrics_: dict[str, Any] | None = None
 
-    def _checked(self, flags: dict[str, Any]) -> dict[str, Any]:
-        """Check every setting (one-line ValueError) and set the configs they make; returns them."""
-        unknown = set(flags) - set(FLAGS) - set(LIBRARY)
+    def _checked(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Check every setting (one-line ValueError) and set the configs they make; returns them all, the split
+        flags filled in from `split` where not given."""
+        unknown = set(given) - set(FLAGS) - set(LIBRARY)
         if unknown:
             raise ValueError(f"unknown setting {sorted(unknown)[0]!r}: the settings are the train command's flags "
                              f"({', '.join(FLAGS)}) and {', '.join(LIBRARY)}")
+        split = {**LIBRARY, **given}["split"]
+        named = {k: v for k, v in split_flags(split).items() if given.get(k) is None}
+        flags = {**FLAGS, **LIBRARY, **given, **named}
         verbose = flags["verbose"]
         if not isinstance(verbose, (bool, int, np.integer)) or verbose < 0:
             raise ValueError(f"verbose must be 0 / False (no progress), 1 / True or 2, got {verbose!r}")
         self._configs = configs_from_flags(**{k: v for k, v in flags.items() if k in FLAGS})
         self._scale = scale_request(flags["rating_scale"])
+        self._given = dict(given)
         return flags
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The settings (every flag, defaults included): as given, or after `DMF.load` the loaded run's."""
+        """The settings (every flag, defaults included, the split flags as `split` sets them): as given, or after
+        `DMF.load` the loaded run's."""
         return dict(self._flags)
 
     def set_params(self, **params: Any) -> DMF:
         """Change settings for the next `fit`, as scikit-learn's estimators do; returns the estimator. An unknown name
         or a bad value is a one-line ValueError, and then nothing changes."""
-        flags, configs, scale = self._flags, self._configs, self._scale
+        given, flags, configs, scale = self._given, self._flags, self._configs, self._scale
         try:
-            self._flags = self._checked({**self._flags, **params})
+            self._flags = self._checked({**self._given, **params})
         except ValueError:
-            self._flags, self._configs, self._scale = flags, configs, scale
+            self._given, self._flags, self._configs, self._scale = given, flags, configs, scale
             raise
         return self
 
     def __repr__(self) -> str:
         defaults = {**FLAGS, **LIBRARY}
-        given = ", ".join(f"{k}={v!r}" for k, v in self._flags.items() if v != defaults.get(k))
+        given = ", ".join(f"{k}={v!r}" for k, v in self._given.items() if v != defaults.get(k) or k in SPLIT_FLAGS)
         return f"DMF({given})"
 
     # -------------------------------------------------------------------------------------------------- training
@@ -138,7 +155,7 @@ class DMF:
         self._users = observed.user_index()
         self._items = observed.item_index()
         self.history_ = pd.DataFrame(checkpoint.get("history") or [])
-        self.scores_ = area_frame(checkpoint.get("val_scores"))
+        self.scores_ = area_frame(checkpoint.get("val_scores"), checkpoint.get("val_baseline"))
 
     def _fitted(self) -> Observed:
         if self.model_ is None:
@@ -202,22 +219,43 @@ class DMF:
             index[missing] = offset + extra
         return scorer, users, items
 
-    def recommend(self, ratings: Any, k: int = 10, by: str = RANKINGS[0],
+    def recommend(self, ratings: Any = None, k: int = 10, *, user: Any = None, by: str = RANKINGS[0],
                   rating_weight: float | None = None) -> pd.DataFrame:
-        """The `k` best items for one new person given their ratings (`{item: rating}` with the data's item ids, or a
-        DataFrame / Series of item, rating), rated items left out, best first. Returns a DataFrame with columns item,
-        score (the predicted rating), ratings (how many people rated the item in training) and title where the data
+        """The `k` best items, best first, for one new person given their `ratings` (`{item: rating}` with the data's
+        item ids, or a DataFrame / Series of item, rating), or for `user`, a user the model knows (a top-N for them
+        from their row, as implicit's `recommend(userid, ...)`); the items rated (for `user`: in the ratings the
+        model reads, its inputs) are left out. Returns a DataFrame ordered by `score`, descending, with columns
+        item, score (the sort key), predicted_rating (unclamped: beyond the scale's ends where the model puts an
+        item there), n_ratings (the item's ratings in training, `Observed.popularity`) and title where the data
         has titles.
 
-        `by="relevance"` (the default) ranks by how likely the person is to rate the item (from how often their rated
-        items are co-rated with it in training) times how much they would like it (the predicted rating, with weight
-        `rating_weight`, default `config.RATING_WEIGHT`, chosen on validation users: docs/ranking.md). A plain rating
-        order puts items with a few high ratings first and loses to "most popular" on top-N metrics; `by="rating"`
-        gives that order (the unclamped predicted rating) one argument away."""
+        `by="relevance"` (the default): `score` is log(co-rating score) + `rating_weight` · the predicted rating on
+        0..1 of the scale (`rankers.relevance`; default weight `config.RATING_WEIGHT`, chosen on validation users:
+        docs/ranking.md): how likely the person is to rate the item, from how often their rated items are co-rated
+        with it in training, times how much they would like it. A plain rating order puts items with a few high
+        ratings first and loses to "most popular" on top-N metrics; `by="rating"` gives it: `score` is then the
+        predicted rating itself."""
         observed = self._fitted()
         data = observed.data
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be a whole number >= 1, got {k!r}")
+        if (ratings is None) == (user is None):
+            raise ValueError("recommend: give one of ratings (a new person's {item: rating}) or user= (a known user)")
+        if user is None:
+            items, unclamped = self._new_person(ratings)
+        else:
+            items, unclamped = self._known_user(user)
+        chosen, key = recommended(unclamped, self._rated_matrix(), items, k, by, rating_weight, data.rating_scale)
+        frame = pd.DataFrame({"item": data.item_ids[chosen], "score": key.astype(np.float64),
+                              "predicted_rating": unclamped[chosen].astype(np.float64),
+                              "n_ratings": observed.popularity[chosen].astype(np.int64)})
+        if data.item_titles is not None:
+            frame["title"] = [data.item_titles[i] for i in chosen]
+        return frame
+
+    def _new_person(self, ratings: Any) -> tuple[np.ndarray, np.ndarray]:
+        """A new person's rated item indices and every item's unclamped predicted rating, from their ratings."""
+        observed = self.observed_
         if isinstance(ratings, pd.Series):
             ratings = ratings.to_dict()
         if isinstance(ratings, dict):
@@ -228,15 +266,19 @@ class DMF:
         items = lookup(self._items, raw_items)
         _known(items, raw_items, "item", hint="")
         scored = score_new_user(self.predictor_, observed.split.new_item, items.tolist(), values.tolist(),
-                                data.rating_scale)
-        rated = self._rated_matrix()
-        chosen = recommended(scored.unclamped, rated, items, k, by, rating_weight, data.rating_scale)
-        popularity = np.asarray(rated.sum(0)).ravel().astype(np.int64)
-        frame = pd.DataFrame({"item": data.item_ids[chosen], "score": scored.scores[chosen].astype(np.float64),
-                              "ratings": popularity[chosen]})
-        if data.item_titles is not None:
-            frame["title"] = [data.item_titles[i] for i in chosen]
-        return frame
+                                observed.data.rating_scale)
+        return items, scored.unclamped
+
+    def _known_user(self, user: Any) -> tuple[np.ndarray, np.ndarray]:
+        """A known user's rated item indices (in the model's inputs) and every item's unclamped predicted rating."""
+        data, split = self.observed_.data, self.observed_.split
+        raw = np.asarray([user])
+        index = lookup(self._users, raw)
+        _known(index, raw, "user", hint=": give a new person's ratings with recommend(ratings) instead")
+        u = int(index[0])
+        items = data.items[(data.users == u) & (split.role == OBSERVED)]
+        every = np.arange(data.n_items)
+        return items, self.predictor_.continuous(np.full(data.n_items, u), every, clamp=False)
 
     def _rated_matrix(self) -> sp.csr_matrix:
         """Who rated what in the model's inputs (`rankers.rated_matrix`), built on the first `recommend`."""
@@ -264,20 +306,26 @@ class DMF:
         path = Path(path)
         if path.is_dir():
             path = path / CHECKPOINT_FILE
-        checkpoint = ckpt.load(path)
+        return cls.from_checkpoint(ckpt.load(path), data, device, where=str(path))
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict[str, Any], data: Any = None, device: str = "cpu",
+                        where: str = "the checkpoint") -> DMF:
+        """`load` of a checkpoint already read (`runs.checkpoint.load`): the app reads each run's file once."""
         torch_device = pick_device(device)
         model = ckpt.restore_model(checkpoint, torch_device)
         observed = Observed.from_checkpoint(checkpoint)
         model_config, train_config, split_config = ckpt.configs(checkpoint)
         # The loaded run's settings (derived ones as trained), on the device it was loaded to.
-        estimator = cls(**{**flags_from_configs(split_config, model_config, train_config), "device": device})
+        estimator = cls(**{**flags_from_configs(split_config, model_config, train_config), "device": device,
+                           "split": split_name(split_config)})
         estimator._configs = (split_config, model_config, train_config)  # exactly the run's, unflagged ones too
         if observed is None:
             spec = data if data is not None else data_reference(checkpoint)
             if spec is None:
-                raise ValueError(f"{path} was saved without its inputs: give its ratings with DMF.load(path, data=...)")
+                raise ValueError(f"{where} was saved without its inputs: give its ratings with DMF.load(path, data=...)")
             ratings = spec if isinstance(spec, RatingData) else load_dataset(spec, rating_scale=ckpt.stored_scale(checkpoint))
-            ckpt.check_matches(checkpoint, ratings, str(path))
+            ckpt.check_matches(checkpoint, ratings, where)
             split = split_areas(ratings, split_config)
             observed = Observed.from_run(ratings, split)
             checkpoint = {**checkpoint, **library_state(ratings, split, model, observed.inputs(torch_device))}

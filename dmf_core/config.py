@@ -28,6 +28,9 @@ MAX_SEED = 2**32 - 1  # numpy's and torch's seeds both take this range
 # log(co-rating score) + this × the predicted rating on 0..1 of the scale. Chosen on validation users by
 # `python -m dmf_core rank-eval --data ml-1m` (docs/ranking.md).
 RATING_WEIGHT = 0.5
+# The share of ratings kept aside to select the model (early stopping, the epoch kept) in every split: what an
+# estimator's fit keeps from training and no more, as scikit-learn's early stopping keeps its validation_fraction.
+VAL_FRAC = 0.05
 
 
 def check_choice(name: str, value: Any, kind: Any) -> None:
@@ -65,11 +68,12 @@ def check_numbers(config: Any) -> None:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """How ratings are divided into the paper's areas and into observed / validation / test roles."""
+    """How ratings are divided into the paper's areas and into observed / validation / test roles. The defaults are
+    the paper's area experiment (`train`'s split); `FIT_SPLIT` below is the library's."""
 
     new_user_frac: float = 0.10  # users held out of training entirely (areas II and IV)
     new_item_frac: float = 0.10  # items held out of training entirely (areas III and IV)
-    val_frac: float = 0.05
+    val_frac: float = VAL_FRAC
     test_frac: float = 0.20  # the rest (75%) is observed: training targets and model inputs
     seed: int = 0
 
@@ -79,15 +83,21 @@ class SplitConfig:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value}")
-        # Models are selected on validation ratings and reported on test ratings: neither share may be empty.
+        # Models are selected on validation ratings: that share may not be empty. A test share of 0 is an estimator's
+        # fit (`FIT_SPLIT`): every rating but the validation share trains, and test scores are empty (null).
         if self.val_frac <= 0:
             raise ValueError("val_frac, the validation share, must be > 0: the model is selected on validation ratings")
-        if self.test_frac <= 0:
-            raise ValueError("test_frac, the test share, must be > 0: results are measured on test ratings")
         if self.val_frac + self.test_frac >= 1.0:
             raise ValueError("val_frac + test_frac must leave some ratings observed")
         if not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be in 0..{MAX_SEED}, got {self.seed}")
+
+
+# `DMF().fit(data)`'s split (the library's `split="fit"`): no user or item held out and no test share, so the model
+# trains on every rating it is given but the validation share, as an estimator does. The area experiment
+# (`SplitConfig()`, `split="areas"`) is what `train` measures with.
+FIT_SPLIT = SplitConfig(new_user_frac=0.0, new_item_frac=0.0, val_frac=VAL_FRAC, test_frac=0.0)
+SPLITS = {"fit": FIT_SPLIT, "areas": SplitConfig()}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import AUTO, ModelConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
+from .config import AUTO, SPLITS, ModelConfig, SplitConfig, TrainConfig, authors_preset, parse_hidden, replace
 from .data import parse_rating_scale
 
 _SPLIT = SplitConfig()
@@ -49,6 +49,25 @@ FLAGS: dict[str, Any] = {
     "rating_scale": None,
     "quiet": False,
 }
+
+
+SPLIT_FLAGS = ("new_users", "new_items", "val_frac", "test_frac")  # the flags a named split (`SPLITS`) sets
+
+
+def split_flags(split: str) -> dict[str, float]:
+    """The split flags of a named split: "fit" (the library's default, `config.FIT_SPLIT`: nothing held out but the
+    validation share) or "areas" (the paper's area experiment, `train`'s default)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
+    config = SPLITS[split]
+    return dict(zip(SPLIT_FLAGS, (config.new_user_frac, config.new_item_frac, config.val_frac, config.test_frac),
+                    strict=True))
+
+
+def split_name(split_config: SplitConfig) -> str:
+    """The named split a run's split config is ("fit" when nothing but a validation share is held out)."""
+    held_out = (split_config.new_user_frac, split_config.new_item_frac, split_config.test_frac)
+    return "fit" if held_out == (0.0, 0.0, 0.0) else "areas"
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:

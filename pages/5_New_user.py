@@ -4,7 +4,6 @@ without retraining (area II in action)."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import streamlit as st
 from dmf_core import figures as plots
 from dmf_core.model.quantizer import rating_levels
 from studio import cache, latent, ranking_note, runinfo, sphere, state, ui
-from studio.analysis import most_popular, recommendations, score_new_user, search_titles
+from studio.analysis import most_popular, recommend, score_new_user, search_titles
 
 ui.setup(
     "New user",
@@ -40,7 +39,23 @@ if quantizer is not None and not quantizer.trained:
     st.warning(f"This run is labelled DMF-D, but its {quantizer.note or runinfo.NEVER_TRAINED}: its predictions "
                "are plain DMF's, with no discrete (Q_b) column.")
 levels = rating_levels(data.rating_scale, data.rating_step)
-popularity = analysis.popularity  # ratings in training (held-out ratings never count)
+# The tables' columns: `DMF.recommend`'s names (one name per quantity, as the library and the command line print
+# them); numbers sized to their header, the title given the room left.
+TABLE_COLUMNS = {"recs": ["title", "score", "predicted_rating", "n_ratings", "area"],
+                 "popular": ["title", "n_ratings", "predicted_rating", "area"]}
+COLUMN_CONFIG = {
+    "title": st.column_config.TextColumn(width="large"),
+    "score": st.column_config.NumberColumn(format="%.2f", help="what the list is ordered by: relevance "
+                                           "(co-ratings x rating)"),
+    "predicted_rating": st.column_config.NumberColumn(format="%.2f", help="the model's rating for you, before the "
+                                                      "clamp to the scale"),
+    "n_ratings": st.column_config.NumberColumn(help="the movie's ratings in training"),
+    "area": st.column_config.TextColumn(help="II: a movie seen in training; IV: a movie held out of training, "
+                                        "scored from its column of ratings"),
+    "discrete": st.column_config.NumberColumn(help="DMF-D's hard quantizer Q_b"),
+}
+MINE_CONFIG = {**COLUMN_CONFIG, "title": st.column_config.TextColumn(width="medium")}  # beside the form: narrower
+popularity = analysis.popularity  # ratings in training, the library's one count (held-out ratings never count)
 min_ratings = min(20, int(np.median(popularity)))  # listed movies need this many ratings: obscure ones are noise
 # The person's ratings, per dataset (item indices differ between datasets).
 book = st.session_state.setdefault(state.NEW_USER, {})
@@ -71,7 +86,7 @@ left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Rate movies")
     query = st.text_input("Search by title", key="nu-search", placeholder="e.g. star wars, toy story, harbor")
-    matches = search_titles(data, query, limit=25) if query.strip() else \
+    matches = search_titles(data, popularity, query, limit=25) if query.strip() else \
         [int(i) for i in np.argsort(-popularity)[:25]]
     matches = [i for i in matches if i not in mine]
     if query.strip() and not matches:
@@ -96,52 +111,64 @@ with right:
         started = time.perf_counter()
         result = score_new_user(analysis, items, ratings)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        if result.discrete is not None and not runinfo.quantizer_trained(run.metrics):
-            result = replace(result, discrete=None)  # Q_b of a quantizer that never trained is no DMF-D figure
+        recs = recommend(analysis, items, ratings, k=10)
     except ValueError as error:
         st.error(f"Could not score these ratings: {error}")
         st.stop()
-    st.subheader("Recommended for you")
+    factor = result.factor[0].cpu().numpy()  # U_t, the point the map places
+    # Q_b of a quantizer that never trained is no DMF-D figure: no discrete column then.
+    discrete = analysis.predictor.discrete(result.scores) if analysis.discrete and runinfo.quantizer_trained(
+        run.metrics) else None
+    st.subheader("Your ratings and what the model now predicts for them")
     st.caption(f"Scored all {data.n_items:,} movies from your {len(result.used)} rating(s) in {elapsed_ms:.0f} ms "
-               f"with the model of run `{run.run_id}`, no retraining.")
+               f"with the model of run `{run.run_id}`, no retraining. predicted_rating is the model's output before "
+               "it is clamped to the scale; n_ratings, the movie's ratings in training.")
     if result.ignored:
         st.caption(f"{len(result.ignored)} of your ratings are on movies held out of training; the user branch has "
                    "no trained weights for them, so they are not used as input.")
-    recs = recommendations(analysis, result, items, top=10)
-    popular = most_popular(analysis, result, items, top=10)
-    recs_col, popular_col = st.columns(2)
-    recs_col.dataframe(recs.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-recs")
-    popular_col.markdown("**Most popular** (the baseline), with what the model predicts for you")
-    popular_col.dataframe(popular.drop(columns=["item"]), hide_index=True, width="stretch", key="nu-popular")
-    ranking_report = ranking_note.load()
-    st.caption(ranking_note.note(analysis.popularity, recs["item"].tolist(), ranking_report))
-    benchmark = (ranking_report or {}).get("runs", {}).get("ml-1m")
-    if benchmark and "10" in benchmark.get("results", {}):
-        with st.expander("How each ranking does for new users on MovieLens-1M (the ranking benchmark)"):
-            st.plotly_chart(plots.ranking_methods(benchmark), width="stretch", key="nu-ranking-chart")
-            st.caption(f"`{ranking_note.COMMAND}` measures it; `python -m dmf_core rank-eval` runs the protocol.")
-    st.markdown("**Your ratings and what the model now predicts for them**")
     mine_frame = pd.DataFrame({
         "title": [data.title(i) for i in items],
         "your rating": ratings,
-        "predicted": np.round(result.scores[items].astype(float), 2),
+        "predicted_rating": result.unclamped[items].astype(float),
     })
-    if result.discrete is not None:
-        mine_frame["discrete"] = result.discrete[items].astype(float)
-    st.dataframe(mine_frame, hide_index=True, width="stretch", key="nu-mine")
+    if discrete is not None:
+        mine_frame["discrete"] = discrete[items].astype(float)
+    st.dataframe(mine_frame, hide_index=True, width="stretch", key="nu-mine", column_config=MINE_CONFIG)
+
+# The two top-10 tables at the page's full width, one under the other: every column shows in a 1400-px window.
+popular = most_popular(analysis, result, items, k=10)
+recs["title"] = [data.title(i) for i in recs["index"]]  # data without titles: the page's own "item 12" labels
+for frame in (recs, popular):
+    frame["area"] = ["IV" if analysis.split.new_item[i] else "II" for i in frame["index"]]
+    if discrete is not None:
+        frame["discrete"] = discrete[frame["index"]].astype(np.float64)
+extra = ["discrete"] if discrete is not None else []
+st.subheader("Recommended for you")
+st.dataframe(recs[TABLE_COLUMNS["recs"] + extra], hide_index=True, width="stretch", key="nu-recs",
+             column_config=COLUMN_CONFIG)
+ranking_report = ranking_note.load()
+st.caption(ranking_note.note(popularity, recs["index"].tolist(), ranking_report))
+benchmark = (ranking_report or {}).get("runs", {}).get("ml-1m")
+if benchmark and "10" in benchmark.get("results", {}):
+    with st.expander("How each ranking does for new users on MovieLens-1M (the ranking benchmark)"):
+        st.plotly_chart(plots.ranking_methods(benchmark), width="stretch", key="nu-ranking-chart")
+        st.caption(f"`{ranking_note.COMMAND}` measures it; `python -m dmf_core rank-eval` runs the protocol.")
+st.markdown("**Most popular** (the baseline), with what the model predicts for you")
+st.dataframe(popular[TABLE_COLUMNS["popular"] + extra], hide_index=True, width="stretch", key="nu-popular",
+             column_config=COLUMN_CONFIG)
 
 st.subheader("Where your ratings put you on the latent map")
 with ui.guard("Could not draw the latent map"):
     latent_map = cache.latent_map(run)
-    you = latent_map.place(result.factor)
-    nearest = latent.nearest_items(latent_map, result.factor, exclude=items, min_ratings=min_ratings)
+    you = latent_map.place(factor)
+    nearest = latent.nearest_items(latent_map, factor, exclude=items, min_ratings=min_ratings)
     map_col, near_col = st.columns([3, 2], gap="large")
     if latent_map.dims == 3:  # the exact sphere: your U_t where the model puts it, no PCA
         map_col.plotly_chart(sphere.latent_sphere(latent_map, analysis.predictor.user_factors.cpu().numpy(),
-                                                  you=result.factor, nearest=nearest["item"].tolist(), height=520),
+                                                  you=factor, nearest=nearest["item"].tolist(), height=520),
                              width="stretch", key="nu-sphere")
-        map_col.caption(f"Your point U_t = ({result.factor[0]:+.3f}, {result.factor[1]:+.3f}, "
-                        f"{result.factor[2]:+.3f}), the open circle. " + sphere.describe_exact(latent_map))
+        map_col.caption(f"Your point U_t = ({factor[0]:+.3f}, {factor[1]:+.3f}, "
+                        f"{factor[2]:+.3f}), the open circle. " + sphere.describe_exact(latent_map))
     else:
         map_col.plotly_chart(latent.figure(latent_map, you=you, nearest=nearest["item"].tolist(), height=520),
                              width="stretch", key="nu-map")

@@ -8,28 +8,22 @@ them too.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import torch
 
-from dmf_core import paper
+from dmf_core import DMF, paper
 from dmf_core.data import RatingData
-from dmf_core.data.split import AREAS, TEST, AreaSplit
-from dmf_core.model.inputs import MatrixInputs
+from dmf_core.data.split import AREAS, TEST, AreaSplit, split_areas
 from dmf_core.model.network import DMFNet
 from dmf_core.model.quantizer import rating_levels
-from dmf_core.ranking import rankers
-from dmf_core.ranking.rankers import RANKINGS
-from dmf_core.runs.folder import restore_run
+from dmf_core.runs.checkpoint import check_matches, configs
 from dmf_core.scoring import cold_start, context
 from dmf_core.scoring.cold_start import KS
+from dmf_core.scoring.context import NewUserScores
 from dmf_core.scoring.metrics import round_to_scale
-from dmf_core.scoring.observed import training_popularity
 from dmf_core.scoring.predict import Predictor
 
 # The paper's Table 1 rows for the models the Areas page marks, labelled as the paper's; drawn as reference marks
@@ -42,13 +36,13 @@ PAPER_TABLE1: dict[str, dict[str, float]] = {
 
 @dataclass
 class RunAnalysis:
-    """A saved model put back together with its data and split, plus its test-set predictions."""
+    """A saved run opened through the library (`DMF.from_checkpoint`: its network, predictor, inputs and item
+    popularity, as `DMF.load` gives them), with the run's whole data and split (rebuilt from the stored seed and
+    fractions: the test ratings are not in the checkpoint) and its test-set predictions."""
 
-    model: DMFNet
+    dmf: DMF
     data: RatingData
     split: AreaSplit
-    inputs: MatrixInputs
-    predictor: Predictor
     test_users: np.ndarray
     test_items: np.ndarray
     test_true: np.ndarray
@@ -56,27 +50,31 @@ class RunAnalysis:
     test_pred: np.ndarray  # continuous, on the rating scale
     test_discrete: np.ndarray | None  # DMF-D's hard Q_b of test_pred; None for DMF
 
-    @functools.cached_property
-    def rated(self) -> sp.csr_matrix:
-        """Who rated what in training (`rankers.rated_matrix`): built once per run, not on every page rerun."""
-        return rankers.rated_matrix(self.data, self.split)
+    @property
+    def model(self) -> DMFNet:
+        return self.dmf.model_
 
-    @functools.cached_property
+    @property
+    def predictor(self) -> Predictor:
+        return self.dmf.predictor_
+
+    @property
     def popularity(self) -> np.ndarray:
-        """Ratings per item in training (`observed.training_popularity`, the same counts as `rated`'s columns)."""
-        return training_popularity(self.data, self.split)
+        """Ratings per item in training: the library's one count (`Observed.popularity`, `recommend`'s n_ratings)."""
+        return self.dmf.observed_.popularity
 
     @classmethod
-    def build(cls, checkpoint: dict[str, Any], data: RatingData, device: str | torch.device = "cpu") -> RunAnalysis:
-        """Rebuild the run's split from its stored seed and fractions and score every test rating once."""
-        model, split, inputs = restore_run(checkpoint, data, device)
-        predictor = Predictor.build(model, inputs)
+    def build(cls, checkpoint: dict[str, Any], data: RatingData, device: str = "cpu") -> RunAnalysis:
+        """Open the run through the library, rebuild its split from the stored seed and fractions and score every
+        test rating once."""
+        check_matches(checkpoint, data)
+        dmf = DMF.from_checkpoint(checkpoint, data=data, device=device)
+        split = split_areas(data, configs(checkpoint)[2])
         test = split.role == TEST
         users, items = data.users[test], data.items[test]
-        pred = predictor.continuous(users, items)
-        discrete = predictor.discrete(pred) if model.discrete else None
-        return cls(model, data, split, inputs, predictor, users, items, data.ratings[test], split.area[test],
-                   pred, discrete)
+        pred = dmf.predictor_.continuous(users, items)
+        discrete = dmf.predictor_.discrete(pred) if dmf.model_.discrete else None
+        return cls(dmf, data, split, users, items, data.ratings[test], split.area[test], pred, discrete)
 
     @property
     def discrete(self) -> bool:
@@ -156,65 +154,39 @@ def cold_start_curve(analysis: RunAnalysis, ks: tuple[int, ...] = KS, seed: int 
 # ------------------------------------------------------------------------------------------------- a new user
 
 
-@dataclass(frozen=True)
-class NewUserResult:
-    scores: np.ndarray  # predicted rating for every item (continuous)
-    discrete: np.ndarray | None  # DMF-D's hard Q_b of the scores
-    used: list[int]  # items whose ratings went into the input row
-    ignored: list[int]  # items rated but left out: held out of training, so their input weights are untrained
-    factor: np.ndarray  # U_t: the unit latent vector the user branch gives these ratings (d,)
-    unclamped: np.ndarray | None = None  # `scores` before the clamp to the scale: what a ranking reads
+def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserScores:
+    """Every item's predicted rating for a person the model has never seen, from their ratings alone (area II; area
+    IV for items held out of training): the library's `scoring.context.score_new_user`, which `DMF.recommend` reads
+    too. One forward pass, no retraining. Raises ValueError for an unknown item, a rating off the scale or a
+    repeated item."""
+    return context.score_new_user(analysis.predictor, analysis.split.new_item, items, ratings,
+                                  analysis.data.rating_scale)
 
 
-def score_new_user(analysis: RunAnalysis, items: list[int], ratings: list[float]) -> NewUserResult:
-    """Predict every item for a person the model has never seen, from their ratings alone (area II; area IV
-    for items that were held out of training). One forward pass, no retraining (`dmf_core.scoring.context.score_new_user`,
-    which `DMF.recommend` uses too).
-
-    Raises ValueError for an unknown item, a rating off the scale or a repeated item."""
-    scored = context.score_new_user(analysis.predictor, analysis.split.new_item, items, ratings,
-                                    analysis.data.rating_scale)
-    discrete = analysis.predictor.discrete(scored.scores) if analysis.discrete else None
-    return NewUserResult(scores=scored.scores, discrete=discrete, used=scored.used, ignored=scored.ignored,
-                         factor=scored.factor[0].cpu().numpy(), unclamped=scored.unclamped)
-
-
-def recommendations(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10,
-                    min_ratings: int = 1, by: str = RANKINGS[0]) -> pd.DataFrame:
-    """The `top` best unrated items, as `DMF.recommend` ranks them (`rankers.recommended`: by default by relevance,
-    co-ratings times the predicted rating; `by="rating"`: the predicted rating), with each one's predicted rating and
-    its ratings in training. `min_ratings` skips items with fewer ratings in training."""
-    data, popularity = analysis.data, analysis.popularity
-    scores = result.unclamped if result.unclamped is not None else result.scores
-    chosen = rankers.recommended(scores, analysis.rated, rated, top, by, scale=data.rating_scale,
-                                 skip=np.flatnonzero(popularity < min_ratings))
-    frame = pd.DataFrame({
-        "title": [data.title(int(i)) for i in chosen],
-        "predicted": np.round(result.scores[chosen].astype(np.float64), 2),
-        "area": ["IV (new item)" if analysis.split.new_item[i] else "II" for i in chosen],
-        "ratings in training": popularity[chosen],
-        "item": chosen,
-    })
-    if result.discrete is not None:
-        frame.insert(2, "discrete", result.discrete[chosen].astype(np.float64))
+def recommend(analysis: RunAnalysis, items: list[int], ratings: list[float], k: int = 10) -> pd.DataFrame:
+    """`DMF.recommend` for one new person's ratings (item indices here), its columns as they are, with `index` (the
+    item's index in the run's data) added for the page's own columns."""
+    ids = analysis.data.item_ids
+    frame = analysis.dmf.recommend(dict(zip(ids[items].tolist(), ratings, strict=True)), k=k)
+    frame.insert(0, "index", pd.Index(ids).get_indexer(frame["item"]))
     return frame
 
 
-def most_popular(analysis: RunAnalysis, result: NewUserResult, rated: list[int], top: int = 10) -> pd.DataFrame:
-    """The `top` unrated items with the most ratings in training, with the predicted rating of each for this person:
-    the baseline every top-N list is judged against."""
+def most_popular(analysis: RunAnalysis, scores: NewUserScores, rated: list[int], k: int = 10) -> pd.DataFrame:
+    """The `k` unrated items with the most ratings in training (`popularity`), with this person's predicted rating
+    of each: the baseline every top-N list is judged against. Columns as `recommend`'s, with no score."""
     data, popularity = analysis.data, analysis.popularity
     skipped = set(rated)
-    order = [int(i) for i in np.argsort(-popularity, kind="stable") if int(i) not in skipped][:top]
-    return pd.DataFrame({"title": [data.title(i) for i in order], "ratings in training": popularity[order],
-                         "predicted": np.round(result.scores[order].astype(np.float64), 2), "item": order})
+    order = [int(i) for i in np.argsort(-popularity, kind="stable") if int(i) not in skipped][:k]
+    return pd.DataFrame({"index": order, "item": data.item_ids[order],
+                         "predicted_rating": scores.unclamped[order].astype(np.float64),
+                         "n_ratings": popularity[order], "title": [data.title(i) for i in order]})
 
 
-def search_titles(data: RatingData, query: str, limit: int = 20) -> list[int]:
-    """Item indices whose title contains every word of `query` (case-insensitive), most-rated first."""
+def search_titles(data: RatingData, popularity: np.ndarray, query: str, limit: int = 20) -> list[int]:
+    """Item indices whose title contains every word of `query` (case-insensitive), most-rated in training first."""
     words = [w for w in query.lower().split() if w]
     if not words:
         return []
-    popularity = np.bincount(data.items, minlength=data.n_items)
     hits = [i for i in range(data.n_items) if all(w in data.title(i).lower() for w in words)]
     return sorted(hits, key=lambda i: -popularity[i])[:limit]

@@ -83,7 +83,7 @@ class LatentMap:
     item_factors: np.ndarray  # (n_items, d) unit vectors V_j: cosines to a new point are dot products with them
     new_user: np.ndarray  # bool per user: held out of training (area II)
     new_item: np.ndarray  # bool per item: held out of training (area III)
-    item_counts: np.ndarray  # ratings per item in the data
+    item_counts: np.ndarray  # ratings per item in training (the library's `Observed.popularity`)
     titles: list[str]
     item_genres: list[str]  # "Comedy · Drama" per item, "" without genres
     genre_members: dict[str, np.ndarray]  # genre -> bool per item; most common genre first; {} without genres
@@ -122,7 +122,7 @@ def build_map(analysis: RunAnalysis) -> LatentMap:
                 members[name][item] = True
     genres = [" · ".join(gs) for gs in genre_lists] if genre_lists is not None else [""] * data.n_items
     attributes = dict(data.user_attributes or {})
-    item_counts = np.bincount(data.items, minlength=data.n_items)
+    item_counts = analysis.popularity  # ratings in training: the library's one count
     user_text, item_text = _hover_text(analysis, titles, genres, attributes, item_counts)
     return LatentMap(projection=projection, users=projection(users), items=projection(items), item_factors=items,
                      new_user=split.new_user.copy(), new_item=split.new_item.copy(), item_counts=item_counts,

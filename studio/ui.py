@@ -70,10 +70,10 @@ def sidebar() -> None:
         ref = state.dataset()
         try:
             data = cache.load(ref).data
-            st.markdown(f"**Data:** {ref.label}  \n{data.n_users:,} users · {data.n_items:,} items · "
+            st.markdown(f"**Data (Data page):** {ref.label}  \n{data.n_users:,} users · {data.n_items:,} items · "
                         f"{data.n_ratings:,} ratings")
         except (ValueError, OSError) as error:
-            st.markdown(f"**Data:** {ref.label}")
+            st.markdown(f"**Data (Data page):** {ref.label}")
             st.caption(f"not readable: {one_line(error)}")
         split = state.split_config()
         st.markdown(f"**Split:** {split.new_user_frac:.0%} new users · {split.new_item_frac:.0%} new items · "
@@ -134,7 +134,22 @@ def pick_run(key: str, *, discrete_only: bool = False, allow_none: str | None = 
                           format_func=lambda run_id: allow_none if run_id is None else titles[run_id])
     if choice is not None:
         state.select_run(choice)
-    return next((r for r in runs if r.run_id == choice), None)
+    run = next((r for r in runs if r.run_id == choice), None)
+    if run is not None:
+        st.sidebar.markdown(f"**Run shown:** {run.run_id}  \n{run_data(run)}")
+    return run
+
+
+def run_data(run: RunRecord) -> str:
+    """The data a run was trained on, with its size, as the run recorded it: a page that shows a run names the run's
+    data, whatever the Data page has loaded since."""
+    counts = run.metrics.get("counts") or {}
+    users, items = counts.get("users") or {}, counts.get("items") or {}
+    ratings = sum(int((row or {}).get("total", 0)) for area, row in counts.items() if area in ("I", "II", "III", "IV"))
+    label = run.meta.get("dataset_label") or run.dataset
+    size = (f": {sum(users.values()):,} users · {sum(items.values()):,} items · {ratings:,} ratings"
+            if users and items else "")
+    return f"trained on {label}{size}"
 
 
 def no_runs_hint(what: str = "a run") -> None:

@@ -1,5 +1,5 @@
 """The test suite. Before anything imports torch: OpenMP threads that wait passively, as `python -m dmf_core` and the
-app have them (dmf_core/__init__.py says why). pytest imports this package before `tests/conftest.py`, whose torch
+app have them (dmf_core/__main__.py says why). pytest imports this package before `tests/conftest.py`, whose torch
 would otherwise start with libgomp's spin-waiting, many times slower whenever the two cores are shared."""
 
 import os

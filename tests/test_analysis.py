@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from dmf_core import figures as plots
 from dmf_core.config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig
 from dmf_core.data.demo import make_demo
-from dmf_core.data.split import split_areas
+from dmf_core.data.split import OBSERVED, split_areas
 from dmf_core.model.quantizer import hard_quantize, smooth_quantize, uniform_boundaries
 from dmf_core.runs import checkpoint as ckpt
 from dmf_core.runs.folder import train_run
@@ -21,7 +22,8 @@ from studio.analysis import (
     calibration_curve,
     cold_start_curve,
     confusion_matrix,
-    recommendations,
+    most_popular,
+    recommend,
     score_new_user,
     search_titles,
 )
@@ -95,11 +97,30 @@ def test_a_new_user_is_scored_without_retraining(run):
     result = score_new_user(analysis, [*seen, held_out], [5, 4, 1, 2, 3])
     assert result.scores.shape == (analysis.data.n_items,)
     assert result.used == seen and result.ignored == [held_out]
-    assert result.discrete is not None and set(np.unique(result.discrete)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    discrete = analysis.predictor.discrete(result.scores)
+    assert set(np.unique(discrete)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
     assert all(torch.equal(before[k], v) for k, v in analysis.model.state_dict().items())
-    recs = recommendations(analysis, result, [*seen, held_out], top=7, by="rating")
-    assert len(recs) == 7 and not set(recs["item"]) & {*seen, held_out}
-    assert list(recs["predicted"]) == sorted(recs["predicted"], reverse=True)
+    recs = recommend(analysis, [*seen, held_out], [5, 4, 1, 2, 3], k=7)
+    assert len(recs) == 7 and not set(recs["index"]) & {*seen, held_out}
+    assert list(recs["score"]) == sorted(recs["score"], reverse=True)
+    # The library's own recommend, by the data's ids: the page adds its index column, nothing else.
+    ids = analysis.data.item_ids
+    mine = dict(zip(ids[[*seen, held_out]].tolist(), [5, 4, 1, 2, 3], strict=True))
+    pd.testing.assert_frame_equal(recs.drop(columns="index"), analysis.dmf.recommend(mine, k=7))
+    np.testing.assert_allclose(recs["predicted_rating"], result.unclamped[recs["index"]], rtol=1e-6)
+    popular = most_popular(analysis, result, [*seen, held_out], k=5)
+    assert list(popular["n_ratings"]) == sorted(analysis.popularity[~np.isin(
+        np.arange(analysis.data.n_items), [*seen, held_out])], reverse=True)[:5]
+
+
+def test_the_run_is_read_through_the_library(run):
+    """The analysis is `DMF.from_checkpoint`'s model, predictor and popularity, not a second copy of them."""
+    _, analysis = run
+    assert analysis.model is analysis.dmf.model_ and analysis.predictor is analysis.dmf.predictor_
+    assert analysis.popularity is analysis.dmf.observed_.popularity
+    training = (analysis.split.role == OBSERVED) & ~analysis.split.new_user[analysis.data.users]
+    assert np.array_equal(analysis.popularity, np.bincount(analysis.data.items[training],
+                                                           minlength=analysis.data.n_items))
 
 
 @pytest.mark.parametrize(
@@ -114,11 +135,11 @@ def test_bad_new_user_ratings_get_a_clear_message(run, items, ratings, message):
 
 
 def test_title_search_matches_all_words_most_rated_first(demo):
-    hits = search_titles(demo, "THE harbor")
+    popularity = np.random.default_rng(0).integers(0, 100, demo.n_items)
+    hits = search_titles(demo, popularity, "THE harbor")
     assert hits and all("the" in demo.title(i).lower() and "harbor" in demo.title(i).lower() for i in hits)
-    popularity = np.bincount(demo.items, minlength=demo.n_items)
     assert list(popularity[hits]) == sorted(popularity[hits], reverse=True)
-    assert search_titles(demo, "   ") == [] and search_titles(demo, "zzzz qqqq") == []
+    assert search_titles(demo, popularity, "   ") == [] and search_titles(demo, popularity, "zzzz qqqq") == []
 
 
 def test_data_statistics(demo):

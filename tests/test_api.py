@@ -22,7 +22,8 @@ from dmf_core.runs import checkpoint as ckpt
 from studio.analysis import RunAnalysis, score_new_user
 from tests.conftest import SMALL_DEMO
 
-SMALL = {"epochs": 3, "hidden": (32, 16), "quiet": True, "device": "cpu"}
+# The area experiment (`split="areas"`): most tests here check the test ratings and held-out rows it keeps aside.
+SMALL = {"epochs": 3, "hidden": (32, 16), "quiet": True, "device": "cpu", "split": "areas"}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_fit_takes_a_rating_data_a_spec_and_other_column_names(demo):
     assert np.array_equal(a.predict(pairs), b.predict(pairs))
     assert np.allclose(a.predict(pairs), c.predict(pairs), atol=1e-5)
     recs = a.recommend({demo.item_ids[0]: 5}, k=3)  # the demo data has titles
-    assert list(recs.columns) == ["item", "score", "ratings", "title"]
+    assert list(recs.columns) == ["item", "score", "predicted_rating", "n_ratings", "title"]
     assert list(recs["title"]) == [demo.item_titles[i] for i in pd.Index(demo.item_ids).get_indexer(recs["item"])]
 
 
@@ -164,16 +165,20 @@ def test_recommend_best_first_without_rated_items(fitted):
     data = fitted.observed_.data
     popular = data.item_ids[np.argsort(-fitted.observed_.popularity)[:6]]
     mine = {popular[0]: 5, popular[1]: 5, popular[2]: 1, popular[3]: 2}
-    recs = fitted.recommend(mine, k=10, by="rating")  # the plain predicted-rating order (the default adds a prior)
-    assert list(recs.columns) == ["item", "score", "ratings"] and len(recs) == 10  # a DataFrame has no titles
+    recs = fitted.recommend(mine, k=10, by="rating")  # the plain predicted-rating order (the default adds co-ratings)
+    assert list(recs.columns) == ["item", "score", "predicted_rating", "n_ratings"] and len(recs) == 10  # no titles
     assert not set(recs["item"]) & set(mine)
     assert list(recs["score"]) == sorted(recs["score"], reverse=True)
-    # The best-scored unrated item over every item, found independently through predict with context.
+    assert np.array_equal(recs["score"], recs["predicted_rating"])  # by="rating": the sort key is the rating
+    # The best-scored unrated item over every item, found independently through predict with context (clamped).
     context = pd.DataFrame({"user": "me", "item": list(mine), "rating": list(mine.values())})
-    others = [i for i in data.item_ids if i not in mine]
+    others = np.asarray([i for i in data.item_ids if i not in mine])
     scores = fitted.predict(pd.DataFrame({"user": "me", "item": others}), context=context)
-    assert recs["item"].iloc[0] == others[int(np.argmax(scores))]
-    assert recs["score"].iloc[0] == pytest.approx(float(scores.max()), abs=1e-5)
+    assert recs["item"].iloc[0] in set(others[scores >= scores.max() - 1e-6])
+    assert min(recs["predicted_rating"].iloc[0], 5.0) == pytest.approx(float(scores.max()), abs=1e-5)
+    # n_ratings: the item's training ratings, the one popularity (`Observed.popularity`).
+    index = pd.Index(data.item_ids).get_indexer(recs["item"])
+    assert np.array_equal(recs["n_ratings"], fitted.observed_.popularity[index])
 
 
 def test_discrete_predictions(fitted, demo):
@@ -236,8 +241,8 @@ def test_the_settings_are_the_train_commands():
     args = build_parser().parse_args(["train"])
     flags = {k: v for k, v in vars(args).items() if k not in ("command", "data", "out", "resume", "check")}
     assert flags == FLAGS
-    assert DMF()._configs == _configs_from_args(args)
-    custom = DMF(val_frac=0.1, test_frac=0.3, hidden="64,32", model="dmf-d", warmup_epochs="auto")
+    assert DMF(split="areas")._configs == _configs_from_args(args)
+    custom = DMF(split="areas", val_frac=0.1, test_frac=0.3, hidden="64,32", model="dmf-d", warmup_epochs="auto")
     parsed = build_parser().parse_args(["train", "--val-frac", "0.1", "--test-frac", "0.3", "--hidden", "64,32",
                                         "--model", "dmf-d", "--warmup-epochs", "auto"])
     assert custom._configs == _configs_from_args(parsed)

@@ -62,6 +62,8 @@ ACCEPTED = {
         "--new-users", "--new-items", "--seed", "--dropout", "--weight-decay", "--input-dropout", "--patience",
         "--warmup-epochs", "--gamma2", "--network-lr-scale")},
     **{("info", flag, "0"): "zero is meaningful" for flag in ("--new-users", "--new-items", "--seed")},
+    # No test share: every rating but the validation share trains (the library's `fit`); the scores print as "-".
+    ("train", "--test-frac", "0"): "zero is meaningful",
     # Upper bounds that do not exist: a long cap or budget, a block larger than the data (capped by the data), a
     # large learning rate (it diverges, and the divergence guard says so), a large penalty or λ growth or cap.
     **{("train", flag, HUGE): "no upper bound" for flag in (

@@ -36,6 +36,17 @@ def test_recommend_prints_k_unrated_items_best_first(run, tmp_path, capsys):
     assert expected["title"].iloc[0] in printed and expected["title"].iloc[2] not in printed
 
 
+def test_recommend_for_a_known_user_prints_the_apis_columns(run, tmp_path):
+    model = DMF.load(run)
+    user = model.observed_.data.user_ids[3]
+    assert main(["recommend", str(run), "--user", str(user), "--k", "5", "--out", str(tmp_path / "recs.csv")]) == 0
+    recs = pd.read_csv(tmp_path / "recs.csv")
+    expected = model.recommend(user=user, k=5)
+    assert list(recs.columns) == list(expected.columns) == ["item", "score", "predicted_rating", "n_ratings", "title"]
+    assert list(recs["item"]) == list(expected["item"])
+    assert list(recs["score"]) == sorted(recs["score"], reverse=True)
+
+
 def test_predict_with_context_writes_one_row_per_pair(run, tmp_path):
     demo = load_dataset("demo")
     pairs = pd.DataFrame({"user": [demo.user_ids[0], "newcomer", "newcomer"],
@@ -47,11 +58,11 @@ def test_predict_with_context_writes_one_row_per_pair(run, tmp_path):
     assert main(["predict", str(run), "--pairs", str(tmp_path / "pairs.csv"), "--context", str(tmp_path / "known.csv"),
                  "--out", str(out)]) == 0
     written = pd.read_csv(out, dtype={"user": str})
-    assert list(written.columns) == ["user", "item", "prediction"] and len(written) == 3
+    assert list(written.columns) == ["user", "item", "predicted_rating"] and len(written) == 3
     model = DMF.load(run)
     expected = model.predict(pairs.astype({"user": str}).replace({"user": {str(demo.user_ids[0]): demo.user_ids[0]}}),
                              context=context)
-    np.testing.assert_allclose(written["prediction"].to_numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(written["predicted_rating"].to_numpy(), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -61,6 +72,7 @@ def test_predict_with_context_writes_one_row_per_pair(run, tmp_path):
         (["predict", "RUN", "--pairs", "MISSING", "--out", "OUT"], r"MISSING: no such file"),
         (["recommend", "RUN", "--ratings", "BAD"], r"BAD: rating 9 is outside the scale 1\.\.5"),
         (["recommend", "NORUN", "--ratings", "BAD"], r"no such checkpoint file"),
+        (["recommend", "RUN", "--user", "nobody"], r"--user: user 'nobody' is not known to the model"),
     ],
 )
 def test_errors_are_one_line(run, tmp_path, capsys, args, pattern):

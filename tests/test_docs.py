@@ -39,6 +39,7 @@ RUN: dict[str, tuple[str, str] | None] = {
         "two epochs of a small network on a small demo matrix: the run's files and the commands that read them are "
         "what is checked"),
     "python -m dmf_core recommend runs/demo --ratings mine.csv --k 10": None,
+    "python -m dmf_core recommend runs/demo --user 1 --k 10": None,
     "python -m dmf_core predict runs/demo --pairs pairs.csv --out predictions.csv": None,
     "python -m dmf_core --help": None,
 }
@@ -218,7 +219,8 @@ def test_every_python_example_runs(doc, code, tmp_path, monkeypatch, capsys):
         assert (tmp_path / "runs" / "api" / "checkpoint.pt").is_file()
         pairs = pd.DataFrame({"user": [1, 2], "item": [10, 20]})
         assert (namespace["model"].predict(pairs) == namespace["again"].predict(pairs)).all()
-        assert "score" in capsys.readouterr().out
+        printed = capsys.readouterr().out
+        assert "predicted_rating" in printed and "n_ratings" in printed and "validation" in printed
 
 
 # A manual's voice: what is true and the command that shows it. When something ran, on what machine and under what

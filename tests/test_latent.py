@@ -71,8 +71,9 @@ def test_a_users_own_ratings_entered_as_a_new_user_land_on_that_users_point(anal
     user = int(np.flatnonzero(~split.new_user)[3])
     mine = (data.users == user) & (split.role == OBSERVED) & ~split.new_item[data.items]
     result = score_new_user(analysis, data.items[mine].tolist(), data.ratings[mine].tolist())
-    assert np.linalg.norm(result.factor) == pytest.approx(1.0, abs=1e-5)
-    assert np.allclose(latent_map.place(result.factor), latent_map.users[user], atol=1e-4)
+    factor = result.factor[0].numpy()
+    assert np.linalg.norm(factor) == pytest.approx(1.0, abs=1e-5)
+    assert np.allclose(latent_map.place(factor), latent_map.users[user], atol=1e-4)
 
 
 def test_nearest_movies_are_the_highest_cosines_without_the_rated_ones(latent_map):

@@ -54,7 +54,7 @@ def test_the_nets_add_up_to_the_exact_stars_difference():
 def dmf_d() -> DMF:
     """A tiny DMF-D on the small demo, its quantizer on for two epochs (the warm-up set, so λ surely grew)."""
     return DMF(model="dmf-d", epochs=3, warmup_epochs=1, lambda_start=2.0, lambda_growth=2.0, hidden="16,8",
-               seed=0, verbose=0, device="cpu").fit(SMALL_DEMO)
+               seed=0, verbose=0, device="cpu", split="areas").fit(SMALL_DEMO)  # test ratings to compare on
 
 
 def test_compare_quantizers_scores_a_run_as_its_metrics_did(dmf_d):
@@ -79,7 +79,7 @@ def test_compare_quantizers_scores_a_run_as_its_metrics_did(dmf_d):
 
 
 def test_a_dmf_run_compares_rounding_with_fitted_b():
-    plain = DMF(epochs=1, hidden="16,8", seed=0, verbose=0, device="cpu").fit(SMALL_DEMO)
+    plain = DMF(epochs=1, hidden="16,8", seed=0, verbose=0, device="cpu", split="areas").fit(SMALL_DEMO)
     comparison = compare_quantizers(plain.predictor_, plain.observed_.data, plain.observed_.split)
     assert comparison.learned is None and LEARNED not in comparison.table.index
     assert comparison.effects["position"].tolist() == comparison.fitted

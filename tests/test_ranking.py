@@ -137,7 +137,8 @@ def test_users_who_like_group_a_get_group_a_first(model):
     recs = model.recommend(mine, k=unseen_a)
     assert set(recs["item"]) == set(range(103, 100 + GROUP))
     assert not set(recs["item"]) & set(mine)
-    assert (recs["ratings"] > 0).all()
+    assert (recs["n_ratings"] > 0).all()
+    assert list(recs["score"]) == sorted(recs["score"], reverse=True)  # the relevance it was ordered by
 
 
 def test_by_rating_is_the_plain_predicted_order(model):
@@ -147,7 +148,8 @@ def test_by_rating_is_the_plain_predicted_order(model):
     context = pd.DataFrame({"user": "me", "item": list(mine), "rating": list(mine.values())})
     scores = model.predict(pd.DataFrame({"user": "me", "item": others}), context=context)
     assert list(recs["score"]) == sorted(recs["score"], reverse=True)
-    assert recs["score"].iloc[0] == pytest.approx(float(scores.max()), abs=1e-5)
+    assert np.array_equal(recs["score"], recs["predicted_rating"])  # by="rating": the key is the rating, unclamped
+    assert min(recs["score"].iloc[0], 5.0) == pytest.approx(float(scores.max()), abs=1e-5)  # predict clamps
     assert model.recommend(mine, k=5, by="relevance", rating_weight=1e6)["item"].tolist() == recs["item"].tolist()
     with pytest.raises(ValueError, match="by must be one of"):
         model.recommend(mine, by="stars")

@@ -40,6 +40,10 @@ def test_a_test_set_is_scored_in_batches_as_pair_by_pair(dataset):
     data, _ = dataset
     trainset = data.build_full_trainset()
     algo = DMFAlgorithm(**{**SMALL, "epochs": 2}).fit(trainset)
+    # The training set is fitted as DMF().fit fits: all of it trains but the validation share; nothing else kept back.
+    counts = algo.dmf.metrics_["counts"]
+    assert counts["I"]["test"] == 0 and counts["users"]["new"] == 0 and counts["items"]["new"] == 0
+    assert counts["I"]["observed"] + counts["I"]["val"] == trainset.n_ratings
     testset = trainset.build_testset()[:200] + [("nobody", trainset.to_raw_iid(0), 3.0)]
     batch = algo.test(testset)
     single = [algo.predict(uid, iid, r_ui) for uid, iid, r_ui in testset]

@@ -24,14 +24,17 @@ from ..ranking.rankers import RANKINGS
 
 def add_parsers(subparsers: Any) -> None:
     recommend = subparsers.add_parser(
-        "recommend", help="recommend items to a new person from their ratings (no retraining)",
+        "recommend", help="recommend items to a new person from their ratings, or to a known user (no retraining)",
         description="Load RUN, read one person's ratings from a CSV with item and rating columns (the data's own "
-        "item ids), and print the K best items they have not rated, best first (see --by), with the predicted rating "
-        "and how many people rated each in training.")
+        "item ids), or take --user, a user the model knows, and print the K best items they have not rated: columns "
+        "item, score (the order, descending; see --by), predicted_rating, n_ratings (how many people rated the item "
+        "in training) and title where the data has titles.")
     recommend.add_argument("run", metavar="RUN", help="a run folder or its checkpoint.pt (from train, the app or "
                            "DMF.save)")
-    recommend.add_argument("--ratings", required=True, metavar="CSV", help="the person's ratings: a CSV with "
-                           "columns item, rating")
+    person = recommend.add_mutually_exclusive_group(required=True)
+    person.add_argument("--ratings", metavar="CSV", help="a new person's ratings: a CSV with columns item, rating")
+    person.add_argument("--user", metavar="ID", help="a user the model knows (the data's own id): their top-N, what "
+                        "they rated left out")
     recommend.add_argument("--k", type=int, default=10, help="how many items (default 10)")
     recommend.add_argument("--data", help="the run's ratings, for a checkpoint saved without its inputs (default: "
                            "the built-in data it names)")
@@ -47,11 +50,11 @@ def add_parsers(subparsers: Any) -> None:
         "predict", help="predict ratings for (user, item) pairs, new users and items included via --context",
         description="Load RUN and predict a rating for every (user, item) pair of --pairs (the data's own ids). "
         "Users or items the model never saw are scored from their ratings in --context (user, item, rating), read "
-        "as inputs only: no retraining. Writes user, item, prediction to --out.")
+        "as inputs only: no retraining. Writes user, item, predicted_rating to --out.")
     predict.add_argument("run", metavar="RUN", help="a run folder or its checkpoint.pt")
     predict.add_argument("--pairs", required=True, metavar="CSV", help="a CSV with columns user, item")
     predict.add_argument("--context", metavar="CSV", help="ratings (user, item, rating) of new users and/or items")
-    predict.add_argument("--out", required=True, metavar="CSV", help="where to write user, item, prediction")
+    predict.add_argument("--out", required=True, metavar="CSV", help="where to write user, item, predicted_rating")
     predict.add_argument("--discrete", action="store_true", help="DMF-D's hard quantizer (DMF: rounded to the "
                          "scale's levels)")
     predict.add_argument("--data", help="the run's ratings, for a checkpoint saved without its inputs")
@@ -81,11 +84,11 @@ def _where(path: str, error: ValueError) -> DataError:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     model = DMF.load(args.run, data=args.data)
-    ratings = read_table(args.ratings, "item, rating")
+    ratings = read_table(args.ratings, "item, rating") if args.ratings else None
     try:
-        frame = model.recommend(ratings, k=args.k, by=args.by, rating_weight=args.rating_weight)
+        frame = model.recommend(ratings, k=args.k, user=args.user, by=args.by, rating_weight=args.rating_weight)
     except ValueError as error:
-        raise _where(args.ratings, error) from None
+        raise _where(args.ratings or "--user", error) from None
     if args.out:
         atomic_write(args.out, lambda name: frame.to_csv(name, index=False))
         print(f"wrote {len(frame)} recommendations to {args.out}")
@@ -102,7 +105,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         pred = model.predict(pairs, context=context, discrete=args.discrete)
     except ValueError as error:
         raise _where(args.context if "context" in str(error) and args.context else args.pairs, error) from None
-    out = pairs[["user", "item"]].assign(prediction=pred)
+    out = pairs[["user", "item"]].assign(predicted_rating=pred)
     atomic_write(args.out, lambda name: out.to_csv(name, index=False))
     print(f"wrote {len(out):,} predictions to {args.out}")
     return 0
@@ -125,8 +128,9 @@ def add_rank_eval_parser(subparsers: Any) -> None:
         "DMF (the paper's model, no companion) on the rest for at most --max-seconds, then give each held-out user N "
         "of their ratings (drawn at random with --seed) and rank every other item the model knows. Relevant: the "
         "user's other ratings >= 3/4 of the scale (4 on 1..5). Methods: most popular, global mean + biases, item-kNN "
-        "(k chosen on the validation users), EASE (lambda chosen there), DMF by predicted rating, and DMF by rating + "
-        "a popularity prior (its weight chosen there; what `recommend` ranks by). Prints Recall@10, NDCG@10, "
+        "(k chosen on the validation users), EASE (lambda chosen there), DMF by predicted rating, DMF by rating + "
+        "a popularity prior (its weight chosen there), and DMF's relevance, co-ratings x rating (what `recommend` "
+        "ranks by, with its built-in weight). Prints Recall@10, NDCG@10, "
         "catalogue coverage@10 and the mean popularity percentile, each with a 95% interval over the test users. "
         "Progress goes to stderr. ML-1M takes about 5-8 minutes on 2 CPU cores with the default budget.")
     parser.add_argument("--data", default="demo", help="'demo' (default), 'ml-100k', 'ml-1m', ... or a path, as "

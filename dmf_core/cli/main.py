@@ -151,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"share of the ratings kept for validation, to select the model on (default "
                        f"{DEFAULTS_SPLIT.val_frac})")
     train.add_argument("--test-frac", type=_fraction, default=DEFAULTS_SPLIT.test_frac,
-                       help=f"share of the ratings kept for the test scores (default {DEFAULTS_SPLIT.test_frac}); "
-                       "the rest is observed: training targets and model inputs")
+                       help=f"share of the ratings kept for the test scores (default {DEFAULTS_SPLIT.test_frac}; 0: "
+                       "none, as the library's DMF().fit); the rest is observed: training targets and model inputs")
     train.add_argument("--seed", type=int, default=0, help="seed of the split and of training (default 0)")
     train.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     train.add_argument("--max-seconds", type=float, help="stop training after this many seconds (time budget)")

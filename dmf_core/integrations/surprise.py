@@ -9,9 +9,9 @@ scikit-surprise is optional: only this module imports it, and nothing in dmf_cor
 is scored in batches (`test`), not one pair at a time; a pair whose user or item the training set never saw gets
 Surprise's default prediction (the training mean), flagged `was_impossible`, as Surprise's own algorithms do.
 
-Defaults differ from `train` in the split only: Surprise holds its own test ratings out, so no user or item is held
-out of training here (`new_users=0`, `new_items=0`) and 1% of the ratings are kept back for DMF's own test scores;
-5% still select the model (validation). Any keyword overrides them.
+Surprise holds its own test ratings out, so the training set is fitted as `DMF().fit` fits (the library's
+`split="fit"`): every rating of it trains but the validation share that selects the epoch (`config.VAL_FRAC`); no
+user, item or test share is held back. Any keyword overrides that.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from surprise.prediction_algorithms.predictions import Prediction
 
 from ..api import DMF
 
-SURPRISE_DEFAULTS = {"new_users": 0.0, "new_items": 0.0, "test_frac": 0.01, "quiet": True}
+SURPRISE_DEFAULTS = {"split": "fit", "quiet": True}
 
 
 class DMFAlgorithm(AlgoBase):

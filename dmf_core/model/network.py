@@ -18,6 +18,7 @@ from ..config import Activation, AutoRecConfig, InputEncoding, ModelConfig
 from .autorec import AutoRecNet
 from .biases import REG_ITEM, REG_USER, Biases
 from .inputs import SparseBatch, SparseRows, unscale_ratings
+from .modes import evaluating
 from .quantizer import Quantizer
 
 _ACTIVATIONS = {
@@ -309,14 +310,16 @@ class DMFNet(nn.Module):
         return F.normalize(self.item_branch(batch), dim=-1, eps=1e-8)
 
     @torch.no_grad()
+    @torch.no_grad()
     def embed_all(self, rows: SparseRows, users: bool, chunk: int = 4096) -> torch.Tensor:
-        """Unit-norm latent factors for every row of `rows` (eval mode is the caller's job)."""
+        """Unit-norm latent factors for every row of `rows`, in eval mode; the model's mode is given back after."""
         embed = self.embed_users if users else self.embed_items
         device = rows.indptr.device
-        parts = [
-            embed(rows.gather(torch.arange(start, min(start + chunk, rows.n_rows), device=device)))
-            for start in range(0, rows.n_rows, chunk)
-        ]
+        with evaluating(self):
+            parts = [
+                embed(rows.gather(torch.arange(start, min(start + chunk, rows.n_rows), device=device)))
+                for start in range(0, rows.n_rows, chunk)
+            ]
         if not parts:
             return torch.zeros(0, self.config.hidden[-1], device=device)
         return torch.cat(parts)

@@ -107,10 +107,11 @@ RANKINGS = ("relevance", "rating")  # `DMF.recommend(by=...)`: the default first
 
 def recommended(unclamped: np.ndarray, rated: sp.csr_matrix, mine: np.ndarray | list[int], k: int,
                 by: str = RANKINGS[0], weight: float | None = None, scale: tuple[float, float] = (1.0, 5.0),
-                skip: np.ndarray | list[int] = ()) -> np.ndarray:
-    """The `k` best item indices for one person who rated the items `mine`, best first, those and `skip` left out:
-    by `relevance` (co-ratings in `rated`, the model's `rated_matrix`; `weight`, default `config.RATING_WEIGHT`) or,
-    `by="rating"`, by the plain predicted rating `unclamped`. Ties go to the more popular item."""
+                skip: np.ndarray | list[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` best item indices for one person who rated the items `mine`, best first, those and `skip` left out,
+    with the score each was ranked by (descending): by `relevance` (co-ratings in `rated`, the model's
+    `rated_matrix`; `weight`, default `config.RATING_WEIGHT`) or, `by="rating"`, by the plain predicted rating
+    `unclamped`. Ties go to the more popular item."""
     if by not in RANKINGS:
         raise ValueError(f"by must be one of {', '.join(map(repr, RANKINGS))}, got {by!r}")
     weight = RATING_WEIGHT if weight is None else weight
@@ -127,4 +128,5 @@ def recommended(unclamped: np.ndarray, rated: sp.csr_matrix, mine: np.ndarray | 
     candidates[mine] = False
     candidates[np.asarray(skip, dtype=np.int64)] = False
     index = np.flatnonzero(candidates)
-    return index[np.lexsort((-popularity[index], -key[index]))[:k]]
+    chosen = index[np.lexsort((-popularity[index], -key[index]))[:k]]
+    return chosen, key[chosen]

@@ -80,12 +80,8 @@ def _score_users(predictor: Predictor, data: RatingData, eligible: np.ndarray, i
     scaled = scale_ratings(np.asarray(in_ratings, np.float32), data.rating_scale).astype(np.float32)
     rows = SparseRows.from_coo(position[in_users], in_items, scaled, len(users), data.n_items,
                                predictor.user_factors.device)
-    was_training = model.training
-    model.eval()
-    try:
-        scorer = Predictor(model, model.embed_all(rows, users=True), predictor.item_factors, model.outside_users(rows))
-    finally:
-        model.train(was_training)
+    # embed_all runs in eval mode and gives the model its own mode back (`model.modes.evaluating`).
+    scorer = Predictor(model, model.embed_all(rows, users=True), predictor.item_factors, model.outside_users(rows))
     selected = target & eligible[data.users]
     t_users, t_items, true = data.users[selected], data.items[selected], data.ratings[selected]
     pred = scorer.continuous(position[t_users], t_items)

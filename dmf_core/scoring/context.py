@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..model.inputs import SparseRows, scale_ratings, single_row
+from ..model.modes import evaluating
 from ..model.network import DMFNet, Outside
 from .predict import Predictor
 
@@ -81,11 +82,9 @@ def extended_predictor(predictor: Predictor, user_rows: SparseRows | None = None
     index n_items + k the k-th new item's column. A `Predictor` over these extended indices, whose biases and cosine
     weights for the new ones are folded in from their rows (`Outside`), so it scores as the model does."""
     model = predictor.model
-    was_training = model.training
-    model.eval()
-    users, outside = _extended(model, predictor.user_factors, user_rows, users=True)
-    items, outside_items = _extended(model, predictor.item_factors, item_cols, users=False)
-    model.train(was_training)
+    with evaluating(model):
+        users, outside = _extended(model, predictor.user_factors, user_rows, users=True)
+        items, outside_items = _extended(model, predictor.item_factors, item_cols, users=False)
     return Predictor(model, users, items, outside=outside, outside_items=outside_items,
                      companion_codes=predictor.companion_codes)
 

@@ -21,7 +21,7 @@ from ..data.split import AREAS, OBSERVED, VAL, AreaSplit
 from ..model.inputs import MatrixInputs
 from ..model.network import DMFNet
 from ..training.companion import cross_fitted_area_i
-from .metrics import evaluate
+from .metrics import baseline_scores, evaluate
 from .predict import Predictor
 
 
@@ -109,24 +109,32 @@ class Observed:
         return pd.Index(self.data.item_ids)
 
 
-def area_frame(scores: dict[str, Any] | None) -> pd.DataFrame:
-    """Scores per area ({area: {rmse, mae, n} or None}) as a DataFrame, one row per area (NaN where empty)."""
+def area_frame(scores: dict[str, Any] | None, baseline: dict[str, Any] | None = None,
+               measured_on: str = "validation") -> pd.DataFrame:
+    """Scores per area ({area: {rmse, mae, n} or None}) as a DataFrame, one row per area (NaN where empty), with
+    `baseline_rmse`, global mean + biases on the same ratings (NaN where not stored: a checkpoint from before it
+    was), and a `measured_on` column (and attr) naming the ratings they were measured on, so that a printed table
+    says it."""
     rows = {area: (scores or {}).get(area) or {"rmse": np.nan, "mae": np.nan, "n": 0} for area in AREAS}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame = pd.DataFrame.from_dict(rows, orient="index")[["rmse", "mae", "n"]]
+    frame["baseline_rmse"] = [((baseline or {}).get(area) or {}).get("rmse", np.nan) for area in AREAS]
+    frame["measured_on"] = measured_on
     frame.index.name = "area"
+    frame.attrs["measured_on"] = measured_on
     return frame
 
 
 def library_state(data: RatingData, split: AreaSplit, model: DMFNet, inputs: MatrixInputs,
                   predictor: Predictor | None = None) -> dict[str, Any]:
     """What a checkpoint carries for the library beyond `train`'s keys: the inputs (`observed`) and the validation
-    scores per area (`val_scores`), so that `DMF.load` predicts and reports without the data. Area I's score of a
+    scores per area (`val_scores`) with global mean + biases on the same ratings (`val_baseline`), so that `DMF.load` predicts and reports without the data. Area I's score of a
     model blended with its companion is cross-fitted (`companion.cross_fitted_area_i`): the blend's weights were
     fitted on those validation ratings, and scored on them they would flatter it."""
     predictor = predictor or Predictor.build(model, inputs)
     scores = evaluate(model, data, split, inputs, role=VAL, predictor=predictor)["areas"]
     scores = cross_fitted_area_i(model, data, split, predictor, scores)
-    return {"observed": Observed.from_run(data, split).state(), "val_scores": scores}
+    baseline = baseline_scores(data, split, role=VAL)["areas"]
+    return {"observed": Observed.from_run(data, split).state(), "val_scores": scores, "val_baseline": baseline}
 
 
 def data_reference(checkpoint: dict[str, Any]) -> str | None:

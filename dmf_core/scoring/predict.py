@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..model.inputs import MatrixInputs, SparseRows, unscale_ratings
+from ..model.modes import evaluating
 from ..model.network import DMFNet, Outside
 
 
@@ -29,11 +30,8 @@ class Predictor:
 
     @classmethod
     def build(cls, model: DMFNet, inputs: MatrixInputs) -> Predictor:
-        was_training = model.training
-        model.eval()
-        users = model.embed_all(inputs.user_rows, users=True)
+        users = model.embed_all(inputs.user_rows, users=True)  # in eval mode; the model's own mode back after
         items = model.embed_all(inputs.item_cols, users=False)
-        model.train(was_training)
         predictor = cls(model, users, items)
         return predictor.with_companion(inputs) if model.companion is not None else predictor
 
@@ -47,7 +45,11 @@ class Predictor:
         return replace(self, companion_codes=codes)
 
     @torch.no_grad()
-    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None) -> np.ndarray:
+    def continuous(self, users: np.ndarray, items: np.ndarray, chunk: int | None = None,
+                   clamp: bool = True) -> np.ndarray:
+        """Predicted ratings of (user, item) index pairs; `clamp=False`: before the clamp to the scale (what a
+        ranking reads: many items clamped at the top would tie)."""
+        low, high = self.model.rating_scale if clamp else (-np.inf, np.inf)
         out = np.empty(len(users), dtype=np.float32)
         device = self.user_factors.device
         # On CPU, small chunks keep the gathered factor rows in cache: 4096 pairs score ML-1M's 50k validation
@@ -57,9 +59,10 @@ class Predictor:
             u = torch.as_tensor(users[start : start + chunk], device=device)
             i = torch.as_tensor(items[start : start + chunk], device=device)
             cosine = (self.user_factors[u] * self.item_factors[i]).sum(-1)
-            rating = self.model.rating(cosine, u, i, self.outside, self.outside_items).clamp(*self.model.rating_scale)
-            if self.companion_codes is not None:
-                rating = self.model.blended(rating, u, i, self.companion_codes).clamp(*self.model.rating_scale)
+            rating = self.model.rating(cosine, u, i, self.outside, self.outside_items)
+            if self.companion_codes is not None:  # the blend reads DMF's clamped rating (as it was fitted)
+                rating = self.model.blended(rating.clamp(*self.model.rating_scale), u, i, self.companion_codes)
+            rating = rating.clamp(low, high)
             out[start : start + chunk] = rating.cpu().numpy()
         return out
 
@@ -74,13 +77,10 @@ class Predictor:
     @torch.no_grad()
     def _embed_one(self, rows: SparseRows, users: bool) -> torch.Tensor:
         """The unit latent vector (1, d) a branch gives the one row of `rows`, in eval mode."""
-        was_training = self.model.training
-        self.model.eval()
         device = self.user_factors.device
         batch = rows.to(device).gather(torch.zeros(1, dtype=torch.long, device=device))
-        factor = self.model.embed_users(batch) if users else self.model.embed_items(batch)
-        self.model.train(was_training)
-        return factor
+        with evaluating(self.model):
+            return self.model.embed_users(batch) if users else self.model.embed_items(batch)
 
     def new_user_factor(self, row: SparseRows) -> torch.Tensor:
         """U_t, the unit latent vector (1, d) the user branch gives one unseen user from their ratings alone."""
@@ -100,10 +100,7 @@ class Predictor:
         device = self.user_factors.device
         rows = rows.to(device)
         if factors is None:
-            was_training = self.model.training
-            self.model.eval()
             factors = self.model.embed_all(rows, users=True)
-            self.model.train(was_training)
         outside = self.model.outside_users(rows)
         n_items = len(self.item_factors)
         out = np.empty((rows.n_rows, n_items), dtype=np.float32)

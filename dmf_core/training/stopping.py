@@ -25,8 +25,12 @@ from torch import nn
 MIN_DELTA = 1e-5  # an "improvement" below this is float noise, not a better model
 
 
-def _cpu_copy(state: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor] | None:
-    return None if state is None else {k: v.detach().cpu().clone() for k, v in state.items()}
+def cpu_copy(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A state dict's tensors copied to the CPU (what a checkpoint stores: the training state may live on a GPU and
+    keep changing); other values as they are."""
+    if state is None:
+        return None
+    return {k: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
 
 
 class EarlyStopping:
@@ -71,7 +75,7 @@ class EarlyStopping:
     def state_dict(self) -> dict[str, Any]:
         """Plain numbers and the best weights (on the CPU), for a checkpoint."""
         return {"best": self.best, "best_epoch": self.best_epoch, "stale": self.stale,
-                "best_state": _cpu_copy(self.best_state)}
+                "best_state": cpu_copy(self.best_state)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = float(state["best"])

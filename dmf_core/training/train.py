@@ -41,7 +41,7 @@ from .companion import fit_companion, skipped
 from .derive import DataShape, derive
 from .loop import AfterStep, Callbacks, CheckpointCallback, EpochCallback, Loop, StepCallback, Validation, stream_seed
 from .phases import make_phases, quantizer_summary
-from .stopping import EarlyStopping, StopFlag, TimeBudget
+from .stopping import EarlyStopping, StopFlag, TimeBudget, cpu_copy
 
 __all__ = ["fit", "TrainResult", "TrainingDiverged", "BlockTask", "build_model", "StepCallback", "EpochCallback",
            "CheckpointCallback"]
@@ -101,10 +101,6 @@ def _chunks(order: torch.Tensor, size: int) -> list[torch.Tensor]:
     chunk, which batch norm cannot train on (1350 users in blocks of 1349 are two chunks of 675, not 1349 and 1)."""
     n = len(order)
     return list(torch.tensor_split(order, max(1, min(math.ceil(n / size), n // 2)))) if n else []
-
-
-def _cpu_copy(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.detach().cpu().clone() if isinstance(v, torch.Tensor) else v for k, v in state.items()}
 
 
 class BlockTask:
@@ -199,7 +195,7 @@ class BlockTask:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def state_dict(self) -> dict[str, Any]:
-        return {"model": _cpu_copy(self.module.state_dict()), "optimizer": self.optimizer.state_dict(),
+        return {"model": cpu_copy(self.module.state_dict()), "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:

@@ -35,3 +35,13 @@ def texts(at: AppTest) -> str:
 
 def chart_specs(at: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+# The New user page's tables, in the order the page draws them (AppTest gives a dataframe no key): yours beside the
+# form, the two top-10s below at full width, then the nearest movies beside the map.
+NEW_USER_TABLES = ("mine", "recs", "popular", "nearest")
+
+
+def new_user_tables(at: AppTest) -> dict:
+    """The New user page's tables by name (`NEW_USER_TABLES`), as DataFrames."""
+    return dict(zip(NEW_USER_TABLES, (frame.value for frame in at.dataframe), strict=False))

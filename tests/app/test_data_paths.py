@@ -16,7 +16,9 @@ def errors(at) -> list[str]:
 
 def load_path(at, text: str):
     at.text_input(key="data-path").input(text)
-    at.button(key="data-load-path").click().run()  # one rerun: the typed path and the click, as a browser sends them
+    if at.button(key="data-load-path").disabled:  # the field was empty (no ML-1M found): typing enables Load first,
+        at.run()  # as the browser's rerun on leaving the field does
+    at.button(key="data-load-path").click().run()  # the typed path and the click, as a browser sends them
     assert not at.exception
     return at
 

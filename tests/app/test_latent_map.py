@@ -10,7 +10,7 @@ import pytest
 import dmf_core.data.demo
 from dmf_core.config import SplitConfig
 from dmf_core.data.split import split_areas
-from tests.app.helpers import chart_specs, texts
+from tests.app.helpers import chart_specs, new_user_tables, texts
 
 
 def map_spec(at, key: str) -> dict:
@@ -92,15 +92,15 @@ def test_a_new_users_point_appears_and_moves_with_each_rating(open_page, with_ru
     assert not at.exception and not at.error
     first = you(map_spec(at, "nu-map"))
     assert f"Your point: ({first[0]:+.3f}, {first[1]:+.3f})" in texts(at)
-    nearest = at.dataframe[3].value
+    nearest = new_user_tables(at)["nearest"]
     assert len(nearest) == 10 and list(nearest["cosine"]) == sorted(nearest["cosine"], reverse=True)
-    rated = at.dataframe[2].value["title"].iloc[0]
+    rated = new_user_tables(at)["mine"]["title"].iloc[0]
     assert rated not in list(nearest["title"])
 
     at.radio(key="nu-stars").set_value(1.0)
     at.button(key="nu-add").click().run()  # the next most-rated movie, one star
     second = you(map_spec(at, "nu-map"))
-    assert len(at.dataframe[2].value) == 2
+    assert len(new_user_tables(at)["mine"]) == 2
     assert second != first
     assert f"Your point: ({second[0]:+.3f}, {second[1]:+.3f})" in texts(at)
     assert ("continuous outputs" in texts(at)) == (kind == "dmf-d")

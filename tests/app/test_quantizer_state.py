@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from studio import runinfo
-from tests.app.helpers import chart_specs, texts
+from tests.app.helpers import chart_specs, new_user_tables, texts
 
 NOTE = "quantizer never trained: the run ended during the warm-up"
 
@@ -131,7 +131,8 @@ def test_new_user_and_latent_map_pages(open_page, runs):
         at.selectbox(key="newuser-run").set_value(runs[kind]).run()
         at.button(key="nu-random").click().run()
         assert not at.exception
-        recs, mine = at.dataframe[0].value, at.dataframe[2].value  # as tests/app/test_new_user.py reads them
+        tables = new_user_tables(at)
+        recs, mine = tables["recs"], tables["mine"]
         assert "your rating" in mine.columns
         assert ("discrete" in recs.columns) == shows_discrete and ("discrete" in mine.columns) == shows_discrete
         assert (NOTE in texts(at)) == (not shows_discrete)
