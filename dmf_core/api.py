@@ -65,7 +65,9 @@ class DMF:
     ratings, as its `measured_on` column says, with `baseline_rmse`, global mean + biases on the same ratings; area
     I of a model blended with its companion cross-fitted, as the blend's weights were fitted on those ratings),
     `metrics_` (what `train` writes to metrics.json: with `split="areas"` the test RMSE per area beside the global
-    mean + biases baseline; after `load`, None), `model_` (the network)."""
+    mean + biases baseline; after `load`, None), `model_` (the network), `observed_` (`scoring.observed.Observed`: the
+    data, its split and each item's ratings in training) and `predictor_` (every user's and item's latent factors,
+    embedded once), which `scoring.cold_start.cold_start_curve` and the notebooks read."""
 
     def __init__(self, **flags: Any) -> None:
         self._given: dict[str, Any] = {}
