@@ -1,4 +1,4 @@
-"""`DMF(verbose=...)`: a progress bar that fits where it runs (issue 25): a line under the cell in Jupyter, the command
+"""`DMF(verbose=...)`: a progress bar that fits where it runs: a line under the cell in Jupyter, the command
 line's bar in a terminal, nothing in a log; verbose=0 draws nothing anywhere, verbose=2 draws everywhere."""
 
 from __future__ import annotations
