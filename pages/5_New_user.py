@@ -70,6 +70,10 @@ def label(item: int) -> str:
 def add() -> None:
     """Read the widgets' current values (not the ones of the last render): the click may come with a change."""
     item, stars = st.session_state.get("nu-pick"), st.session_state.get("nu-stars")
+    if isinstance(item, str):
+        # The browser sends the label it shows; when the list changed under the click (a rerun in between), Streamlit
+        # finds no option with that label and hands the label itself over: find its movie by the label.
+        item = next((i for i in range(data.n_items) if label(i) == item), None)
     if item is not None and stars is not None:
         mine[int(item)] = float(stars)
 

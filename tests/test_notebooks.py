@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import pytest
@@ -27,6 +28,38 @@ PAGES = ("Playground", "Areas", "Quantizer", "New user", "Results")  # the app's
 MAX_BYTES = 200_000  # a committed notebook source stays small (issue 31: no file over 200 KB)
 
 
+POLL_SECONDS = 1.0
+
+
+def _polling_client(base: type) -> type:
+    """nbclient's client whose channels wait for a message in steps of POLL_SECONDS instead of one long wait.
+
+    A long `socket.poll` on a kernel channel can miss the message it waits for (zmq's edge-triggered descriptor: seen
+    here as a notebook run idle for its whole cell timeout, with the kernel idle too, after widget cells; nbclient
+    issue 312). Each short poll ends with a fresh look at the socket, so a missed wake-up costs at most one step."""
+
+    def stepped(get_msg):
+        async def get(timeout: float | None = None):
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                step = POLL_SECONDS if deadline is None else min(POLL_SECONDS, max(0.0, deadline - time.monotonic()))
+                try:
+                    return await get_msg(timeout=step)
+                except Empty:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
+        return get
+
+    class Polling(base):
+        async def async_start_new_kernel_client(self):
+            client = await super().async_start_new_kernel_client()
+            for channel in (client.shell_channel, client.iopub_channel):
+                channel.get_msg = stepped(channel.get_msg)
+            return client
+
+    return Polling
+
+
 def execute(path: Path, timeout: int = 300) -> tuple[Any, dict[str, Any]]:
     """(the executed notebook, its RESULTS) for one source run in fast mode from the repository root."""
     import jupytext  # here, not at the top: collecting the tests must not need the notebook tools
@@ -37,8 +70,8 @@ def execute(path: Path, timeout: int = 300) -> tuple[Any, dict[str, Any]]:
     notebook.cells.append(nbformat.v4.new_code_cell("import json\nprint(json.dumps(RESULTS))"))
     # The kernel is the environment's own python3 (ipykernel installed in it); widget state stays stored (the
     # default): store_widget_state=False crashes on ipywidgets' interact cells.
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO_ROOT)}})
+    client = _polling_client(NotebookClient)(notebook, timeout=timeout, kernel_name="python3",
+                                             resources={"metadata": {"path": str(REPO_ROOT)}})
     client.execute()
     printed = "".join(out.get("text", "") for out in notebook.cells[-1].outputs if out.get("name") == "stdout")
     return notebook, json.loads(printed.strip().splitlines()[-1])
