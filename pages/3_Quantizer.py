@@ -80,6 +80,10 @@ elif analysis is not None:
               help="Epochs trained with the quantizer on, after "
                    + (f"{quantizer.warmup_epochs} warm-up epoch(s) of plain DMF."
                       if quantizer.warmup_epochs is not None else "the warm-up of plain DMF."))
+    if quantizer.selected_start:
+        st.info("Validation kept the quantizer's start: this run's DMF-D is its warm-up's weights with b at the "
+                "midpoints, DMF + rounding, so its learned b equal b̃. λ and b below are the quantizer epochs "
+                "validation did not keep.")
     comparison = None
     with ui.guard(f"Could not score run {run.run_id}'s test ratings with each quantizer"):
         comparison = cache.quantizers(run)

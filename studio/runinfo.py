@@ -110,11 +110,16 @@ class QuantizerState:
     lam: float | None  # λ reached
     warmup_epochs: int | None
     note: str
+    # Validation kept the quantizer's start (the warm-up's weights with b at the midpoints): the run's DMF-D is
+    # DMF + rounding, and λ reached describes epochs that were not kept.
+    selected_start: bool = False
 
     def summary(self) -> str:
         if not self.trained:
             return self.note or NEVER_TRAINED
         parts = [f"λ reached {self.lam:.4g}" if self.lam is not None else "λ not recorded"]
+        if self.selected_start:
+            parts[0] += " (not kept: validation chose the quantizer's start, DMF + rounding)"
         if self.epochs is not None:
             parts.append(f"{self.epochs} quantizer epoch{'s' if self.epochs != 1 else ''}")
         if self.warmup_epochs is not None:
@@ -140,7 +145,8 @@ def quantizer_state(metrics: dict[str, Any] | None) -> QuantizerState | None:
         return QuantizerState(trained=trained, epochs=None if epochs is None else int(epochs),
                               lam=_number(record.get("lambda")),
                               warmup_epochs=None if warmup is None else int(warmup),
-                              note=note if note or trained else NEVER_TRAINED)
+                              note=note if note or trained else NEVER_TRAINED,
+                              selected_start=bool(record.get("selected_start")))
     history = [h for h in metrics.get("history") or [] if isinstance(h, dict)]
     lam = _number(metrics.get("lambda"))
     quantized = sum(1 for h in history if _number(h.get("lambda")) is not None)

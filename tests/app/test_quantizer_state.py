@@ -46,6 +46,12 @@ def trained(metrics: dict) -> None:
     metrics["val_rmse_kind"] = "discrete"
 
 
+def start_kept(metrics: dict) -> None:
+    """The quantizer trained, but validation kept its start (DMF + rounding)."""
+    trained(metrics)
+    metrics["quantizer"]["selected_start"] = True
+
+
 def old_untrained(metrics: dict) -> None:
     """A metrics.json from before the `quantizer` record: λ null, discrete tables still written (= rounding)."""
     metrics.pop("quantizer", None)
@@ -57,7 +63,7 @@ def old_untrained(metrics: dict) -> None:
 @pytest.fixture
 def runs(with_runs) -> dict[str, str]:
     return {"untrained": variant(with_runs, "untrained", untrained), "trained": variant(with_runs, "trained", trained),
-            "old": variant(with_runs, "old", old_untrained)}
+            "old": variant(with_runs, "old", old_untrained), "start": variant(with_runs, "start", start_kept)}
 
 
 def test_the_record_is_read_and_older_files_are_derived_from_lambda():
@@ -67,6 +73,9 @@ def test_the_record_is_read_and_older_files_are_derived_from_lambda():
     trained(metrics)
     state = runinfo.quantizer_state(metrics)
     assert state.trained and state.lam == 512.0 and state.epochs == 7 and state.warmup_epochs == 3
+    assert not state.selected_start and "not kept" not in state.summary()
+    start_kept(metrics)
+    assert runinfo.quantizer_state(metrics).selected_start and "not kept" in runinfo.quantizer_state(metrics).summary()
     old = {"model": "dmf-d", "lambda": None, "history": [{"lambda": None}, {"lambda": None}]}
     assert runinfo.quantizer_state(old) == runinfo.QuantizerState(
         trained=False, epochs=0, lam=None, warmup_epochs=2, note=runinfo.quantizer_state(old).note)
@@ -89,6 +98,11 @@ def test_quantizer_page(open_page, runs):
     assert metrics["λ reached"] == "512" and metrics["quantizer epochs"] == "7"
     titles = [spec["layout"]["title"]["text"] for spec in chart_specs(at)]
     assert "test ratings" in metrics and any(t.startswith("Test scores of each way to stars") for t in titles)
+    assert "Validation kept the quantizer's start" not in texts(at)
+
+    # A run whose selection kept the quantizer's start says so: its DMF-D is DMF + rounding.
+    at.selectbox(key="quant-run").set_value(runs["start"]).run()
+    assert not at.exception and "Validation kept the quantizer's start" in texts(at)
 
     for kind in ("untrained", "old"):
         at.selectbox(key="quant-run").set_value(runs[kind]).run()
