@@ -91,3 +91,12 @@ def test_help_explains_every_flag(capsys):
     for flag in ("--data", "--model", "--epochs", "--new-users", "--new-items", "--seed", "--device",
                  "--max-seconds", "--out", "--resume"):
         assert flag in help_text
+
+
+def test_the_report_says_when_validation_kept_the_quantizers_start():
+    """A DMF-D whose selection kept the quantizer's start is DMF + rounding: the report says so instead of letting
+    the λ reached stand for the model."""
+    metrics = {"areas": {}, "quantizer": {"trained": True, "epochs": 15, "warmup_epochs": 45, "lambda": 25.7}}
+    assert "kept the quantizer's start" not in cli.format_areas(metrics)
+    metrics["quantizer"]["selected_start"] = True
+    assert "this model is DMF + rounding" in cli.format_areas(metrics)

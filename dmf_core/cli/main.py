@@ -238,6 +238,9 @@ def format_areas(metrics: dict[str, Any]) -> str:
     elif quantizer:
         lines.append(f"DMF-D: {quantizer['epochs']} quantizer epoch(s) after {quantizer['warmup_epochs']} warm-up "
                      f"epoch(s), λ reached {quantizer['lambda']:.4g}")
+        if quantizer.get("selected_start"):
+            lines.append("DMF-D: validation kept the quantizer's start (the warm-up's weights, b at the midpoints): "
+                         "this model is DMF + rounding, and the discrete scores below equal the rounded ones")
     if metrics.get("discrete"):
         lines.append("discrete (DMF-D, hard Q_b)   RMSE    MAE    acc   | rounded: RMSE    MAE    acc")
         for area, row in metrics["discrete"].items():
