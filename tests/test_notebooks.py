@@ -11,7 +11,10 @@ import ast
 import json
 import math
 import os
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from queue import Empty
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.helpers import free_port
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
@@ -194,3 +198,34 @@ def test_notebook_runs_and_its_numbers_hold(path: Path, fast):
     assert path.stem in CHECKS, f"{path.name} has no bounds: add its check to CHECKS in {Path(__file__).name}"
     CHECKS[path.stem](results)
     print(f"{path.name}: {seconds:.1f} s in fast mode, {figures} figures")
+
+
+@pytest.mark.slow  # a JupyterLab server: about 5 s to start on 2 cores
+def test_jupyter_lab_opens_every_source_as_a_notebook(tmp_path):
+    """The README's `jupyter lab notebooks/`: the server the notebook install gives reads each `.py` as a notebook
+    (jupytext's contents manager), its parameters cell tagged. Root needs --allow-root (CI runs as root)."""
+    port = free_port()
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "notebooks/", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.port_retries=0"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}/api/contents/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base, timeout=2).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "jupyter lab did not start"
+                time.sleep(0.3)
+        for path in NOTEBOOKS:
+            with urllib.request.urlopen(f"{base}{path.name}?type=notebook&content=1", timeout=30) as reply:
+                model = json.load(reply)
+            cells = model["content"]["cells"]
+            assert model["type"] == "notebook" and len(cells) > 5, path.name
+            assert any("parameters" in cell["metadata"].get("tags", []) for cell in cells), path.name
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
