@@ -110,25 +110,23 @@ def train(matrix: np.ndarray, settings: Settings = Settings()) -> PlaygroundRun:
 
 
 
+def _placed(values: np.ndarray, factor_of, scores_of) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the row's latent factor, its predicted ratings) through one branch; None when nothing is rated."""
+    rated = np.flatnonzero(np.isfinite(values))
+    if len(rated) == 0:
+        return None
+    sparse = single_row(rated, values[rated], len(values), SCALE)
+    factor = factor_of(sparse)
+    return factor[0].numpy().astype(np.float64), scores_of(sparse, factor).astype(np.float64)
+
+
 def new_user(epoch: Epoch, row: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(U_t, predicted rating of every movie) for a user typed in as `row` (NaN = unrated), or None when empty.
     One forward pass of the user branch: nothing is retrained."""
-    rated = np.flatnonzero(np.isfinite(row))
-    if len(rated) == 0:
-        return None
-    sparse = single_row(rated, row[rated], len(row), SCALE)
-    factor = epoch.predictor.new_user_factor(sparse)
-    scores = epoch.predictor.new_user_scores(sparse, factor)
-    return factor[0].numpy().astype(np.float64), scores.astype(np.float64)
+    return _placed(row, epoch.predictor.new_user_factor, epoch.predictor.new_user_scores)
 
 
 def new_movie(epoch: Epoch, column: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(V_t, predicted rating by every user) for a movie typed in as `column`, through the item branch."""
-    rated = np.flatnonzero(np.isfinite(column))
-    if len(rated) == 0:
-        return None
-    sparse = single_row(rated, column[rated], len(column), SCALE)
-    factor = epoch.predictor.new_item_factor(sparse)
-    scores = epoch.predictor.new_item_scores(sparse, factor)
-    return factor[0].numpy().astype(np.float64), scores.astype(np.float64)
+    return _placed(column, epoch.predictor.new_item_factor, epoch.predictor.new_item_scores)
 
