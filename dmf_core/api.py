@@ -51,7 +51,7 @@ class DMF:
     preset, epochs, new_users, new_items, val_frac, test_frac, seed, device, max_seconds, hidden, activation,
     dropout, lr, weight_decay, block_users, block_items, input_dropout, output, companion, patience, lambda_start,
     lambda_growth, lambda_max, lambda_schedule, warmup_epochs, gamma2, network_lr_scale, quantizer_finish,
-    rating_scale, quiet; `out`, a folder to
+    select_margin, rating_scale, quiet; `out`, a folder to
     write the run to as `train --out` does; and `verbose`, as scikit-learn's: 0 / False draws no progress, 1 / True
     (the default) a bar that fits where it runs (a line under the cell in Jupyter, the command line's bar in a
     terminal, nothing in a log), 2 the command line's bar wherever stderr goes; `split`: "fit" (the default: train

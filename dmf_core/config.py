@@ -201,6 +201,11 @@ class QuantizerConfig:
     # against rounding's 0.8846); a 3-epoch warm-up 0.8873, the loss on the warm-up's scale 0.8836, selection only
     # where G ≈ Q_b 0.8851, a fine-tune from λ = 50 with the network's rate ×1 / ×0.1 / ×0 0.8846 / 0.8840 / 0.8842.
     select_start: bool = True
+    # A quantizer epoch is selected over the start only by more than this many standard errors of their paired
+    # difference on validation (RMSE + select_margin × SE, rating by rating against the start: `metrics.
+    # paired_rmse_difference`); 0 selects the lowest validation RMSE. Rounding a calibrated output is already the
+    # least-squares quantizer, so a gain over it must be told from the noise of picking the best of many epochs.
+    select_margin: float = 1.0
     # After selection: "learned" keeps the trained b; "fitted" refits b on the validation ratings by least squares
     # (`quantizer.fit_boundaries(squared=True)`), the trained b kept in the run's quantizer record.
     finish: QuantizerFinish = "learned"
@@ -213,6 +218,8 @@ class QuantizerConfig:
         check_flag("learn_boundaries", self.learn_boundaries)
         check_flag("select_settled", self.select_settled)
         check_flag("select_start", self.select_start)
+        if not (math.isfinite(self.select_margin) and self.select_margin >= 0):
+            raise ValueError(f"select_margin must be a number >= 0, got {self.select_margin}")
         if not 0 <= self.network_lr_scale <= 1:
             raise ValueError(f"network_lr_scale must be in [0, 1], got {self.network_lr_scale}")
         if self.lambda_start <= 0:

@@ -46,6 +46,7 @@ FLAGS: dict[str, Any] = {
     "gamma2": None,
     "network_lr_scale": None,
     "quantizer_finish": None,
+    "select_margin": None,
     "rating_scale": None,
     "quiet": False,
 }
@@ -112,6 +113,7 @@ def configs_from_flags(**flags: Any) -> tuple[SplitConfig, ModelConfig, TrainCon
         "warmup_epochs": values["warmup_epochs"],
         "network_lr_scale": values["network_lr_scale"],
         "finish": values["quantizer_finish"],
+        "select_margin": values["select_margin"],
     }))
     train_config = replace(
         train_config,
@@ -159,7 +161,8 @@ def flags_from_configs(split_config: SplitConfig, model_config: ModelConfig,
         "lambda_start": quantizer.lambda_start, "lambda_growth": quantizer.lambda_growth,
         "lambda_max": quantizer.lambda_max, "lambda_schedule": quantizer.schedule,
         "warmup_epochs": quantizer.warmup_epochs, "gamma2": quantizer.gamma2,
-        "network_lr_scale": quantizer.network_lr_scale, "quantizer_finish": quantizer.finish, "rating_scale": None,
+        "network_lr_scale": quantizer.network_lr_scale, "quantizer_finish": quantizer.finish,
+        "select_margin": quantizer.select_margin, "rating_scale": None,
         "quiet": False,
     }
 

@@ -81,9 +81,10 @@ elif analysis is not None:
                    + (f"{quantizer.warmup_epochs} warm-up epoch(s) of plain DMF."
                       if quantizer.warmup_epochs is not None else "the warm-up of plain DMF."))
     if quantizer.selected_start:
-        st.info("Validation kept the quantizer's start: this run's DMF-D is its warm-up's weights with b at the "
-                "midpoints, DMF + rounding, so its learned b equal b̃. λ and b below are the quantizer epochs "
-                "validation did not keep.")
+        reason = quantizer.kept_start_reason()
+        st.info("Validation kept the quantizer's start" + (f" ({reason})" if reason else "") + ": this run's DMF-D "
+                "is its warm-up's weights with b at the midpoints, DMF + rounding, so its learned b equal b̃. λ and b "
+                "below are the quantizer epochs validation did not keep.")
     comparison = None
     with ui.guard(f"Could not score run {run.run_id}'s test ratings with each quantizer"):
         comparison = cache.quantizers(run)
@@ -101,7 +102,9 @@ elif analysis is not None:
         st.dataframe(quantizer_view.score_table(comparison), hide_index=True, width="stretch")
         st.caption(f"Run {run.run_id}'s test ratings, scored once per way to stars. Rounding is DMF + rounding of this "
                    "very output; the fitted b are chosen on the validation ratings only (as Table 2's third row); "
-                   "global mean + biases, rounded, is the simple baseline. Not quantized: RMSE "
+                   "global mean + biases, rounded, is the simple baseline. ± SE is the standard error of the "
+                   "rating-by-rating difference from rounding: a difference within about two of them is noise. "
+                   "Not quantized: RMSE "
                    f"{comparison.continuous['rmse']:.4f}, MAE {comparison.continuous['mae']:.4f}.")
         st.plotly_chart(plots.boundary_effects(comparison.effects), width="stretch", key="quant-effects")
         st.markdown("\n".join(f"- {line}" for line in quantizer_view.effect_lines(comparison)))

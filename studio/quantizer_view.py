@@ -10,7 +10,8 @@ from dmf_core.scoring.quantized import FITTED, LEARNED, ROUNDING, QuantizerCompa
 
 
 def score_table(comparison: QuantizerComparison) -> pd.DataFrame:
-    """One row per quantizer: test RMSE, MAE, exact stars and the ratings scored, with the boundaries it used."""
+    """One row per quantizer: test RMSE, MAE, exact stars, RMSE against rounding's with the standard error of that
+    paired difference, and the ratings scored, with the boundaries it used."""
     bounds = {LEARNED: comparison.learned, ROUNDING: comparison.uniform, FITTED: comparison.fitted}
     table = comparison.table
     return pd.DataFrame({
@@ -18,6 +19,10 @@ def score_table(comparison: QuantizerComparison) -> pd.DataFrame:
         "test RMSE": table["rmse"].round(4).to_numpy(),
         "test MAE": table["mae"].round(4).to_numpy(),
         "exact stars": [f"{v:.1%}" for v in table["exact_stars"]],
+        "test RMSE − rounding (± SE)": [
+            "–" if pd.isna(d) else "0 (the reference)" if name == ROUNDING else f"{d:+.4f} ± {se:.4f}"
+            for name, d, se in zip(table.index, table["rmse_minus_rounding"], table["rmse_minus_rounding_se"],
+                                   strict=True)],
         "test ratings": table["n"].to_numpy(),
         "boundaries": [", ".join(f"{b:.3f}" for b in bounds[name]) if bounds.get(name) is not None else "–"
                        for name in table.index],

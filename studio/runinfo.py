@@ -113,6 +113,15 @@ class QuantizerState:
     # Validation kept the quantizer's start (the warm-up's weights with b at the midpoints): the run's DMF-D is
     # DMF + rounding, and λ reached describes epochs that were not kept.
     selected_start: bool = False
+    # How many standard errors a quantizer epoch had to beat the start by on validation (None: not recorded)
+    select_margin: float | None = None
+
+    def kept_start_reason(self) -> str:
+        """Why validation kept the start, where the run recorded its margin."""
+        if not self.select_margin:
+            return ""
+        return (f"no quantizer epoch beat it on validation by more than {self.select_margin:g} standard error(s) "
+                "of their paired difference")
 
     def summary(self) -> str:
         if not self.trained:
@@ -146,7 +155,8 @@ def quantizer_state(metrics: dict[str, Any] | None) -> QuantizerState | None:
                               lam=_number(record.get("lambda")),
                               warmup_epochs=None if warmup is None else int(warmup),
                               note=note if note or trained else NEVER_TRAINED,
-                              selected_start=bool(record.get("selected_start")))
+                              selected_start=bool(record.get("selected_start")),
+                              select_margin=_number(record.get("select_margin")))
     history = [h for h in metrics.get("history") or [] if isinstance(h, dict)]
     lam = _number(metrics.get("lambda"))
     quantized = sum(1 for h in history if _number(h.get("lambda")) is not None)

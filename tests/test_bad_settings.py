@@ -57,10 +57,11 @@ HUGE = "1000000000000"
 # The values that are accepted, each for a reason; every other case of the table must be refused with exit status 2.
 ACCEPTED = {
     # 0 is a meaningful value: no new users / items (Table 2's protocol), seed 0, no dropout, no weight decay, no
-    # early stopping (patience 0), no warm-up, no boundary penalty, a frozen network in DMF-D's quantizer phase.
+    # early stopping (patience 0), no warm-up, no boundary penalty, a frozen network in DMF-D's quantizer phase,
+    # DMF-D selected on its lowest validation RMSE (no margin over the start).
     **{("train", flag, "0"): "zero is meaningful" for flag in (
         "--new-users", "--new-items", "--seed", "--dropout", "--weight-decay", "--input-dropout", "--patience",
-        "--warmup-epochs", "--gamma2", "--network-lr-scale")},
+        "--warmup-epochs", "--gamma2", "--network-lr-scale", "--select-margin")},
     **{("info", flag, "0"): "zero is meaningful" for flag in ("--new-users", "--new-items", "--seed")},
     # No test share: every rating but the validation share trains (the library's `fit`); the scores print as "-".
     ("train", "--test-frac", "0"): "zero is meaningful",
@@ -68,7 +69,7 @@ ACCEPTED = {
     # large learning rate (it diverges, and the divergence guard says so), a large penalty or λ growth or cap.
     **{("train", flag, HUGE): "no upper bound" for flag in (
         "--epochs", "--max-seconds", "--lr", "--weight-decay", "--block-users", "--block-items", "--patience",
-        "--lambda-growth", "--lambda-max", "--warmup-epochs", "--gamma2")},
+        "--lambda-growth", "--lambda-max", "--warmup-epochs", "--gamma2", "--select-margin")},
     # An output folder may have any name.
     **{(command, "--out", value): "any folder name" for command in ("train", "evaluate", "reproduce")
        for value in BAD_VALUES},

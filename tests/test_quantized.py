@@ -9,7 +9,7 @@ import pytest
 from dmf_core import DMF, figures
 from dmf_core.data.split import TEST, VAL
 from dmf_core.model.quantizer import fit_boundaries
-from dmf_core.scoring.metrics import accuracy, round_to_scale
+from dmf_core.scoring.metrics import accuracy, paired_rmse_difference, round_to_scale
 from dmf_core.scoring.quantized import (
     BASELINE,
     FITTED,
@@ -106,3 +106,28 @@ def test_the_figures_draw_the_comparisons_numbers(dmf_d):
     smooth, sharp = panels.data[1].y, panels.data[3].y
     hard = panels.data[0].y
     assert np.abs(sharp - hard).max() < np.abs(smooth - hard).max()  # G approaches Q_b as λ grows
+
+
+def test_paired_rmse_difference_by_hand():
+    """RMSE(a) − RMSE(b) and its standard error from the rating-by-rating differences of squared errors."""
+    diff, se = paired_rmse_difference(np.array([1.0, 0, 0, 0]), np.zeros(4))
+    # RMSE 0.5 against 0; the differences (1, 0, 0, 0) have sd 0.5, so SE of ΔMSE 0.25, over 0.5 + 0 in RMSE
+    assert (diff, se) == pytest.approx((0.5, 0.5))
+    assert paired_rmse_difference(np.array([4.0, 1, 0]), np.array([4.0, 1, 0])) == (0.0, 0.0)
+
+
+def test_each_way_is_paired_with_rounding_on_the_same_ratings(dmf_d):
+    """The table's RMSE − rounding and its standard error are the paired difference on the same test ratings."""
+    data, split = dmf_d.observed_.data, dmf_d.observed_.split
+    comparison = compare_quantizers(dmf_d.predictor_, data, split)
+    table, y = comparison.table, comparison.true
+    rounded = np.clip(np.floor(comparison.outputs + 0.5), 1, 5)
+    assert table.loc[ROUNDING, ["rmse_minus_rounding", "rmse_minus_rounding_se"]].tolist() == [0.0, 0.0]
+    assert np.isnan(table.loc[BASELINE, "rmse_minus_rounding"])
+    for name, b in ((LEARNED, comparison.learned), (FITTED, comparison.fitted)):
+        pred = 1 + np.searchsorted(np.asarray(b), comparison.outputs, side="right")
+        diff = (pred - y) ** 2 - (rounded - y) ** 2
+        a, r = np.sqrt(np.mean((pred - y) ** 2)), np.sqrt(np.mean((rounded - y) ** 2))
+        assert table.loc[name, "rmse_minus_rounding"] == pytest.approx(a - r, abs=1e-12)
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) / (a + r) if a + r else 0.0
+        assert table.loc[name, "rmse_minus_rounding_se"] == pytest.approx(se, abs=1e-12)

@@ -9,7 +9,8 @@ from dmf_core.data.split import OBSERVED, TEST, VAL, split_areas
 from dmf_core.model.quantizer import hard_quantize
 from dmf_core.scoring.metrics import evaluate, rmse
 from dmf_core.training.phases import GAP_TOLERANCE, WARMUP_SHARE
-from dmf_core.training.train import BlockTask, TrainingDiverged, _block_cosines, fit
+from dmf_core.training.step import block_cosines
+from dmf_core.training.train import BlockTask, TrainingDiverged, fit
 
 SMALL = ModelConfig(hidden=(32, 16), dropout=0.1)
 
@@ -197,7 +198,7 @@ def test_block_cosines_are_the_same_dense_or_gathered():
         n = max(1, int(share * 40 * 30))
         cells = torch.randperm(40 * 30, generator=generator)[:n]
         rows, cols = cells // 30, cells % 30
-        assert torch.allclose(_block_cosines(users, items, rows, cols), gathered[rows, cols], atol=1e-6)
+        assert torch.allclose(block_cosines(users, items, rows, cols), gathered[rows, cols], atol=1e-6)
 
 
 def test_dmf_d_quantizer_phase_lasts_until_g_is_indistinguishable_from_q(tiny_data, one_thread):
@@ -281,3 +282,33 @@ def test_dmf_d_frozen_network_and_fitted_finish(tiny_data, one_thread):
     expected = fit_boundaries(continuous, tiny_data.ratings[val], tiny_data.rating_scale, squared=True)
     assert record["fitted_boundaries"] == pytest.approx(expected)
     assert result.model.quantizer.boundaries.tolist() == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("margin", [0.0, 1.0, 1e9])
+def test_dmf_d_leaves_its_start_only_by_more_than_select_margin_standard_errors(tiny_data, one_thread, margin):
+    """Every quantizer epoch is compared with the quantizer's start rating by rating on validation (its RMSE
+    difference and that difference's standard error are recorded), and the selection compares RMSE + margin × SE: 0
+    keeps the lowest validation RMSE, a huge margin always keeps the start (DMF + rounding). The run reports the
+    selected epoch's own validation RMSE, not the margin-weighted value."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=10, lr=2e-2,
+                   quantizer=QuantizerConfig(warmup_epochs=3, lambda_start=4.0, select_margin=margin))
+    result = fit(tiny_data, split, SMALL, config)
+    start_record = next(h for h in result.history if h.get("start_val_rmse") is not None)
+    start = start_record["start_val_rmse"]
+    quantizer = [h for h in result.history if h["phase"] == "quantizer"]
+    assert len(quantizer) == 7
+    best, chosen = start, start_record["epoch"]
+    for h in quantizer:
+        assert h["val_rmse_vs_start"] == pytest.approx(h["val_rmse"] - start, abs=1e-6)
+        assert h["val_rmse_vs_start_se"] >= 0
+        if h["val_rmse"] + margin * h["val_rmse_vs_start_se"] < best - 1e-5:
+            best, chosen = h["val_rmse"] + margin * h["val_rmse_vs_start_se"], h["epoch"]
+    assert result.best_epoch == chosen
+    assert result.quantizer["selected_start"] == (chosen == start_record["epoch"])
+    assert result.quantizer["select_margin"] == margin
+    selected = start if chosen == start_record["epoch"] else result.history[chosen - 1]["val_rmse"]
+    assert result.val_rmse == pytest.approx(selected)
+    if margin == 1e9:
+        assert result.quantizer["selected_start"]
+        assert result.model.quantizer.boundaries.tolist() == pytest.approx([1.5, 2.5, 3.5, 4.5])

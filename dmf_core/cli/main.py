@@ -122,6 +122,9 @@ def _add_quantizer_args(train: argparse.ArgumentParser) -> None:
     train.add_argument("--quantizer-finish", choices=get_args(QuantizerFinish), help="DMF-D: learned: keep the trained "
                        "boundaries b; fitted: refit b on the validation ratings by least squares after selection "
                        f"(default {DEFAULTS_QUANT.finish})")
+    train.add_argument("--select-margin", type=float, help="DMF-D: standard errors by which a quantizer epoch must "
+                       "beat the quantizer's start (DMF + rounding) on validation, rating by rating, to be selected "
+                       f"over it; 0 selects the lowest validation RMSE (default {DEFAULTS_QUANT.select_margin:g})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -239,8 +242,9 @@ def format_areas(metrics: dict[str, Any]) -> str:
         lines.append(f"DMF-D: {quantizer['epochs']} quantizer epoch(s) after {quantizer['warmup_epochs']} warm-up "
                      f"epoch(s), λ reached {quantizer['lambda']:.4g}")
         if quantizer.get("selected_start"):
-            lines.append("DMF-D: validation kept the quantizer's start (the warm-up's weights, b at the midpoints): "
-                         "this model is DMF + rounding, and the discrete scores below equal the rounded ones")
+            lines.append("DMF-D: validation kept the quantizer's start (the warm-up's weights, b at the midpoints)"
+                         f"{_margin_words(quantizer)}: this model is DMF + rounding, and the discrete scores below "
+                         "equal the rounded ones")
     if metrics.get("discrete"):
         lines.append("discrete (DMF-D, hard Q_b)   RMSE    MAE    acc   | rounded: RMSE    MAE    acc")
         for area, row in metrics["discrete"].items():
@@ -385,3 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as error:  # TrainingDiverged and device failures
         print(f"\nerror: {one_line(error)}", file=sys.stderr)
         return 1
+
+
+def _margin_words(quantizer: dict) -> str:
+    """Why the start was kept, where the run's selection asked for a margin (`QuantizerConfig.select_margin`)."""
+    margin = quantizer.get("select_margin")
+    if not margin:
+        return ""
+    return f", as no quantizer epoch beat it by more than {margin:g} standard error(s) of their paired difference"

@@ -8,7 +8,7 @@ I_v+1 there, so a change of star between rounding and b is charged to exactly on
 counts add up to the difference of the two rows' exact stars.
 
     comparison = compare_quantizers(dmf.predictor_, dmf.observed_.data, dmf.observed_.split)
-    comparison.table        # rows: the quantizers; columns: rmse, mae, exact_stars, n
+    comparison.table        # rows: the quantizers; columns: rmse, mae, exact_stars, n, rmse_minus_rounding (± _se)
     comparison.effects      # rows: the boundaries; how far each moved and what that did
 """
 
@@ -24,7 +24,7 @@ import torch
 from ..data import RatingData
 from ..data.split import TEST, VAL, AreaSplit
 from ..model.quantizer import fit_boundaries, hard_quantize, rating_levels, uniform_boundaries
-from .metrics import accuracy, baseline_scores, mae, rmse, round_to_scale
+from .metrics import accuracy, baseline_scores, mae, paired_rmse_difference, rmse, round_to_scale
 from .predict import Predictor
 
 LEARNED, ROUNDING, FITTED, BASELINE = (
@@ -42,7 +42,10 @@ class QuantizerComparison:
     fitted: list[float]  # fitted on the validation ratings' continuous outputs
     outputs: np.ndarray  # the continuous output on each test rating (what every quantizer reads)
     true: np.ndarray  # the test ratings
-    table: pd.DataFrame  # index: LEARNED (if any), ROUNDING, FITTED, BASELINE; columns rmse, mae, exact_stars, n
+    # index: LEARNED (if any), ROUNDING, FITTED, BASELINE; columns rmse, mae, exact_stars, n, and
+    # rmse_minus_rounding with its standard error rmse_minus_rounding_se, paired rating by rating with rounding on
+    # the same ratings (`metrics.paired_rmse_difference`; NaN for the baseline, scored apart)
+    table: pd.DataFrame
     continuous: dict[str, float]  # rmse, mae of the output before quantizing
     effects: pd.DataFrame  # `boundary_effects` of the learned b (of the fitted b for a model without one)
 
@@ -108,14 +111,16 @@ def compare_quantizers(predictor: Predictor, data: RatingData, split: AreaSplit,
     true = data.ratings[test].astype(np.float64)
     outputs = predictor.continuous(data.users[test], data.items[test])
     fitted = fit_boundaries(predictor.continuous(data.users[val], data.items[val]), data.ratings[val], scale, step)
-    rows = {}
-    if learned is not None:
-        rows[LEARNED] = _row(quantize(outputs, learned, scale, step), true)
-    rows[ROUNDING] = _row(round_to_scale(outputs, scale, step), true)
-    rows[FITTED] = _row(quantize(outputs, fitted, scale, step), true)
+    predictions = {} if learned is None else {LEARNED: quantize(outputs, learned, scale, step)}
+    predictions[ROUNDING] = round_to_scale(outputs, scale, step)
+    predictions[FITTED] = quantize(outputs, fitted, scale, step)
+    rows, rounding_errors = {}, (predictions[ROUNDING] - true) ** 2
+    for name, pred in predictions.items():
+        diff, se = paired_rmse_difference((pred - true) ** 2, rounding_errors)
+        rows[name] = {**_row(pred, true), "rmse_minus_rounding": diff, "rmse_minus_rounding_se": se}
     baseline = baseline_scores(data, split)["rounded_overall"]
     rows[BASELINE] = {"rmse": baseline["rmse"], "mae": baseline["mae"], "exact_stars": baseline["accuracy"],
-                      "n": baseline["n"]}
+                      "n": baseline["n"], "rmse_minus_rounding": np.nan, "rmse_minus_rounding_se": np.nan}
     table = pd.DataFrame.from_dict(rows, orient="index")
     return QuantizerComparison(
         scale=scale, step=step, uniform=uniform_boundaries(scale, step),

@@ -1,6 +1,7 @@
 """Training: the one loop and everything it runs, from DMF's epoch of blocks to DMF-D's phases.
 
 - `train`: `fit()`, DMF's and DMF-D's training (`BlockTask`, an epoch of user × item blocks);
+- `step`: one optimizer step on one block (its cosines, the hidden targets, the loss through G for DMF-D);
 - `loop`: the one training loop, with named parts (task, callbacks) that own their state;
 - `phases`: what each epoch trains (DMF's one phase; DMF-D's warm-up, then the quantizer);
 - `stopping`: early stopping (also the model selection), the time budget, the stop flag, the divergence guard;

@@ -1,6 +1,6 @@
 """Training DMF and DMF-D: `fit()` runs the one loop (`loop.py`) over `BlockTask`, DMF's epoch of blocks.
 
-A step takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and columns and
+A step (`step.py`) takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and columns and
 regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own ratings are
 removed from the inputs, so the network is never shown the entry it must predict; at evaluation the inputs hold
 every observed rating and the targets (validation / test) are never among them, so training matches test.
@@ -31,16 +31,17 @@ from ..data import RatingData
 from ..data.split import VAL, AreaSplit
 from ..device import pick_device
 from ..model.biases import Biases, fit_biases
-from ..model.inputs import MatrixInputs, SparseBatch, unscale_ratings
+from ..model.inputs import MatrixInputs, SparseBatch
 from ..model.network import DMFNet
 from ..model.quantizer import refit
-from ..scoring.metrics import per_area, rmse
+from ..scoring.metrics import paired_rmse_difference, per_area, rmse
 from ..scoring.predict import Predictor
 from .calibration import calibrate
 from .companion import fit_companion, skipped
 from .derive import DataShape, derive
 from .loop import AfterStep, Callbacks, CheckpointCallback, EpochCallback, Loop, StepCallback, Validation, stream_seed
 from .phases import make_phases, quantizer_summary
+from .step import train_step
 from .stopping import EarlyStopping, StopFlag, TimeBudget, cpu_copy
 
 __all__ = ["fit", "TrainResult", "TrainingDiverged", "BlockTask", "build_model", "StepCallback", "EpochCallback",
@@ -124,6 +125,12 @@ class BlockTask:
         val = split.role == VAL
         self.val_users, self.val_items, self.val_true = data.users[val], data.items[val], data.ratings[val]
         self.val_area = split.area[val]
+        # the ratings the selection is on: area I's, or every validation rating where area I has none
+        self.val_selected = self.val_area == 0 if (self.val_area == 0).any() else np.ones(len(self.val_area), bool)
+        # DMF-D: the quantizer's start's squared errors on the selection's validation ratings (area I), set when it
+        # starts; every quantizer epoch is compared with it rating by rating (QuantizerConfig.select_margin).
+        self.start_errors: torch.Tensor | None = None
+        self._last_errors: np.ndarray | None = None
 
     def reseed(self, seed: int, epoch: int) -> None:
         self.shuffles.manual_seed(stream_seed(seed, epoch, 0))
@@ -155,7 +162,7 @@ class BlockTask:
 
     def step(self, user_chunk: torch.Tensor, user_batch: SparseBatch, in_block_user: torch.Tensor,
              item_chunk: torch.Tensor, item_batch: SparseBatch, lam: float | None) -> float | None:
-        return _train_step(self.module, self.optimizer, user_chunk, user_batch, in_block_user, item_chunk,
+        return train_step(self.module, self.optimizer, user_chunk, user_batch, in_block_user, item_chunk,
                            item_batch, self.config, lam, self.noise)
 
     def validate(self, lam: float | None) -> Validation:
@@ -166,8 +173,9 @@ class BlockTask:
             return Validation({}, None, finite=False)
         predicted = predictor.discrete(continuous) if model.discrete else continuous
         areas = per_area(predicted, self.val_true, self.val_area)
-        area_i = self.val_area == 0 if (self.val_area == 0).any() else np.ones(len(self.val_area), dtype=bool)
+        area_i = self.val_selected
         val_rmse = areas["I"]["rmse"] if areas["I"] else rmse(predicted, self.val_true)
+        self._last_errors = (predicted[area_i] - self.val_true[area_i]) ** 2
         record = {
             "val_rmse": val_rmse,
             "val_areas": {k: (v["rmse"] if v else None) for k, v in areas.items()},
@@ -180,13 +188,27 @@ class BlockTask:
             with torch.no_grad():
                 x = torch.as_tensor(continuous, device=model.quantizer.boundaries.device)
                 record["quantizer_gap"] = float((model.quantizer(x, lam) - model.quantizer.hard(x)).abs().mean())
-        return Validation(record, val_rmse, continuous=rmse(continuous[area_i], self.val_true[area_i]))
+        return Validation(record, self._selection_value(val_rmse, lam, record),
+                          continuous=rmse(continuous[area_i], self.val_true[area_i]))
+
+    def _selection_value(self, val_rmse: float, lam: float | None, record: dict[str, Any]) -> float:
+        """What the selection compares: a quantizer epoch's validation RMSE plus `select_margin` standard errors of
+        its paired difference from the start (recorded beside it), so that it is chosen over the start only for a
+        gain larger than its noise."""
+        if lam is None or self.start_errors is None or self._last_errors is None or not len(self._last_errors):
+            return val_rmse
+        diff, se = paired_rmse_difference(self._last_errors, self.start_errors.numpy())
+        record["val_rmse_vs_start"], record["val_rmse_vs_start_se"] = diff, se
+        return val_rmse + self.config.quantizer.select_margin * se
 
     def start_quantizer(self) -> Validation:
         """The quantizer phase starts: scale the network's learning rate (`QuantizerConfig.network_lr_scale`) and
         validate the starting point (the warm-up's weights, b at the uniform midpoints: DMF + rounding)."""
         self.optimizer.param_groups[0]["lr"] *= self.config.quantizer.network_lr_scale
-        return self.validate(None)
+        start = self.validate(None)
+        if self._last_errors is not None:
+            self.start_errors = torch.as_tensor(self._last_errors, dtype=torch.float32)
+        return start
 
     def end_epoch(self) -> None:
         self.scheduler.step()
@@ -196,12 +218,14 @@ class BlockTask:
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": cpu_copy(self.module.state_dict()), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict()}
+                "scheduler": self.scheduler.state_dict(), "start_errors": self.start_errors}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.module.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        # a checkpoint from before the paired selection has none: its quantizer epochs are then compared plainly
+        self.start_errors = state.get("start_errors")
 
 
 def make_loop(task: BlockTask, config: TrainConfig, callbacks: Callbacks,
@@ -303,86 +327,14 @@ def _select(loop: Loop, result: TrainResult) -> None:
     if model.discrete:
         result.quantizer = quantizer_summary(loop.history, loop.phases)
         # whether the selection kept the quantizer's start (DMF + rounding) over every quantizer epoch
-        result.quantizer["selected_start"] = selection is loop.selection and result.best_epoch == loop.phases.start
+        kept_start = selection is loop.selection and result.best_epoch == loop.phases.start
+        result.quantizer["selected_start"] = kept_start
+        result.quantizer["select_margin"] = loop.task.config.quantizer.select_margin
+        if selection is loop.selection and result.best_epoch:
+            # the selected epoch's own validation RMSE, not the margin-weighted value the selection compared
+            record = loop.history[result.best_epoch - 1]
+            result.val_rmse = record["start_val_rmse"] if kept_start else record["val_rmse"]
         if result.quantizer["trained"] and loop.task.config.quantizer.finish == "fitted":
             task = loop.task
             continuous = Predictor.build(model, task.inputs).continuous(task.val_users, task.val_items)
             result.quantizer.update(refit(model.quantizer, continuous, task.val_true, model.rating_scale))
-
-
-# A block's cosines as one product U·Vᵀ when at least 1 cell in DENSE_BLOCK_DENSITY is a target (and the product
-# stays under DENSE_BLOCK_CELLS cells): on ML-1M (3.5% of a block's cells are targets) that is 2.2× cheaper, forward and
-# backward, than gathering two factor rows per target (22k × 256 floats each, beyond the cache); at 1% it is 1.5×
-# dearer (1 CPU thread, benchmarks/profile_epoch.py). Sparser blocks (ML-25M: 0.3%) keep the gather.
-DENSE_BLOCK_DENSITY = 64
-DENSE_BLOCK_CELLS = 1 << 24
-
-
-def _block_cosines(user_factors: torch.Tensor, item_factors: torch.Tensor, rows: torch.Tensor,
-                   cols: torch.Tensor) -> torch.Tensor:
-    """cos(U_rows[k], V_cols[k]) for each target k of a block (the factors are unit vectors)."""
-    cells = len(user_factors) * len(item_factors)
-    if cells <= DENSE_BLOCK_CELLS and len(rows) * DENSE_BLOCK_DENSITY >= cells:
-        return (user_factors @ item_factors.T).flatten()[rows * len(item_factors) + cols]
-    return (user_factors[rows] * item_factors[cols]).sum(-1)
-
-
-def _kept(batch: SparseBatch, hidden: torch.Tensor | None, dropout: float,
-          generator: torch.Generator | None = None) -> SparseBatch:
-    """A step's input entries: all but the `hidden` ones (the block's own targets), each kept with probability
-    1 - `dropout` (input dropout, drawn from the run's `generator`); selected in one pass."""
-    keep = None if hidden is None else ~hidden
-    if dropout > 0:
-        drawn = torch.rand(len(batch.indices), device=batch.indices.device, generator=generator) >= dropout
-        keep = drawn if keep is None else keep & drawn
-    return batch if keep is None else batch.keep(keep)
-
-
-def _train_step(
-    model: DMFNet,
-    optimizer: torch.optim.Optimizer,
-    user_chunk: torch.Tensor,
-    user_batch: SparseBatch,
-    in_block_user: torch.Tensor,
-    item_chunk: torch.Tensor,
-    item_batch: SparseBatch,
-    config: TrainConfig,
-    lam: float | None,
-    generator: torch.Generator | None = None,
-) -> float | None:
-    device = item_chunk.device
-    in_block_item = torch.zeros(model.n_items, dtype=torch.bool, device=device)
-    in_block_item[item_chunk] = True
-    target_sel = in_block_item[user_batch.indices]
-    if not bool(target_sel.any()):
-        return None
-    item_position = torch.empty(model.n_items, dtype=torch.long, device=device)
-    item_position[item_chunk] = torch.arange(len(item_chunk), device=device)
-    target_rows = user_batch.bags[target_sel]
-    target_cols = item_position[user_batch.indices[target_sel]]
-    targets = user_batch.values[target_sel]
-
-    user_in = _kept(user_batch, target_sel if config.mask_targets else None, config.input_dropout, generator)
-    item_in = _kept(item_batch, in_block_user[item_batch.indices] if config.mask_targets else None,
-                    config.input_dropout, generator)
-    user_factors = model.embed_users(user_in)
-    item_factors = model.embed_items(item_in)
-    cosine = _block_cosines(user_factors, item_factors, target_rows, target_cols)
-    predicted = model.rating(cosine, user_chunk[target_rows], item_chunk[target_cols])
-    true = unscale_ratings(targets, model.rating_scale)
-    half = (model.rating_scale[1] - model.rating_scale[0]) / 2
-    if model.quantizer is None or lam is None:
-        # On the [-1, 1] scale of the cosine (for the paper's output, exactly (cos - scaled rating)²), so the
-        # learning rate means the same on any rating scale.
-        mse = torch.mean((predicted - true) ** 2)
-        loss = mse / half**2
-    else:
-        mse = torch.mean((model.quantizer(predicted, lam) - true) ** 2)
-        loss = mse + config.quantizer.gamma2 * model.quantizer.penalty()
-        if config.quantizer.loss_scale == "cosine":
-            loss = loss / half**2
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    # Reported in one unit for DMF, DMF-D and its warm-up: mean squared error in rating units (stars²).
-    return float(mse.detach())
