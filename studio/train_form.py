@@ -93,6 +93,7 @@ def _values(model: ModelConfig, train: TrainConfig) -> dict[str, Any]:
         "warmup_epochs": _count_text(q.warmup_epochs),  # auto: until plain DMF stops improving
         "gamma2": float(q.gamma2),
         "learn_boundaries": bool(q.learn_boundaries),
+        "select_margin": float(q.select_margin),
     }
 
 
@@ -244,6 +245,10 @@ def form() -> None:
                                     "from its best weights.")
             cols[3].toggle("learn boundaries b", key=P + "learn_boundaries", persist_state="session",
                            help="Off: b stays at the uniform midpoints b̃.")
+            _num("selection margin (standard errors)", "select_margin", "A quantizer epoch is kept over the "
+                 "quantizer's start (DMF + rounding) only if it beats it on validation by more than this many "
+                 "standard errors of their rating-by-rating difference; 0 keeps the lowest validation RMSE, the "
+                 "way to watch the learned b at work (≥ 0).", fmt="%.3g", step=0.5, column=st.columns(4)[0])
 
 
 def configs() -> tuple[ModelConfig, TrainConfig]:
@@ -280,6 +285,7 @@ def configs() -> tuple[ModelConfig, TrainConfig]:
         warmup_epochs=_count_or_auto(s["warmup_epochs"], "warm-up epochs"),
         gamma2=number("gamma2", "γ₂"),
         learn_boundaries=bool(s["learn_boundaries"]),
+        select_margin=number("select_margin", "selection margin"),
     )
     max_seconds = number("max_seconds", "time budget")
     if not math.isfinite(max_seconds) or max_seconds < 0:  # NaN would otherwise pass as "no limit"

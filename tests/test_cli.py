@@ -100,3 +100,6 @@ def test_the_report_says_when_validation_kept_the_quantizers_start():
     assert "kept the quantizer's start" not in cli.format_areas(metrics)
     metrics["quantizer"]["selected_start"] = True
     assert "this model is DMF + rounding" in cli.format_areas(metrics)
+    assert "standard error" not in cli.format_areas(metrics)  # a run from before the margin: no reason given
+    metrics["quantizer"]["select_margin"] = 2.0
+    assert "no quantizer epoch beat it by more than 2 standard error(s)" in cli.format_areas(metrics)

@@ -118,6 +118,9 @@ def check_03(r: dict[str, Any]) -> None:
         assert r[f"mae_{key}"] <= r[f"rmse_{key}"], key
     assert r["net_right"] == r["exact_gain_count"], "the boundaries' nets add up to the exact-stars difference"
     assert r["rmse_rounding"] > r["continuous_rmse_dmf_d"], "rounding a continuous output costs RMSE"
+    assert r["rmse_minus_rounding_se"] >= 0
+    if r["selected_start"]:  # validation kept DMF + rounding: the learned b are the midpoints
+        assert r["rmse_learned"] == r["rmse_rounding"] and r["net_right"] == 0
 
 
 def check_04(r: dict[str, Any]) -> None:

@@ -131,3 +131,14 @@ def test_each_way_is_paired_with_rounding_on_the_same_ratings(dmf_d):
         assert table.loc[name, "rmse_minus_rounding"] == pytest.approx(a - r, abs=1e-12)
         se = diff.std(ddof=1) / np.sqrt(len(diff)) / (a + r) if a + r else 0.0
         assert table.loc[name, "rmse_minus_rounding_se"] == pytest.approx(se, abs=1e-12)
+
+
+def test_the_quantizer_pages_table_shows_each_way_against_rounding(dmf_d):
+    from studio.quantizer_view import score_table
+
+    comparison = compare_quantizers(dmf_d.predictor_, dmf_d.observed_.data, dmf_d.observed_.split)
+    column = score_table(comparison).set_index("way to stars")["test RMSE − rounding (± SE)"]
+    table = comparison.table
+    assert column[ROUNDING] == "0 (the reference)" and column[BASELINE] == "–"
+    assert column[FITTED] == (f"{table.loc[FITTED, 'rmse_minus_rounding']:+.4f} ± "
+                              f"{table.loc[FITTED, 'rmse_minus_rounding_se']:.4f}")

@@ -15,7 +15,9 @@ So every DMF-D run that trains at all has quantizer epochs; `runs.check_run` ref
 When the warm-up ends, the quantizer's starting point (the warm-up's weights, b at the uniform midpoints, so DMF +
 rounding) is validated and, with `QuantizerConfig.select_start` (the default), becomes a candidate of the selection:
 on validation DMF-D then ends no worse than rounding its own warm-up, which with the automatic warm-up is plain DMF's
-run (`loop.Loop._start_quantizer`; the network's learning rate is scaled there too, `network_lr_scale`).
+run (`loop.Loop._start_quantizer`; the network's learning rate is scaled there too, `network_lr_scale`). A quantizer
+epoch is compared with the start rating by rating and wins only by `QuantizerConfig.select_margin` standard errors
+(`train.BlockTask._selection_value`).
 
 Why WARMUP_SHARE = 0.75 (chosen on validation only; `python benchmarks/bench_choices.py warmup-share`, demo data,
 0/0 split, seeds 0-1, mean discrete validation RMSE of the selected epoch, at epoch caps where the share binds;

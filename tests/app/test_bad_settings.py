@@ -50,6 +50,7 @@ NUMBER_FIELDS = {
     "hp_lambda_max": (("lambda_max", "lambda max"), {HUGE}),
     "hp_gamma2": (("gamma2",), {0, HUGE}),
     "hp_step_every": (("step_every", "step every"), {HUGE}),
+    "hp_select_margin": (("select_margin", "selection margin"), {0, HUGE}),
 }
 TEXT_FIELDS = {  # the fields that take a whole number or `auto` (empty = auto)
     "hp_block_users": (("block users",), {"1000000000000", "", "auto"}),
