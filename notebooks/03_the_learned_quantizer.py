@@ -134,6 +134,15 @@ pd.DataFrame([{"epoch": h["epoch"], "λ": h["lambda"], **{f"b{v + 1}": b for v, 
 figures.quantizer_schedule(history, uniform)
 
 # %% [markdown]
+# Each quantizer epoch against the start, DMF + rounding, on the validation ratings: a dot is its RMSE minus the
+# start's, and its bar adds the run's margin in standard errors. An epoch can be kept over the start only if its bar
+# ends below the dotted line; the ringed one is the epoch kept, if any. (With `SELECT_MARGIN = 0` the bars have no
+# length; rerun with 2, DMF-D's default, to see how far each dot is from a gain that counts.)
+
+# %%
+figures.quantizer_selection(history, record.get("select_margin"), dmf_d.metrics_["best_epoch"])
+
+# %% [markdown]
 # ## Where the learned b cut the output
 #
 # Each colour is the test ratings of one true star, placed at DMF-D's continuous output x for them: every
@@ -224,3 +233,8 @@ print("http://localhost:8501/Quantizer?lam=1000&b=" + ",".join(f"{b:.3g}" for b 
 # The app's **Quantizer** page (`streamlit run app.py`, then *Quantizer*) shows the same figures for any DMF-D run
 # you train on the Train page, with a replay of λ and b over the run's outputs, the confusion matrix and a sandbox
 # where you move λ and each b yourself; the link printed above opens that sandbox with this run's learned b.
+#
+# Does joint training beat rounding? On ML-1M, over 5 seeds, no gain of a quantizer epoch over DMF + rounding held
+# on validation ratings it was not selected on, so DMF-D's default keeps DMF + rounding there.
+# `python benchmarks/bench_dmfd_selection.py --seeds 0,1,2,3,4 --fitted` reruns that check, and REPRODUCTION.md
+# ("DMF-D: what the learned quantizer buys and what it costs") has the tables.

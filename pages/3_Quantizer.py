@@ -116,6 +116,13 @@ elif analysis is not None:
                     key="quant-schedule")
     st.caption("λ (log scale) and each boundary, epoch by epoch as the run recorded them; the warm-up's epochs have "
                "no λ. The model kept is the epoch chosen on validation, so its b can differ from the last epoch's.")
+    if any(h.get("val_rmse_vs_start") is not None for h in metrics.get("history") or []):
+        st.plotly_chart(plots.quantizer_selection(metrics["history"], quantizer.select_margin,
+                                                  metrics.get("best_epoch")), width="stretch", key="quant-selection")
+        st.caption("Each dot is a quantizer epoch's validation RMSE minus the start's (DMF + rounding), rating by "
+                   "rating on the same ratings; its bar adds the run's margin in standard errors of that difference. "
+                   "The selection keeps an epoch over the start only if its bar ends below 0 (ringed: the epoch "
+                   "kept, if any).")
 
     st.subheader("4. Replay of the run")
     st.caption("Each frame is one epoch: the quantizer with that epoch's λ and b, over the histogram of the final "

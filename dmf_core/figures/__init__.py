@@ -2,7 +2,8 @@
 with (plotly only, no Streamlit, so `pip install .` gives them to a notebook), one module per thing drawn:
 
 - `data`: the Data page and Home (histograms, the matrix, the areas' blocks);
-- `training`: a run's curves and comparisons, DMF-D's λ schedule and boundaries;
+- `training`: a run's curves and comparisons, DMF-D's λ schedule and boundaries, and each quantizer epoch against
+  its start;
 - `quantizer`: DMF-D's G_λ,b against Q_b (animated, and as small multiples), its replay and confusion matrix; the
   output per true star under the learned b, rounding and fitted b; their test scores; each boundary's effect;
 - `areas`: per-area scores, errors and the cold-start curve;
@@ -49,7 +50,15 @@ from .quantizer import (
     star_histogram,
 )
 from .ranking import ranking_methods
-from .training import area_curves, compare_areas, compare_runs, live_figures, quantizer_schedule, training_curves
+from .training import (
+    area_curves,
+    compare_areas,
+    compare_runs,
+    live_figures,
+    quantizer_schedule,
+    quantizer_selection,
+    training_curves,
+)
 
 __all__ = [
     "AREA_COLORS",
@@ -87,6 +96,7 @@ __all__ = [
     "quantizer_scores",
     "quantizer_small_multiples",
     "quantizer_schedule",
+    "quantizer_selection",
     "quantizer_static",
     "ranking_methods",
     "rating_histogram",

@@ -58,6 +58,35 @@ def quantizer_schedule(history: Sequence[dict[str, Any]], uniform: Sequence[floa
     return _layout(fig, "", height=300, showlegend=False)
 
 
+def quantizer_selection(history: Sequence[dict[str, Any]], margin: float | None,
+                        selected_epoch: int | None = None) -> go.Figure:
+    """DMF-D: each quantizer epoch's validation RMSE minus the quantizer's start's (DMF + rounding), rating by rating,
+    with a bar up to the difference plus `margin` standard errors: the selection's value against the start's. An
+    epoch whose bar stays below 0 beats the start by more than the margin; the selected epoch is ringed."""
+    rows = [h for h in history if h.get("val_rmse_vs_start") is not None]
+    epochs = [h["epoch"] for h in rows]
+    diffs = [h["val_rmse_vs_start"] for h in rows]
+    reach = [(margin or 0.0) * h.get("val_rmse_vs_start_se", 0.0) for h in rows]
+    fig = go.Figure(go.Scatter(
+        x=epochs, y=diffs, mode="markers", name="RMSE − start", marker={"color": LEARNED_COLOR, "size": 8},
+        error_y={"type": "data", "symmetric": False, "array": reach, "arrayminus": [0.0] * len(rows),
+                 "color": LEARNED_COLOR, "thickness": 1},
+        customdata=[[h.get("lambda"), h.get("val_rmse_vs_start_se")] for h in rows],
+        hovertemplate="epoch %{x}, λ %{customdata[0]:.3g}: %{y:+.5f} ± %{customdata[1]:.5f} (SE)<extra></extra>"))
+    fig.add_hline(y=0, line={"color": UNIFORM_COLOR, "dash": "dot"},
+                  annotation_text="the start: DMF + rounding", annotation_position="bottom left")
+    if selected_epoch in epochs:
+        i = epochs.index(selected_epoch)
+        fig.add_trace(go.Scatter(x=[selected_epoch], y=[diffs[i]], mode="markers", name="selected",
+                                 marker={"size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "black"}}))
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title="validation RMSE − start", tickformat="+.4f")
+    rule = (f"an epoch wins only if its bar, + {margin:g} standard error(s), ends below 0" if margin
+            else "no margin: the lowest RMSE wins")
+    return _layout(fig, f"Each quantizer epoch against the start, on validation ({rule})", height=320,
+                   showlegend=False)
+
+
 def compare_runs(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> go.Figure:
     """Validation RMSE by epoch for several runs, overlaid."""
     fig = go.Figure()

@@ -87,9 +87,13 @@ def saved_runs(tmp_path_factory) -> Path:
     registry = JobRegistry(root)
     meta = {"dataset_spec": "demo", "dataset_label": "Demo (built-in, generated)",
             "dataset_fingerprint": dataset_fingerprint(data)}
-    for model, epochs in (("dmf", 1), ("dmf-d", 2)):  # DMF-D: two epochs, so its replay has two frames
-        job = registry.submit("fixture", data, SplitConfig(), TINY_MODEL, tiny_train(model, epochs),
-                              label=f"tiny {model}", meta=meta)
+    # DMF-D: one warm-up epoch, whose weights are the quantizer's start (DMF + rounding, which each quantizer epoch
+    # is compared with), then two quantizer epochs, so its replay has two frames
+    for model, epochs in (("dmf", 1), ("dmf-d", 3)):
+        train = tiny_train(model, epochs)
+        if model == "dmf-d":
+            train = replace(train, quantizer=replace(train.quantizer, warmup_epochs=1))
+        job = registry.submit("fixture", data, SplitConfig(), TINY_MODEL, train, label=f"tiny {model}", meta=meta)
         assert job.join(300) and job.snapshot().status == "finished", job.snapshot().error
     return root
 

@@ -55,14 +55,14 @@ def test_a_dmfd_run_shows_learned_b_replay_and_confusion(open_page, with_runs):
     assert "What each boundary's move did" in titles and "+0.000 vs round" not in texts(at)
     replay = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Replay"))
     metrics = json.loads(next(with_runs.glob("*-dmf-d-*/metrics.json")).read_text())
-    assert len(replay["frames"]) == metrics["epochs_run"] == 2
-    assert [f["name"] for f in replay["frames"]] == ["1 (λ = 2)", "2 (λ = 4)"]
+    assert len(replay["frames"]) == metrics["epochs_run"] - 1 == 2  # the quantizer's epochs, after one of warm-up
+    assert [f["name"] for f in replay["frames"]] == ["2 (λ = 2)", "3 (λ = 4)"]
     confusion = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Confusion"))
     counts = confusion["data"][0]["customdata"]
     assert sum(map(sum, counts)) == metrics["discrete_overall"]["n"]
     labels = {m.label: m.value for m in at.metric}
     assert labels["test ratings"] == f"{metrics['discrete_overall']['n']:,}"
-    assert labels["λ reached"] == "4" and labels["quantizer epochs"] == "2"  # warm-up 0, two epochs, λ 2 → 4
+    assert labels["λ reached"] == "4" and labels["quantizer epochs"] == "2"  # warm-up 1, two epochs, λ 2 → 4
     # The calibration curve: the mean true rating per bin of the continuous output, and a line per boundary on
     # where it moved (the learned b of the run, against the uniform midpoints).
     calibration = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Calibration"))
@@ -108,3 +108,14 @@ def test_the_side_by_side_figures_are_the_runs_own(open_page, with_runs):
     right, wrong = sum(effects["data"][1]["y"]), sum(effects["data"][2]["y"])
     n = metrics["discrete_overall"]["n"]
     assert right - wrong == round((exact["learned b"] - exact["rounding (uniform b̃)"]) * n)
+
+    # Each quantizer epoch against the start: the run's own recorded differences, its margin's reach, its kept epoch.
+    selection = chart(at, "quant-selection")
+    recorded = [h for h in metrics["history"] if h.get("val_rmse_vs_start") is not None]
+    dots = selection["data"][0]
+    assert recorded and dots["x"] == [h["epoch"] for h in recorded]
+    assert dots["y"] == pytest.approx([h["val_rmse_vs_start"] for h in recorded])
+    margin = metrics["quantizer"]["select_margin"]
+    assert dots["error_y"]["array"] == pytest.approx([margin * h["val_rmse_vs_start_se"] for h in recorded])
+    if metrics["best_epoch"] in dots["x"]:
+        assert selection["data"][1]["x"] == [metrics["best_epoch"]]
