@@ -208,7 +208,8 @@ class QuantizerConfig:
     # Chosen on validation alone (`python benchmarks/bench_dmfd_selection.py --seeds 0,1,2,3,4 --fitted`: Table 2's
     # DMF-D on ML-1M, validation halved 20 times per seed, selected on one half, scored on the other; RMSE − start,
     # mean over seeds): margin 0 +0.00060, 1 +0.00035, 2 +0.00008, 3 +0.00000. Every rule that left the start lost
-    # RMSE on the half it did not select on; 2 is the smallest margin within 0.0001 of the best.
+    # RMSE on the half it did not select on; 2 is the smallest margin within 0.0001 of the best. It applies only with
+    # `select_start` and a warm-up (without them there is no start to be compared with).
     select_margin: float = 2.0
     # After selection: "learned" keeps the trained b; "fitted" refits b on the validation ratings by least squares
     # (`quantizer.fit_boundaries(squared=True)`), the trained b kept in the run's quantizer record.

@@ -312,3 +312,16 @@ def test_dmf_d_leaves_its_start_only_by_more_than_select_margin_standard_errors(
     if margin == 1e9:
         assert result.quantizer["selected_start"]
         assert result.model.quantizer.boundaries.tolist() == pytest.approx([1.5, 2.5, 3.5, 4.5])
+
+
+def test_without_the_start_among_the_candidates_the_margin_does_not_apply(tiny_data, one_thread):
+    """`select_start=False`: the quantizer's epochs are still compared with the start (recorded), but the lowest
+    validation RMSE among them wins, whatever the margin."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=6, lr=2e-2, quantizer=QuantizerConfig(
+        warmup_epochs=2, lambda_start=4.0, select_start=False, select_margin=1e9))
+    result = fit(tiny_data, split, SMALL, config)
+    quantizer = [h for h in result.history if h["phase"] == "quantizer"]
+    assert all("val_rmse_vs_start_se" in h for h in quantizer)
+    best = min(quantizer, key=lambda h: h["val_rmse"])
+    assert result.val_rmse == pytest.approx(best["val_rmse"]) and not result.quantizer["selected_start"]

@@ -199,7 +199,8 @@ class BlockTask:
             return val_rmse
         diff, se = paired_rmse_difference(self._last_errors, self.start_errors.numpy())
         record["val_rmse_vs_start"], record["val_rmse_vs_start_se"] = diff, se
-        return val_rmse + self.config.quantizer.select_margin * se
+        quantizer = self.config.quantizer
+        return val_rmse + (quantizer.select_margin * se if quantizer.select_start else 0.0)  # a margin over a candidate
 
     def start_quantizer(self) -> Validation:
         """The quantizer phase starts: scale the network's learning rate (`QuantizerConfig.network_lr_scale`) and
