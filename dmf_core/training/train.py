@@ -1,7 +1,7 @@
 """Training DMF and DMF-D: `fit()` runs the one loop (`loop.py`) over `BlockTask`, DMF's epoch of blocks.
 
-A step (`step.py`) takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and columns and
-regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own ratings are
+A step (`step.py`) takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and
+columns and regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own ratings are
 removed from the inputs, so the network is never shown the entry it must predict; at evaluation the inputs hold
 every observed rating and the targets (validation / test) are never among them, so training matches test.
 
@@ -163,7 +163,7 @@ class BlockTask:
     def step(self, user_chunk: torch.Tensor, user_batch: SparseBatch, in_block_user: torch.Tensor,
              item_chunk: torch.Tensor, item_batch: SparseBatch, lam: float | None) -> float | None:
         return train_step(self.module, self.optimizer, user_chunk, user_batch, in_block_user, item_chunk,
-                           item_batch, self.config, lam, self.noise)
+                          item_batch, self.config, lam, self.noise)
 
     def validate(self, lam: float | None) -> Validation:
         model = self.module
