@@ -1,9 +1,10 @@
 """Training DMF and DMF-D: `fit()` runs the one loop (`loop.py`) over `BlockTask`, DMF's epoch of blocks.
 
 A step (`step.py`) takes a block of seen users × seen items (the authors' scheme), embeds the block's rows and
-columns and regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own ratings are
-removed from the inputs, so the network is never shown the entry it must predict; at evaluation the inputs hold
-every observed rating and the targets (validation / test) are never among them, so training matches test.
+columns and regresses the cosine onto every observed rating inside the block. With `mask_targets` the block's own
+ratings are removed from the inputs, so the network is never shown the entry it must predict; at evaluation the
+inputs hold every observed rating and the targets (validation / test) are never among them, so training matches
+test.
 
 Callers watch through `on_step` / `on_epoch` callbacks and stop it with a `threading.Event`, honoured within one
 step. Early stopping on validation RMSE, a time budget and a divergence guard end a run early; the model returned is
