@@ -21,7 +21,7 @@ DENSE_BLOCK_CELLS = 1 << 24
 
 
 def block_cosines(user_factors: torch.Tensor, item_factors: torch.Tensor, rows: torch.Tensor,
-                   cols: torch.Tensor) -> torch.Tensor:
+                  cols: torch.Tensor) -> torch.Tensor:
     """cos(U_rows[k], V_cols[k]) for each target k of a block (the factors are unit vectors)."""
     cells = len(user_factors) * len(item_factors)
     if cells <= DENSE_BLOCK_CELLS and len(rows) * DENSE_BLOCK_DENSITY >= cells:
@@ -30,7 +30,7 @@ def block_cosines(user_factors: torch.Tensor, item_factors: torch.Tensor, rows: 
 
 
 def kept(batch: SparseBatch, hidden: torch.Tensor | None, dropout: float,
-          generator: torch.Generator | None = None) -> SparseBatch:
+         generator: torch.Generator | None = None) -> SparseBatch:
     """A step's input entries: all but the `hidden` ones (the block's own targets), each kept with probability
     1 - `dropout` (input dropout, drawn from the run's `generator`); selected in one pass."""
     keep = None if hidden is None else ~hidden
