@@ -15,7 +15,7 @@ Cutting the seen users into k_u chunks and the seen items into k_i chunks makes 
 The rule: k = CHUNKS_PER_SIDE on both sides; blocks are ceil(seen / k) rows (train.py evens the chunks out). A
 block's size needs no memory cap: the first layer's backward (model._SparseLinear) keeps no hidden-sized vector per
 entry, only the weight gradient's size (2M entries into 512 units: 0.44 GiB peak above the inputs), and a block's
-cosines are one product U·Vᵀ only while it stays under 16M cells (train._block_cosines).
+cosines are one product U·Vᵀ only while it stays under 16M cells (step.block_cosines).
 Explicit sizes (flags, the form, presets) always win; `derive` records which values were derived and why.
 
 Why k = 5 (6 before the CPU path got faster; chosen on validation RMSE only, area I first, as the model
