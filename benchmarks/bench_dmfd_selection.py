@@ -21,7 +21,7 @@ With --fitted it also trains Table 2's plain DMF per seed and checks boundaries 
 (least squares; least absolute error, Table 2's fitted row) on the other half against rounding the same output.
 Seeds whose predictions are saved are not trained again.
 
-How it sets DMF-D's defaults (decided before the runs): `QuantizerConfig.select_margin` is the margin with the
+How it sets DMF-D's defaults: `QuantizerConfig.select_margin` is the margin with the
 lowest mean other-half RMSE − start over the seeds (within 0.0001 of it: the smallest such margin, which keeps the
 most of the learned quantizer); the fitted boundaries become DMF-D's default finish only if their other-half RMSE and
 MAE are both below rounding's.
