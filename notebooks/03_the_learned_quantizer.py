@@ -53,6 +53,7 @@ from dmf_core import DMF, figures
 from dmf_core.data import DataError, find_ml1m, load_dataset
 from dmf_core.model.quantizer import rating_levels, uniform_boundaries
 from dmf_core.scoring.quantized import FITTED, LEARNED, ROUNDING, compare_quantizers
+from dmf_core.training.phases import kept_start_reason
 
 if DATA == "ml-1m":
     try:
@@ -123,9 +124,9 @@ if quantized:
           + (f"; G's mean distance from Q_b on validation at the end: {record['gap']:.3f} stars (the run's record)"
              if isinstance(record.get("gap"), (int, float)) else "") + ".")
 if record.get("selected_start"):
-    print(f"Validation kept the quantizer's start: no quantizer epoch beat DMF + rounding by more than "
-          f"{record.get('select_margin', 0):g} standard error(s) of their paired difference, so this DMF-D is its "
-          "warm-up's DMF with b at the midpoints. The λ and b below are of epochs validation did not keep.")
+    print(f"Validation kept the quantizer's start ({kept_start_reason(record) or 'the lowest validation RMSE'}), "
+          "so this DMF-D is its warm-up's DMF with b at the midpoints. The λ and b below are of epochs validation did "
+          "not keep.")
 print(f"DMF: {len(dmf.metrics_['history'])} epochs; epoch {dmf.metrics_['best_epoch']} kept (validation).")
 pd.DataFrame([{"epoch": h["epoch"], "λ": h["lambda"], **{f"b{v + 1}": b for v, b in enumerate(h["boundaries"])},
                "validation RMSE": h["val_rmse"], "− start": h.get("val_rmse_vs_start"),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dmf_core.config import ModelConfig
+from dmf_core.training.phases import kept_start_reason
 
 NEVER_TRAINED = "quantizer never trained"
 PAPER_OUTPUT = "cosine"
@@ -115,13 +116,11 @@ class QuantizerState:
     selected_start: bool = False
     # How many standard errors a quantizer epoch had to beat the start by on validation (None: not recorded)
     select_margin: float | None = None
+    refitted: bool = False  # the fitted finish refitted b on validation after the selection
 
     def kept_start_reason(self) -> str:
-        """Why validation kept the start, where the run recorded its margin."""
-        if not self.select_margin:
-            return ""
-        return (f"no quantizer epoch beat it on validation by more than {self.select_margin:g} standard error(s) "
-                "of their paired difference")
+        """Why validation kept the start, where the run recorded it (`training.phases.kept_start_reason`)."""
+        return kept_start_reason({"select_margin": self.select_margin, "finish": "fitted" if self.refitted else ""})
 
     def summary(self) -> str:
         if not self.trained:
@@ -156,7 +155,8 @@ def quantizer_state(metrics: dict[str, Any] | None) -> QuantizerState | None:
                               warmup_epochs=None if warmup is None else int(warmup),
                               note=note if note or trained else NEVER_TRAINED,
                               selected_start=bool(record.get("selected_start")),
-                              select_margin=_number(record.get("select_margin")))
+                              select_margin=_number(record.get("select_margin")),
+                              refitted=record.get("finish") == "fitted")
     history = [h for h in metrics.get("history") or [] if isinstance(h, dict)]
     lam = _number(metrics.get("lambda"))
     quantized = sum(1 for h in history if _number(h.get("lambda")) is not None)

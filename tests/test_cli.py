@@ -103,3 +103,6 @@ def test_the_report_says_when_validation_kept_the_quantizers_start():
     assert "standard error" not in cli.format_areas(metrics)  # a run from before the margin: no reason given
     metrics["quantizer"]["select_margin"] = 2.0
     assert "no quantizer epoch beat it by more than 2 standard error(s)" in cli.format_areas(metrics)
+    metrics["quantizer"]["finish"] = "fitted"  # b refitted after the selection: no longer DMF + rounding
+    report = cli.format_areas(metrics)
+    assert "refitted on validation" in report and "DMF + rounding" not in report

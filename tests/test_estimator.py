@@ -122,3 +122,15 @@ def test_reading_a_model_leaves_its_mode_as_it_found_it(planted):
         raise RuntimeError("inside")
     assert net.training  # given back even when the block raises
     net.eval()
+
+
+def test_a_dmf_d_fit_without_test_ratings_writes_its_run(tmp_path):
+    """The library's split holds no test ratings: DMF-D's discrete test scores are absent (None, not NaN), so the
+    run folder gets its metrics.json beside the checkpoint."""
+    import json
+
+    model = DMF(model="dmf-d", epochs=3, warmup_epochs=1, hidden="16,8", verbose=0, device="cpu",
+                out=str(tmp_path / "run")).fit(SMALL_DEMO)
+    assert model.metrics_["quantizer"]["trained"] and model.metrics_["discrete_overall"] is None
+    written = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert written["discrete_overall"] is None and (tmp_path / "run" / "checkpoint.pt").exists()

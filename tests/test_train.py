@@ -325,3 +325,15 @@ def test_without_the_start_among_the_candidates_the_margin_does_not_apply(tiny_d
     assert all("val_rmse_vs_start_se" in h for h in quantizer)
     best = min(quantizer, key=lambda h: h["val_rmse"])
     assert result.val_rmse == pytest.approx(best["val_rmse"]) and not result.quantizer["selected_start"]
+
+
+@pytest.mark.parametrize("settings", [{"warmup_epochs": 0, "select_settled": True}, {"select_start": False}],
+                         ids=["no-warm-up", "start-not-a-candidate"])
+def test_a_start_that_was_no_candidate_is_never_reported_kept(tiny_data, one_thread, settings):
+    """Without a warm-up there is no start, and with `select_start=False` it is no candidate: the run never says
+    validation kept it, and records no margin, as none was applied."""
+    split = split_areas(tiny_data, SplitConfig(new_user_frac=0.0, new_item_frac=0.0))
+    config = quick(model="dmf-d", epochs=3, lr=2e-2, quantizer=QuantizerConfig(lambda_start=4.0, **settings))
+    result = fit(tiny_data, split, SMALL, config)
+    assert result.quantizer["trained"]
+    assert not result.quantizer["selected_start"] and result.quantizer["select_margin"] == 0.0

@@ -50,6 +50,7 @@ from ..runs.folder import (
 from ..scoring.observed import data_reference
 from ..training.companion import describe as describe_companion
 from ..training.derive import CHUNKS_PER_SIDE, DataShape, derive
+from ..training.phases import kept_start_reason
 from .library import add_parsers as add_library_parsers
 
 DEFAULTS_MODEL = ModelConfig()
@@ -242,9 +243,12 @@ def format_areas(metrics: dict[str, Any]) -> str:
         lines.append(f"DMF-D: {quantizer['epochs']} quantizer epoch(s) after {quantizer['warmup_epochs']} warm-up "
                      f"epoch(s), λ reached {quantizer['lambda']:.4g}")
         if quantizer.get("selected_start"):
+            reason = kept_start_reason(quantizer)
             lines.append("DMF-D: validation kept the quantizer's start (the warm-up's weights, b at the midpoints)"
-                         f"{_margin_words(quantizer)}: this model is DMF + rounding, and the discrete scores below "
-                         "equal the rounded ones")
+                         + (f"; {reason}" if reason else "") + (
+                             ": the discrete scores below use the refitted b" if quantizer.get("finish") == "fitted"
+                             else ": this model is DMF + rounding, and the discrete scores below equal the rounded "
+                                  "ones"))
     if metrics.get("discrete"):
         lines.append("discrete (DMF-D, hard Q_b)   RMSE    MAE    acc   | rounded: RMSE    MAE    acc")
         for area, row in metrics["discrete"].items():
@@ -389,11 +393,3 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as error:  # TrainingDiverged and device failures
         print(f"\nerror: {one_line(error)}", file=sys.stderr)
         return 1
-
-
-def _margin_words(quantizer: dict) -> str:
-    """Why the start was kept, where the run's selection asked for a margin (`QuantizerConfig.select_margin`)."""
-    margin = quantizer.get("select_margin")
-    if not margin:
-        return ""
-    return f", as no quantizer epoch beat it by more than {margin:g} standard error(s) of their paired difference"

@@ -118,5 +118,5 @@ def evaluate(
     if model.discrete:
         hard = predictor.discrete(pred)
         result["discrete"] = per_area(hard, true, area, discrete=True)
-        result["discrete_overall"] = overall(hard, true, discrete=True)
+        result["discrete_overall"] = overall(hard, true, discrete=True) if len(true) else None
     return result

@@ -192,3 +192,15 @@ def quantizer_summary(history: list[dict[str, Any]], phases: Continuous | Discre
         "start_val_rmse": next((h["start_val_rmse"] for h in history if h.get("start_val_rmse") is not None), None),
         "note": note,
     }
+
+
+def kept_start_reason(quantizer: dict[str, Any]) -> str:
+    """Why validation kept the quantizer's start, from a run's quantizer record (`metrics.json`'s `quantizer`):
+    the margin its epochs had to clear, and a fitted finish after it; "" where the record says neither."""
+    parts = []
+    if quantizer.get("select_margin"):
+        parts.append(f"no quantizer epoch beat it by more than {quantizer['select_margin']:g} standard error(s) of "
+                     "their paired difference on validation")
+    if quantizer.get("finish") == "fitted":
+        parts.append("its b were then refitted on validation (the fitted finish)")
+    return "; ".join(parts)

@@ -290,6 +290,11 @@ def fit(
     # cosine weights are applied at prediction time, so fitting them leaves the factors valid).
     result.predictor = Predictor.build(model, inputs)
     result.calibration = calibrate(model, result.predictor, data, split)
+    if result.quantizer and result.quantizer["trained"] and train_config.quantizer.finish == "fitted":
+        # After calibration, so b are fitted to the outputs the final model gives (the predictor reads b when it
+        # quantizes, so its factors stay valid).
+        continuous = result.predictor.continuous(task.val_users, task.val_items)
+        result.quantizer.update(refit(model.quantizer, continuous, task.val_true, model.rating_scale))
     if model.companion is not None:
         _train_companion(model, data, split, inputs, train_config, result, stop_event, on_companion)
     return result
@@ -328,15 +333,15 @@ def _select(loop: Loop, result: TrainResult) -> None:
     result.val_rmse_kind = "discrete" if model.discrete and selection is loop.selection else "continuous"
     if model.discrete:
         result.quantizer = quantizer_summary(loop.history, loop.phases)
-        # whether the selection kept the quantizer's start (DMF + rounding) over every quantizer epoch
-        kept_start = selection is loop.selection and result.best_epoch == loop.phases.start
+        # whether the selection kept the quantizer's start (DMF + rounding) over every quantizer epoch: only a run
+        # whose start was a candidate (a warm-up, `select_start`) can have kept it
+        compared = loop.phases.select_start and bool(loop.phases.start) and loop.task.start_errors is not None
+        kept_start = selection is loop.selection and selection.selected and compared and (
+            result.best_epoch == loop.phases.start)
         result.quantizer["selected_start"] = kept_start
-        result.quantizer["select_margin"] = loop.task.config.quantizer.select_margin
+        # the margin the selection applied (`BlockTask._selection_value`): none where the start was no candidate
+        result.quantizer["select_margin"] = loop.task.config.quantizer.select_margin if compared else 0.0
         if selection is loop.selection and result.best_epoch:
             # the selected epoch's own validation RMSE, not the margin-weighted value the selection compared
             record = loop.history[result.best_epoch - 1]
             result.val_rmse = record["start_val_rmse"] if kept_start else record["val_rmse"]
-        if result.quantizer["trained"] and loop.task.config.quantizer.finish == "fitted":
-            task = loop.task
-            continuous = Predictor.build(model, task.inputs).continuous(task.val_users, task.val_items)
-            result.quantizer.update(refit(model.quantizer, continuous, task.val_true, model.rating_scale))

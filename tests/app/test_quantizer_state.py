@@ -79,6 +79,9 @@ def test_the_record_is_read_and_older_files_are_derived_from_lambda():
     assert runinfo.quantizer_state(metrics).kept_start_reason() == ""  # no margin recorded: no reason given
     metrics["quantizer"]["select_margin"] = 2.0
     assert "by more than 2 standard error(s)" in runinfo.quantizer_state(metrics).kept_start_reason()
+    metrics["quantizer"]["finish"] = "fitted"
+    assert runinfo.quantizer_state(metrics).refitted
+    assert "refitted on validation" in runinfo.quantizer_state(metrics).kept_start_reason()
     old = {"model": "dmf-d", "lambda": None, "history": [{"lambda": None}, {"lambda": None}]}
     assert runinfo.quantizer_state(old) == runinfo.QuantizerState(
         trained=False, epochs=0, lam=None, warmup_epochs=2, note=runinfo.quantizer_state(old).note)
