@@ -248,3 +248,24 @@ def test_quantizer_settings_never_retrain_dmf_but_do_retrain_dmf_d(tmp_path, dat
         path.write_text(json.dumps(record))
         assert (tables.saved_result(path, dataset, TINY, 2, key) is not None) is reused
     assert "quantizer" not in TINY.settings(2, "dmf")["train"] and "quantizer" in TINY.settings(2, "dmf-d")["train"]
+
+
+def test_the_paired_row_leaves_out_seeds_whose_difference_is_not_the_one_it_names():
+    """DMF-D − (DMF + rounding) pairs a seed only where DMF-D's quantizer trained (else its figures are plain DMF's)
+    and DMF ended by its own stopping rule (a DMF cut by its budget is not the DMF that DMF-D's warm-up replays);
+    and a DMF-D whose quantizer never trained is scored by its rounded figures, not a crash."""
+    def record(key: str, seed: int, rmse: float, stop: str = "early_stopping", trained: bool | None = None) -> dict:
+        fit = {"stop_reason": stop, **({} if trained is None else {"quantizer_trained": trained})}
+        return {"seed": seed, "scores": {"rmse": rmse, "mae": rmse / 2, "accuracy": 0.4, "continuous_rmse": rmse},
+                "fit": fit}
+
+    records_of = {
+        "dmf-d": [record("dmf-d", 0, 0.90, trained=True), record("dmf-d", 1, 0.91, trained=False),
+                  record("dmf-d", 2, 0.92, trained=True)],
+        "dmf": [record("dmf", 0, 0.89), record("dmf", 1, 0.91), record("dmf", 2, 0.90, stop="time_budget")],
+    }
+    pair = tables._paired(2, "dmf-d", "dmf", "DMF-D − (DMF + rounding)", records_of)
+    assert pair["seeds"] == [0] and pair["cells"]["rmse"]["values"] == [pytest.approx(0.01)]
+    untrained = {"overall": {"rmse": 0.84, "mae": 0.66}, "rounded_overall": {"rmse": 0.9, "mae": 0.6, "accuracy": 0.4,
+                                                                          "n": 5}, "quantizer": {"trained": False}}
+    assert runner.scores_from_metrics(2, "dmf-d", untrained)["rmse"] == 0.9

@@ -71,7 +71,9 @@ def scores_from_metrics(table: int, key: str, metrics: dict[str, Any]) -> dict[s
     """The numbers a table shows, from DMF's or a baseline's metrics dict (same shape)."""
     if table == 1:
         return {area: _pick(metrics["areas"][area], ("rmse", "mae", "n")) for area in AREAS}
-    discrete = metrics["discrete_overall"] if key == "dmf-d" else metrics["rounded_overall"]
+    # a DMF-D whose quantizer never trained has no discrete scores: its rounded ones are plain DMF's, and its record
+    # says so (fit.quantizer_trained, the tables' quantizer_never_trained)
+    discrete = (metrics.get("discrete_overall") if key == "dmf-d" else None) or metrics["rounded_overall"]
     scores = dict(_pick(discrete, ("rmse", "mae", "accuracy", "n")) or {})
     scores["continuous_rmse"] = metrics["overall"]["rmse"]
     scores["continuous_mae"] = metrics["overall"]["mae"]

@@ -160,9 +160,13 @@ def _row(table: int, key: str, label: str, paper_label: str | None, records: lis
 def _paired(table: int, key: str, base: str, label: str,
             records_of: dict[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
     """Row `key` minus row `base`, seed by seed over the seeds both have (the same split): mean ± std of the
-    differences per column, with the per-seed values. None where no seed has both."""
-    base_of = {r["seed"]: r for r in records_of.get(base, [])}
-    pairs = [(r, base_of[r["seed"]]) for r in records_of.get(key, []) if r["seed"] in base_of]
+    differences per column, with the per-seed values. None where no seed has both. A seed pairs only where the
+    difference is the one the row names: DMF-D's quantizer trained (else its figures are plain DMF's), and the base
+    ended by its own rule, not its time budget (DMF-D's warm-up replays DMF's run only up to where DMF stops early;
+    a budget cuts them differently)."""
+    base_of = {r["seed"]: r for r in records_of.get(base, []) if r["fit"]["stop_reason"] != "time_budget"}
+    pairs = [(r, base_of[r["seed"]]) for r in records_of.get(key, [])
+             if r["seed"] in base_of and r["fit"].get("quantizer_trained") is not False]
     if not pairs:
         return None
     cells: dict[str, Any] = {}
