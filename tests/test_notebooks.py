@@ -119,8 +119,8 @@ def check_03(r: dict[str, Any]) -> None:
     assert r["net_right"] == r["exact_gain_count"], "the boundaries' nets add up to the exact-stars difference"
     assert r["rmse_rounding"] > r["continuous_rmse_dmf_d"], "rounding a continuous output costs RMSE"
     assert r["rmse_minus_rounding_se"] >= 0
-    if r["selected_start"]:  # validation kept DMF + rounding: the learned b are the midpoints
-        assert r["rmse_learned"] == r["rmse_rounding"] and r["net_right"] == 0
+    # SELECT_MARGIN = 0: the lowest validation RMSE wins, and on the fast run that is a quantizer epoch whose b moved
+    assert not r["selected_start"] and r["b_max_move"] > 0
 
 
 def check_04(r: dict[str, Any]) -> None:
@@ -160,8 +160,9 @@ def fast(monkeypatch):
 
 def test_the_course_is_there():
     names = [path.stem for path in NOTEBOOKS]
-    for number in ("01", "02", "04", "05"):
+    for number in ("01", "02", "03", "04", "05"):
         assert any(name.startswith(number + "_") for name in names), f"notebook {number} is missing: {names}"
+    assert set(CHECKS) == set(names), "every notebook has its numbers checked"
     for path in NOTEBOOKS:
         assert path.stat().st_size < MAX_BYTES, path
         text = path.read_text()

@@ -52,9 +52,12 @@ def test_the_nets_add_up_to_the_exact_stars_difference():
 
 @pytest.fixture(scope="module")
 def dmf_d() -> DMF:
-    """A tiny DMF-D on the small demo, its quantizer on for two epochs (the warm-up set, so λ surely grew)."""
-    return DMF(model="dmf-d", epochs=3, warmup_epochs=1, lambda_start=2.0, lambda_growth=2.0, hidden="16,8",
-               seed=0, verbose=0, device="cpu", split="areas").fit(SMALL_DEMO)  # test ratings to compare on
+    """A tiny DMF-D on the small demo, its quantizer on for two epochs (the warm-up set, so λ surely grew), selected
+    without a margin so that a quantizer epoch, with the b it learned, is the model (not the start's b̃)."""
+    model = DMF(model="dmf-d", epochs=3, warmup_epochs=1, lambda_start=2.0, lambda_growth=2.0, hidden="16,8",
+                select_margin=0.0, seed=0, verbose=0, device="cpu", split="areas").fit(SMALL_DEMO)
+    assert not model.metrics_["quantizer"]["selected_start"]
+    return model
 
 
 def test_compare_quantizers_scores_a_run_as_its_metrics_did(dmf_d):
@@ -140,5 +143,7 @@ def test_the_quantizer_pages_table_shows_each_way_against_rounding(dmf_d):
     column = score_table(comparison).set_index("way to stars")["test RMSE − rounding (± SE)"]
     table = comparison.table
     assert column[ROUNDING] == "0 (the reference)" and column[BASELINE] == "–"
+    assert column[LEARNED] == (f"{table.loc[LEARNED, 'rmse_minus_rounding']:+.4f} ± "
+                               f"{table.loc[LEARNED, 'rmse_minus_rounding_se']:.4f}")
     assert column[FITTED] == (f"{table.loc[FITTED, 'rmse_minus_rounding']:+.4f} ± "
                               f"{table.loc[FITTED, 'rmse_minus_rounding_se']:.4f}")

@@ -92,7 +92,8 @@ def saved_runs(tmp_path_factory) -> Path:
     for model, epochs in (("dmf", 1), ("dmf-d", 3)):
         train = tiny_train(model, epochs)
         if model == "dmf-d":
-            train = replace(train, quantizer=replace(train.quantizer, warmup_epochs=1))
+            # no selection margin: its quantizer epoch is kept, so the pages show b it learned, not b̃
+            train = replace(train, quantizer=replace(train.quantizer, warmup_epochs=1, select_margin=0.0))
         job = registry.submit("fixture", data, SplitConfig(), TINY_MODEL, train, label=f"tiny {model}", meta=meta)
         assert job.join(300) and job.snapshot().status == "finished", job.snapshot().error
     return root
