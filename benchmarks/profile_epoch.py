@@ -7,7 +7,7 @@ timers (a part nested in another is counted once, in the inner one; validation c
 - input prep: hiding the block's targets and input dropout (step.kept);
 - first layer, forward: SparseInput (nn.EmbeddingBag over the entries);
 - dense layers, forward: the rest of each branch (Linear, BatchNorm, ELU, dropout);
-- cosine: the block's cosines between user and item factors (step.block_cosines, where it exists);
+- cosine: the block's cosines between user and item factors (step.block_cosines);
 - backward: loss.backward(), split into the first layer's (EmbeddingBag) and the rest (dense layers, cosine, loss) by
   the share torch.profiler gives their autograd nodes over one extra epoch;
 - optimizer: zero_grad + Adam's step (fused or not, as train._adam chooses);
@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib
-import importlib.util
 import json
 import os
 import platform
@@ -49,6 +47,7 @@ from dmf_core.device import describe_device, pick_device  # noqa: E402
 from dmf_core.model import inputs as inputs_module  # noqa: E402
 from dmf_core.model import network as model_module  # noqa: E402
 from dmf_core.scoring import predict as predict_module  # noqa: E402
+from dmf_core.training import step as step_module  # noqa: E402
 from dmf_core.training import train as train_module  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -108,20 +107,10 @@ def instrument(timers: Timers) -> list[torch.optim.Optimizer]:
     """Wrap what fit() calls. Class attributes are patched, so the real objects fit builds use the timers."""
     rows = inputs_module.SparseRows
     rows.gather = timers.wrap("gathers", rows.gather)
-    # a block's step lives in training/step.py; older checkouts kept it in train.py (`_kept`, `_block_cosines`)
-    step_module = importlib.import_module("dmf_core.training.step") if importlib.util.find_spec(
-        "dmf_core.training.step") else train_module
-    kept, cosines = ("kept", "block_cosines") if step_module is not train_module else ("_kept", "_block_cosines")
-    if hasattr(step_module, kept):
-        setattr(step_module, kept, timers.wrap("input prep", getattr(step_module, kept)))
-    else:  # the trainer before train._kept (for a before/after comparison on an older checkout)
-        batch = inputs_module.SparseBatch
-        batch.keep = timers.wrap("input prep", batch.keep)
-        batch.without_columns = timers.wrap("input prep", batch.without_columns)
+    step_module.kept = timers.wrap("input prep", step_module.kept)
     model_module.SparseInput.forward = timers.wrap("first layer fwd", model_module.SparseInput.forward)
     model_module.Branch.forward = timers.wrap("dense layers fwd", model_module.Branch.forward)
-    if hasattr(step_module, cosines):
-        setattr(step_module, cosines, timers.wrap("cosine", getattr(step_module, cosines)))
+    step_module.block_cosines = timers.wrap("cosine", step_module.block_cosines)
     predictor = predict_module.Predictor
     predictor.build = classmethod(timers.wrap("validation", predictor.build.__func__, opaque=True))
     predictor.continuous = timers.wrap("validation", predictor.continuous, opaque=True)

@@ -53,7 +53,7 @@ import pandas as pd
 
 from dmf_core import DMF, figures, paper
 from dmf_core.data import load_dataset
-from dmf_core.data.split import AREAS
+from dmf_core.data.split import AREAS, OBSERVED, TEST
 from dmf_core.scoring.cold_start import cold_start_curve
 
 data = load_dataset(DATA)
@@ -76,9 +76,9 @@ print(f"{metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s ({met
 
 # %%
 split = model.observed_.split
-counts = {area: int((split.area == k).sum()) for k, area in enumerate(AREAS)}
-figures.area_blocks(int((~split.new_user).sum()), int(split.new_user.sum()), int((~split.new_item).sum()),
-                    int(split.new_item.sum()), counts)
+counts = split.counts()
+figures.area_blocks(counts["users"]["seen"], counts["users"]["new"], counts["items"]["seen"], counts["items"]["new"],
+                    {area: counts[area]["total"] for area in AREAS})
 
 # %% [markdown]
 # ## RMSE per area, beside global mean + biases
@@ -113,14 +113,14 @@ figures.area_scores(metrics["areas"], reference, title=f"Test error per area: DM
 # %%
 ratings = model.observed_.data
 new_users = np.flatnonzero(split.new_user)
-per_user = np.bincount(ratings.users[split.role == 2], minlength=ratings.n_users)  # test ratings per user
+per_user = np.bincount(ratings.users[split.role == TEST], minlength=ratings.n_users)  # test ratings per user
 person = int(new_users[np.argmax(per_user[new_users])])
 mine = ratings.users == person
 seen_item = ~split.new_item[ratings.items]
-context = pd.DataFrame({"user": ratings.user_ids[person], "item": ratings.item_ids[ratings.items[mine & seen_item
-                                                                                               & (split.role == 0)]],
-                        "rating": ratings.ratings[mine & seen_item & (split.role == 0)]})
-test = mine & seen_item & (split.role == 2)
+given = mine & seen_item & (split.role == OBSERVED)  # the ratings this person gives the model
+context = pd.DataFrame({"user": ratings.user_ids[person], "item": ratings.item_ids[ratings.items[given]],
+                        "rating": ratings.ratings[given]})
+test = mine & seen_item & (split.role == TEST)
 pairs = pd.DataFrame({"user": ratings.user_ids[person], "item": ratings.item_ids[ratings.items[test]]})
 predicted = model.predict(pairs, context=context)
 person_rmse = float(np.sqrt(np.mean((predicted - ratings.ratings[test]) ** 2)))

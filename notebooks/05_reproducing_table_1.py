@@ -121,9 +121,8 @@ RESULTS
 # %% [markdown]
 # ## The full reproduction
 #
-# Five seeds of Table 1 and Table 2 with the full plan (about 40 minutes on a 2-core CPU), written to
-# `results/ml-1m/` as per-seed JSON files, the aggregate and a Markdown table; a stopped run resumes where it left
-# off:
+# Five seeds of Table 1 and Table 2 with the full plan (REPRODUCTION.md has its measured time), written to
+# `results/` as per-seed JSON files, the aggregate and a Markdown table; a stopped run resumes where it left off:
 #
 # ```bash
 # python -m dmf_core reproduce --data ml-1m

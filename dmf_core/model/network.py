@@ -310,7 +310,6 @@ class DMFNet(nn.Module):
         return F.normalize(self.item_branch(batch), dim=-1, eps=1e-8)
 
     @torch.no_grad()
-    @torch.no_grad()
     def embed_all(self, rows: SparseRows, users: bool, chunk: int = 4096) -> torch.Tensor:
         """Unit-norm latent factors for every row of `rows`, in eval mode; the model's mode is given back after."""
         embed = self.embed_users if users else self.embed_items

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..config import ModelConfig, QuantizerConfig, SplitConfig, TrainConfig, to_dict
+from ..config import ModelConfig, SplitConfig, TrainConfig, to_dict
 from ..data.split import AREAS
 from .base import Model
 from .dmf import DMF_KEYS, DMFModel
@@ -128,8 +128,7 @@ class Plan:
 # DMF-D runs its default (QuantizerConfig(), as the app does): its automatic warm-up is plain DMF's run, then the
 # quantizer fine-tunes it. Its epoch cap and budget are loose (80 epochs, 600 s) so that the warm-up, which may take at
 # most WARMUP_SHARE (0.75) of either, replays DMF's whole run (DMF stops early in 21-55 epochs, 42-106 s on the idle
-# 2-core machine, several times that on a loaded one) and the pairing DMF-D − (DMF + rounding) is exact. DMF's own
-# settings are unchanged (the quantizer fields in dmf_train are unused by DMF), so its saved seeds stay valid.
+# 2-core machine, several times that on a loaded one) and the pairing DMF-D − (DMF + rounding) is exact.
 FULL_PLAN = Plan(
     name="full",
     seeds=5,
@@ -144,7 +143,6 @@ FULL_PLAN = Plan(
         "i-autorec": {"epochs": 30},
         "mf": {"epochs": 40},
     },
-    dmf_train=TrainConfig(quantizer=QuantizerConfig(warmup_epochs=3)),
     dmf_d_train=TrainConfig(epochs=80),
 )
 
