@@ -81,11 +81,7 @@ elif analysis is not None:
                    + (f"{quantizer.warmup_epochs} warm-up epoch(s) of plain DMF."
                       if quantizer.warmup_epochs is not None else "the warm-up of plain DMF."))
     if quantizer.selected_start:
-        reason = quantizer.kept_start_reason()
-        kept = ("its warm-up's weights, with b refitted on validation" if quantizer.refitted
-                else "its warm-up's weights with b at the midpoints, DMF + rounding, so its learned b equal b̃")
-        st.info("Validation kept the quantizer's start" + (f" ({reason})" if reason else "") + f": this run's DMF-D "
-                f"is {kept}. λ and b below are the quantizer epochs validation did not keep.")
+        st.info(quantizer.kept_start_message() + " λ and b below are the quantizer epochs validation did not keep.")
     comparison = None
     with ui.guard(f"Could not score run {run.run_id}'s test ratings with each quantizer"):
         comparison = cache.quantizers(run)

@@ -51,6 +51,8 @@ if trained:
     st.caption("Hard Q_b of the learned quantizer, against plain rounding of the same continuous output "
                f"(the paper's Table 2 reports RMSE {PAPER_DMFD['rmse']:.3f} / MAE {PAPER_DMFD['mae']:.3f} for DMF-D on "
                "MovieLens-1M).")
+    if quantizer.selected_start:
+        st.info(quantizer.kept_start_message() + " The two tables below are the same.")
     cols = st.columns(2)
     cols[0].markdown("**learned quantizer Q_b**")
     cols[0].dataframe(ui.area_table(metrics, "discrete"), width="stretch")

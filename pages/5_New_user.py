@@ -38,6 +38,8 @@ quantizer = runinfo.quantizer_state(run.metrics)
 if quantizer is not None and not quantizer.trained:
     st.warning(f"This run is labelled DMF-D, but its {quantizer.note or runinfo.NEVER_TRAINED}: its predictions "
                "are plain DMF's, with no discrete (Q_b) column.")
+elif quantizer is not None and quantizer.selected_start:
+    st.info(quantizer.kept_start_message() + " Its discrete column is the rounded prediction.")
 levels = rating_levels(data.rating_scale, data.rating_step)
 # The tables' columns: `DMF.recommend`'s names (one name per quantity, as the library and the command line print
 # them); numbers sized to their header, the title given the room left.

@@ -122,6 +122,16 @@ class QuantizerState:
         """Why validation kept the start, where the run recorded it (`training.phases.kept_start_reason`)."""
         return kept_start_reason({"select_margin": self.select_margin, "finish": "fitted" if self.refitted else ""})
 
+    def kept_start_message(self) -> str:
+        """What a page says of a run whose validation kept the quantizer's start ("" for any other run)."""
+        if not self.selected_start:
+            return ""
+        reason = self.kept_start_reason()
+        kept = ("its warm-up's weights, with b refitted on validation" if self.refitted
+                else "its warm-up's weights with b at the midpoints, DMF + rounding, so its learned b equal b̃")
+        return (f"Validation kept the quantizer's start{f' ({reason})' if reason else ''}: this run's DMF-D is "
+                f"{kept}.")
+
     def summary(self) -> str:
         if not self.trained:
             return self.note or NEVER_TRAINED

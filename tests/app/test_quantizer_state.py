@@ -130,6 +130,9 @@ def test_areas_page(open_page, runs):
     assert runinfo.NEVER_TRAINED in texts(at) and "learned quantizer Q_b" not in texts(at)
     at.selectbox(key="areas-run").set_value(runs["trained"]).run()
     assert "learned quantizer Q_b" in texts(at) and runinfo.NEVER_TRAINED not in texts(at)
+    assert "Validation kept the quantizer's start" not in texts(at)
+    at.selectbox(key="areas-run").set_value(runs["start"]).run()  # its two tables are the same: the page says why
+    assert "Validation kept the quantizer's start" in texts(at) and "learned quantizer Q_b" in texts(at)
 
 
 def test_train_pages_saved_runs_and_comparison(open_page, runs):
@@ -156,6 +159,9 @@ def test_new_user_and_latent_map_pages(open_page, runs):
         assert "your rating" in mine.columns
         assert ("discrete" in recs.columns) == shows_discrete and ("discrete" in mine.columns) == shows_discrete
         assert (NOTE in texts(at)) == (not shows_discrete)
+        assert "Validation kept the quantizer's start" not in texts(at)
+    at.selectbox(key="newuser-run").set_value(runs["start"]).run()
+    assert not at.exception and "Validation kept the quantizer's start" in texts(at)
     at = open_page("latent_map")
     at.selectbox(key="latent-run").set_value(runs["untrained"]).run()
     assert NOTE in texts(at) and "The quantizer" not in texts(at)
