@@ -229,7 +229,8 @@ VOICE = [
     (re.compile(r"\b[Ii]ssues? #?\d+"), "an issue number"),
     (re.compile(r"\b20\d\d-\d\d-\d\d\b"), "a date"),
     (re.compile(r"\b(at|of|rerun)\s+\d{1,2}:\d\d\b"), "a clock time"),
-    (re.compile(r"load average|\(load \d"), "the machine's load"),
+    (re.compile(r"load average|\(load \d|(busy|idle|quiet|shared) machine|other jobs|shared the cores|lighter load"),
+     "the machine's load"),
 ]
 MANUAL = [*DOCS, REPO_ROOT / "benchmarks" / "README.md", *sorted((REPO_ROOT / "notebooks").glob("*.md"))]
 
