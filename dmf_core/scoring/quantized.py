@@ -27,8 +27,11 @@ from ..model.quantizer import fit_boundaries, hard_quantize, rating_levels, unif
 from .metrics import accuracy, baseline_scores, mae, paired_rmse_difference, rmse, round_to_scale
 from .predict import Predictor
 
+# FITTED: b of least absolute error on the validation ratings (Table 2's fitted row); DMF-D's fitted finish
+# (`QuantizerConfig.finish`) refits by least squares instead, and its run's "learned b" are then those.
 LEARNED, ROUNDING, FITTED, BASELINE = (
-    "learned b", "rounding (uniform b̃)", "b fitted on validation", "global mean + biases, rounded")
+    "learned b", "rounding (uniform b̃)", "b fitted on validation (least absolute error)",
+    "global mean + biases, rounded")
 
 
 @dataclass(frozen=True)
