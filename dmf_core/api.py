@@ -134,9 +134,9 @@ class DMF:
         if bar is not None:
             bar.end_line()
         split = result.split
-        checkpoint = final_checkpoint(result, data, split, model_config, split_config)
-        predictor = result.predictor or Predictor.build(result.model, result.inputs)
-        self._set(checkpoint, result.model, Observed.from_run(data, split), predictor)
+        # the checkpoint `train_run` wrote with `out`, or built here: `save` writes it, `load` reads it back
+        checkpoint = result.checkpoint or final_checkpoint(result, data, split, model_config, split_config)
+        self._set(checkpoint, result.model, Observed.from_run(data, split), result.predictor)
         self.metrics_ = metrics
         return self
 

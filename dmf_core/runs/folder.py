@@ -212,8 +212,8 @@ def train_run(
     metrics = result_metrics(result, data, split, model_config)
     if out_dir is not None:
         out = Path(out_dir)
-        checkpoint = final_checkpoint(result, data, split, model_config, split_config, dataset)
-        ckpt.save(checkpoint, out / CHECKPOINT_FILE)
+        result.checkpoint = final_checkpoint(result, data, split, model_config, split_config, dataset)
+        ckpt.save(result.checkpoint, out / CHECKPOINT_FILE)
         write_json(metrics, out / METRICS_FILE)
     return metrics, result
 

@@ -78,6 +78,7 @@ class TrainResult:
     quantizer: dict[str, Any] | None = None  # DMF-D: phases.quantizer_summary
     split: AreaSplit | None = None  # the split it trained on
     companion: dict[str, Any] | None = None  # the I-AutoRec companion's record (companion.fit_companion); None: none
+    checkpoint: dict[str, Any] | None = None  # the final checkpoint, where `runs.train_run` built one to write it
 
 
 def build_model(data: RatingData, model_config: ModelConfig, train_config: TrainConfig) -> DMFNet:
