@@ -176,6 +176,11 @@ def test_recommend_best_first_without_rated_items(fitted):
     scores = fitted.predict(pd.DataFrame({"user": "me", "item": others}), context=context)
     assert recs["item"].iloc[0] in set(others[scores >= scores.max() - 1e-6])
     assert min(recs["predicted_rating"].iloc[0], 5.0) == pytest.approx(float(scores.max()), abs=1e-5)
+    # every row is the item's own prediction (predict clamps to the scale), and no item left out scores higher
+    shown = fitted.predict(pd.DataFrame({"user": "me", "item": recs["item"]}), context=context)
+    np.testing.assert_allclose(np.clip(recs["predicted_rating"], 1.0, 5.0), shown, atol=1e-5)
+    left_out = scores[~np.isin(others, recs["item"])]
+    assert left_out.max() <= min(recs["predicted_rating"].iloc[-1], 5.0) + 1e-5
     # n_ratings: the item's training ratings, the one popularity (`Observed.popularity`).
     index = pd.Index(data.item_ids).get_indexer(recs["item"])
     assert np.array_equal(recs["n_ratings"], fitted.observed_.popularity[index])

@@ -150,6 +150,9 @@ def test_by_rating_is_the_plain_predicted_order(model):
     assert list(recs["score"]) == sorted(recs["score"], reverse=True)
     assert np.array_equal(recs["score"], recs["predicted_rating"])  # by="rating": the key is the rating, unclamped
     assert min(recs["score"].iloc[0], 5.0) == pytest.approx(float(scores.max()), abs=1e-5)  # predict clamps
+    shown = model.predict(pd.DataFrame({"user": "me", "item": recs["item"]}), context=context)
+    np.testing.assert_allclose(np.clip(recs["score"], 1.0, 5.0), shown, atol=1e-5)  # every row, not the first alone
+    assert scores[~np.isin(others, recs["item"])].max() <= min(recs["score"].iloc[-1], 5.0) + 1e-5
     assert model.recommend(mine, k=5, by="relevance", rating_weight=1e6)["item"].tolist() == recs["item"].tolist()
     with pytest.raises(ValueError, match="by must be one of"):
         model.recommend(mine, by="stars")
