@@ -42,6 +42,7 @@ from dmf_core import figures
 from dmf_core.data import planted as pm
 from dmf_core.figures import sphere
 from dmf_core.model.biases import fit_biases
+from dmf_core.scoring.metrics import rmse
 from dmf_core.training.playground import Settings, new_user, train
 
 torch.set_num_threads(1)  # tiny tensors: a second thread only adds waiting
@@ -103,13 +104,9 @@ print(f"{sum(p.numel() for p in network.parameters()):,} weights in all")
 # group's movies and far from the others'.
 
 # %%
-symbols = figures.USER_SYMBOLS[0], figures.ITEM_SYMBOLS[0]
-scenes = [
-    sphere.Scene([sphere.Points(epoch.users, pm.USERS, "users", sphere.USER_COLOR, symbols[0], text=users),
-                  sphere.Points(epoch.items, pm.MOVIES, "movies", sphere.MOVIE_COLOR, symbols[1], size=8,
-                                text=movies)], label=f"epoch {epoch.number}")
-    for epoch in run.epochs
-]
+scenes = [sphere.Scene(sphere.named_points(epoch.users, epoch.items, pm.USERS, pm.MOVIES, user_text=users,
+                                           movie_text=movies), label=f"epoch {epoch.number}")
+          for epoch in run.epochs]
 sphere.figure(scenes, height=560)
 
 # %% [markdown]
@@ -149,10 +146,6 @@ rows, cols = np.indices(matrix.shape)
 baseline = biases.predict(rows.ravel(), cols.ravel()).reshape(matrix.shape)
 given, blank = np.isfinite(matrix), ~np.isfinite(matrix)
 truth = pm.group_truth()
-
-
-def rmse(pred, true):
-    return float(np.sqrt(np.mean((pred - true) ** 2)))
 
 
 table = pd.DataFrame({

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dmf_core.figures import sphere
 from studio import playground as pg
 from studio import playground_view as view
-from studio import share, sphere, ui
+from studio import share, ui
 
 ui.setup(
     "Playground",

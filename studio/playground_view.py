@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from studio import sphere
+from dmf_core.figures import sphere
 from studio.latent import ITEM_SYMBOLS, USER_SYMBOLS
 from studio.playground import (
     GROUPS,
@@ -55,9 +55,8 @@ def scene(epoch: Epoch, shared: Shared, selected: tuple[str, str], colour: str =
     if movie_ratings is not None:
         movie_text = [f"{t}<br>{selected[0]}: r̂ = {r:.2f}" for t, r in zip(movie_text, movie_ratings, strict=True)]
     points = [
-        sphere.Points(epoch.users, USERS, "users", sphere.USER_COLOR, USER_SYMBOLS[0], text=user_text),
-        sphere.Points(epoch.items, MOVIES, "movies", sphere.MOVIE_COLOR, ITEM_SYMBOLS[0], size=8, text=movie_text,
-                      ratings=movie_ratings),
+        *sphere.named_points(epoch.users, epoch.items, USERS, MOVIES, user_text=user_text, movie_text=movie_text,
+                             movie_ratings=movie_ratings),
         sphere.Points(typed_user[0] if typed_user else np.empty((0, 3)), [NEW_USER_NAME] if typed_user else [],
                       "new user (no retraining)", sphere.NEW_USER_COLOR, USER_SYMBOLS[1], size=9),
         sphere.Points(typed_movie[0] if typed_movie else np.empty((0, 3)), [NEW_MOVIE_NAME] if typed_movie else [],

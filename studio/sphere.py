@@ -1,6 +1,6 @@
 """The sphere of a trained run: the Latent map of a run whose latent size is 3, drawn with the shared sphere figure
-(`dmf_core.figures.sphere`, re-exported here for the pages: the Playground, the Latent map and New user). Pure numpy
-and Plotly (no Streamlit).
+(`dmf_core.figures.sphere`, which the Playground page and its view draw with directly). Pure numpy and Plotly (no
+Streamlit).
 """
 
 from __future__ import annotations
@@ -10,28 +10,10 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from dmf_core.figures.sphere import (
-    MOVIE_COLOR,
-    NEW_MOVIE_COLOR,
-    NEW_USER_COLOR,
-    PAIR_COLOR,
-    RATING_COLORSCALE,
-    SPHERE_COLOR,
-    USER_COLOR,
-    Points,
-    Scene,
-    figure,
-    rating_colour,
-    run_points,
-    single,
-    you_point,
-)
+from dmf_core.figures.sphere import Points, run_points, single, you_point
 from studio.latent import HIGHLIGHT_COLOR, LatentMap
 
-__all__ = ["MOVIE_COLOR", "NEW_MOVIE_COLOR", "NEW_USER_COLOR", "PAIR_COLOR", "RATING_COLORSCALE", "SPHERE_COLOR",
-           "USER_COLOR", "Points", "Scene", "figure", "latent_sphere", "rating_colour", "run_points", "single",
-           "you_point", "describe_exact"]
-
+__all__ = ["latent_sphere", "describe_exact"]
 
 
 def latent_sphere(latent_map: LatentMap, user_factors: np.ndarray, *, users: bool = True, items: bool = True,

@@ -209,6 +209,16 @@ def run_points(user_factors: np.ndarray, item_factors: np.ndarray, new_user: np.
     return sets
 
 
+def named_points(users: np.ndarray, movies: np.ndarray, user_names: Sequence[str], movie_names: Sequence[str], *,
+                 user_text: Sequence[str] | None = None, movie_text: Sequence[str] | None = None,
+                 movie_ratings: np.ndarray | None = None) -> list[Points]:
+    """A small matrix's users (circles) and movies (diamonds), each named on the sphere: the Playground's points,
+    and notebook 01's; `movie_ratings` colours the movies by one user's predicted ratings."""
+    return [Points(users, list(user_names), "users", USER_COLOR, USER_SYMBOLS[0], text=user_text),
+            Points(movies, list(movie_names), "movies", MOVIE_COLOR, ITEM_SYMBOLS[0], size=8, text=movie_text,
+                   ratings=movie_ratings)]
+
+
 def you_point(factor: np.ndarray) -> Points:
     """A new user typed in on a page: a large open circle in the new-user colour."""
     return Points(np.asarray(factor, np.float64).reshape(1, 3), ["you"], "you (new user)", NEW_USER_COLOR,
