@@ -91,7 +91,7 @@ pd.DataFrame({"title": list(found), "your stars": list(found.values())})
 relevance = model.recommend(mine, k=10)
 by_rating = model.recommend(mine, k=10, by="rating")
 rated = set(index[title] for title in found)
-popular = [i for i in np.argsort(-popularity, kind="stable") if i not in rated][:10]
+popular = model.observed_.most_popular(rated, k=10)
 most_popular = pd.DataFrame({"title": [titles[i] for i in popular], "n_ratings": popularity[popular]})
 columns = ["title", "predicted_rating", "n_ratings"]
 pd.concat({"recommend (relevance)": relevance[columns].reset_index(drop=True),

@@ -176,8 +176,7 @@ def most_popular(analysis: RunAnalysis, scores: NewUserScores, rated: list[int],
     """The `k` unrated items with the most ratings in training (`popularity`), with this person's predicted rating
     of each: the baseline every top-N list is judged against. Columns as `recommend`'s, with no score."""
     data, popularity = analysis.data, analysis.popularity
-    skipped = set(rated)
-    order = [int(i) for i in np.argsort(-popularity, kind="stable") if int(i) not in skipped][:k]
+    order = analysis.dmf.observed_.most_popular(rated, k)
     return pd.DataFrame({"index": order, "item": data.item_ids[order],
                          "predicted_rating": scores.unclamped[order].astype(np.float64),
                          "n_ratings": popularity[order], "title": [data.title(i) for i in order]})

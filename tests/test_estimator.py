@@ -134,3 +134,11 @@ def test_a_dmf_d_fit_without_test_ratings_writes_its_run(tmp_path):
     assert model.metrics_["quantizer"]["trained"] and model.metrics_["discrete_overall"] is None
     written = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert written["discrete_overall"] is None and (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_most_popular_counts_training_ratings_and_leaves_out_the_rated(planted):
+    """`Observed.most_popular`: the New user page's and notebook 04's baseline, one definition."""
+    observed = planted[1].observed_
+    order = np.argsort(-observed.popularity, kind="stable")
+    assert observed.most_popular(k=3).tolist() == order[:3].tolist()
+    assert observed.most_popular({int(order[0])}, k=3).tolist() == order[1:4].tolist()

@@ -8,6 +8,7 @@ data and split (`Observed.from_run`). Ratings held out for validation and testin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,13 @@ class Observed:
     @classmethod
     def from_run(cls, data: RatingData, split: AreaSplit) -> Observed:
         return cls(data, split, training_popularity(data, split))
+
+    def most_popular(self, rated: Iterable[int] = (), k: int = 10) -> np.ndarray:
+        """Indices of the `k` items with the most training ratings, leaving out the indices in `rated` (ties: the
+        lower index first): the baseline every top-N list is judged against."""
+        skipped = np.isin(np.arange(len(self.popularity)), np.fromiter(rated, dtype=np.int64))
+        order = np.argsort(-self.popularity, kind="stable")
+        return order[~skipped[order]][:k]
 
     @classmethod
     def from_checkpoint(cls, checkpoint: dict[str, Any]) -> Observed | None:
