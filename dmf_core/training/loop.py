@@ -53,6 +53,7 @@ class Validation:
     selection: float | None
     continuous: float | None = None
     finite: bool = True
+    errors: Any = None  # squared errors on the ratings the selection compares (numpy; DMF-D pairs its start with them)
 
 
 class Task(Protocol):

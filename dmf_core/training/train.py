@@ -132,7 +132,6 @@ class BlockTask:
         # DMF-D: the quantizer's start's squared errors on the selection's validation ratings (area I), set when it
         # starts; every quantizer epoch is compared with it rating by rating (QuantizerConfig.select_margin).
         self.start_errors: torch.Tensor | None = None
-        self._last_errors: np.ndarray | None = None
 
     def reseed(self, seed: int, epoch: int) -> None:
         self.shuffles.manual_seed(stream_seed(seed, epoch, 0))
@@ -177,7 +176,7 @@ class BlockTask:
         areas = per_area(predicted, self.val_true, self.val_area)
         area_i = self.val_selected
         val_rmse = areas["I"]["rmse"] if areas["I"] else rmse(predicted, self.val_true)
-        self._last_errors = (predicted[area_i] - self.val_true[area_i]) ** 2
+        errors = (predicted[area_i] - self.val_true[area_i]) ** 2
         record = {
             "val_rmse": val_rmse,
             "val_areas": {k: (v["rmse"] if v else None) for k, v in areas.items()},
@@ -190,16 +189,17 @@ class BlockTask:
             with torch.no_grad():
                 x = torch.as_tensor(continuous, device=model.quantizer.boundaries.device)
                 record["quantizer_gap"] = float((model.quantizer(x, lam) - model.quantizer.hard(x)).abs().mean())
-        return Validation(record, self._selection_value(val_rmse, lam, record),
-                          continuous=rmse(continuous[area_i], self.val_true[area_i]))
+        return Validation(record, self._selection_value(val_rmse, errors, lam, record),
+                          continuous=rmse(continuous[area_i], self.val_true[area_i]), errors=errors)
 
-    def _selection_value(self, val_rmse: float, lam: float | None, record: dict[str, Any]) -> float:
+    def _selection_value(self, val_rmse: float, errors: np.ndarray, lam: float | None,
+                         record: dict[str, Any]) -> float:
         """What the selection compares: a quantizer epoch's validation RMSE plus `select_margin` standard errors of
         its paired difference from the start (recorded beside it), so that it is chosen over the start only for a
         gain larger than its noise."""
-        if lam is None or self.start_errors is None or self._last_errors is None or not len(self._last_errors):
+        if lam is None or self.start_errors is None or not len(errors):
             return val_rmse
-        diff, se = paired_rmse_difference(self._last_errors, self.start_errors.numpy())
+        diff, se = paired_rmse_difference(errors, self.start_errors.numpy())
         record["val_rmse_vs_start"], record["val_rmse_vs_start_se"] = diff, se
         quantizer = self.config.quantizer
         return val_rmse + (quantizer.select_margin * se if quantizer.select_start else 0.0)  # a margin over a candidate
@@ -209,8 +209,8 @@ class BlockTask:
         validate the starting point (the warm-up's weights, b at the uniform midpoints: DMF + rounding)."""
         self.optimizer.param_groups[0]["lr"] *= self.config.quantizer.network_lr_scale
         start = self.validate(None)
-        if self._last_errors is not None:
-            self.start_errors = torch.as_tensor(self._last_errors, dtype=torch.float32)
+        if start.errors is not None:
+            self.start_errors = torch.as_tensor(start.errors, dtype=torch.float32)
         return start
 
     def end_epoch(self) -> None:
