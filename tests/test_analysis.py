@@ -78,6 +78,9 @@ def test_cold_start_curve_covers_k_and_all(run):
     # nothing of the user, so more ratings cannot leave it worse on these (the same) users.
     assert curve["baseline_rmse"].notna().all()
     assert float(curve["baseline_rmse"].iloc[-1]) < float(curve["baseline_rmse"].iloc[0])
+    # ... and at "all" it is the very baseline the per-area table reports for area II (one definition)
+    metrics, _ = run
+    assert float(curve["baseline_rmse"].iloc[-1]) == pytest.approx(metrics["baseline"]["areas"]["II"]["rmse"])
 
 
 def test_the_cold_start_curve_leaves_the_model_in_its_mode(run):

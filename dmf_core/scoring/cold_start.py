@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..data import RatingData
 from ..data.split import AREAS, OBSERVED, TEST, AreaSplit
-from ..model.biases import REG_USER, fit_biases, shrunk_mean
-from ..model.inputs import SparseRows, scale_ratings
+from ..model.biases import REG_USER, fit_shrunk_biases, shrunk_mean
+from .context import rows_of
 from .metrics import mae, rmse
 from .predict import Predictor
 
@@ -32,8 +32,8 @@ def cold_start_curve(predictor: Predictor, data: RatingData, split: AreaSplit, k
     """One row per k: for every k, each new user with at least k observed ratings (on items seen in training) and at
     least one area-II test rating gets an input row of k of them, drawn at random (nested: the k + 1 ratings hold the
     k); their area-II test ratings are then predicted. The last row ("all") uses every observed rating, as the
-    per-area test RMSE does. `baseline_rmse` is global mean + biases on the same ratings, the user's bias folded in
-    from the same k (0 ratings: mean + item bias). Needs `data` with its test ratings (a fitted model's
+    per-area test RMSE does. `baseline_rmse` is global mean + biases on the same ratings, as the per-area table reports it
+    (`metrics.baseline_scores`), the user's bias folded in from the same k (0 ratings: mean + item bias). Needs `data` with its test ratings (a fitted model's
     `observed_.data`; a checkpoint's stored inputs hold only the observed ones)."""
     usable = (split.role == OBSERVED) & split.new_user[data.users] & ~split.new_item[data.items]
     target = (split.role == TEST) & (split.area == AREAS.index("II"))
@@ -46,7 +46,8 @@ def cold_start_curve(predictor: Predictor, data: RatingData, split: AreaSplit, k
     rank = np.empty(len(order), dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(pool_count)])[pool_users[order]]
     rank[order] = np.arange(len(order)) - starts
-    biases = fit_biases(data, split)
+    # the baseline as reported per area (`metrics.baseline_scores`): new users' biases shrunk, ratings clipped
+    biases, weights = fit_shrunk_biases(data, split)
 
     rows: list[dict[str, Any]] = []
     max_k = int(pool_count.max()) if len(pool_count) else 0
@@ -59,9 +60,11 @@ def cold_start_curve(predictor: Predictor, data: RatingData, split: AreaSplit, k
         chosen = eligible[pool_users] & (rank < (k if k is not None else np.iinfo(np.int64).max))
         given = pool_users[chosen], pool_items[chosen], pool_ratings[chosen]
         row = _score_users(predictor, data, eligible, *given, target)
-        user_bias = shrunk_mean(given[2] - biases.mu - biases.item[given[1]], given[0], data.n_users, REG_USER)
+        user_bias = weights["new_user_weight"] * shrunk_mean(given[2] - biases.mu - biases.item[given[1]], given[0],
+                                                             data.n_users, REG_USER)
         selected = target & eligible[data.users]
-        baseline = biases.mu + user_bias[data.users[selected]] + biases.item[data.items[selected]]
+        baseline = np.clip(biases.mu + user_bias[data.users[selected]] + biases.item[data.items[selected]],
+                           *data.rating_scale)
         row["baseline_rmse"] = rmse(baseline, data.ratings[selected])
         row["k"] = "all" if k is None else str(k)
         row["seen_ratings"] = k if k is not None else float(pool_count[eligible].mean())
@@ -77,9 +80,8 @@ def _score_users(predictor: Predictor, data: RatingData, eligible: np.ndarray, i
     users = np.flatnonzero(eligible)
     position = np.full(data.n_users, -1)
     position[users] = np.arange(len(users))
-    scaled = scale_ratings(np.asarray(in_ratings, np.float32), data.rating_scale).astype(np.float32)
-    rows = SparseRows.from_coo(position[in_users], in_items, scaled, len(users), data.n_items,
-                               predictor.user_factors.device)
+    rows = rows_of(position[in_users], in_items, in_ratings, len(users), data.n_items, data.rating_scale,
+                   predictor.user_factors.device)
     # embed_all runs in eval mode and gives the model its own mode back (`model.modes.evaluating`).
     scorer = Predictor(model, model.embed_all(rows, users=True), predictor.item_factors, model.outside_users(rows))
     selected = target & eligible[data.users]
