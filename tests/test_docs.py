@@ -75,15 +75,24 @@ def prose_commands(text: str) -> list[str]:
     return [re.sub(r"\s*\[[^\]]*\]", "", " ".join(c.split())) for c in found]
 
 
+def command_texts() -> list[tuple[str, str]]:
+    """(name, text) of every document that quotes commands: the docs, the notebooks' README, and the notebooks'
+    markdown and comments (their `# ` taken off, so a fenced block in a markdown cell reads as one)."""
+    notebooks = REPO_ROOT / "notebooks"
+    texts = [(doc.name, doc.read_text()) for doc in [*DOCS, notebooks / "README.md"]]
+    texts += [(path.name, re.sub(r"^# ?", "", path.read_text(), flags=re.M))
+              for path in sorted(notebooks.glob("[0-9][0-9]_*.py"))]
+    return texts
+
+
 def all_commands() -> list[tuple[str, str]]:
-    """(document, command) for every command in the docs, once each, installs and this suite left out."""
+    """(document, command) for every command in the docs and notebooks, once each, installs and this suite left out."""
     seen: dict[str, str] = {}
-    for doc in DOCS:
-        text = doc.read_text()
+    for doc, text in command_texts():
         for command in shell_commands(text) + prose_commands(text):
             for part in (p.strip() for p in command.split("&&")):
                 if part.startswith("python ") and not part.startswith("python -m pip") and part not in NOT_COMMANDS:
-                    seen.setdefault(part, doc.name)
+                    seen.setdefault(part, doc)
     return [(doc, command) for command, doc in seen.items()]
 
 

@@ -233,3 +233,24 @@ def test_jupyter_lab_opens_every_source_as_a_notebook(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.slow  # a kernel and a fast run of notebook 01: about 10 s
+def test_the_headless_command_of_the_notebooks_readme_runs(tmp_path):
+    """notebooks/README.md's `jupytext --to ipynb --execute` line, run as written (jupytext through this
+    environment's python) in a copy of the notebooks, since it writes the executed .ipynb beside its source."""
+    import shutil
+
+    from tests.test_docs import shell_commands
+
+    commands = [c for c in shell_commands((NOTEBOOK_DIR / "README.md").read_text()) if " jupytext " in f" {c} "]
+    assert commands, "the README's headless command is gone"
+    shutil.copytree(NOTEBOOK_DIR, tmp_path / "notebooks")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    for command in commands:
+        runnable = command.replace("jupytext ", f"{sys.executable} -m jupytext ", 1)
+        done = subprocess.run(runnable, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, (command, done.stderr[-2000:])
+        source = next(word for word in command.split() if word.endswith(".py"))
+        assert (tmp_path / source).with_suffix(".ipynb").is_file(), command
