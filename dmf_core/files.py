@@ -1,5 +1,6 @@
-"""The one atomic write: a file appears whole or not at all, so a reader polling it (the app) or a crash mid-write
-never leaves half a document, and a run's folder always holds its last complete checkpoint."""
+"""Files: the one atomic write (a file appears whole or not at all, so a reader polling it, the app, or a crash
+mid-write never leaves half a document, and a run's folder always holds its last complete checkpoint), and the
+folder that data/ and results/ hang from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def project_root() -> Path:
+    """The checkout the package runs from (where `data/` and `results/` live beside `dmf_core/`); for a package
+    installed with `pip install .`, whose folder is site-packages, the current directory instead."""
+    checkout = Path(__file__).resolve().parents[1]
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:

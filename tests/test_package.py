@@ -52,6 +52,12 @@ def test_pip_install_ships_every_module_and_no_studio(tmp_path):
     files = json.loads(done.stdout)
     assert len(files) == len(_modules()) > 40
     assert all(Path(file).is_relative_to(target) for file in files.values()), files
+    # Installed, it keeps its downloads and results beside the user, not inside site-packages.
+    script = ("from dmf_core.data import DATA_DIR\nfrom dmf_core.reproduction.tables import results_root\n"
+              "print(DATA_DIR)\nprint(results_root())\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=outside, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(outside / "data"), str(outside / "results")]
 
 
 def test_importing_dmf_core_changes_no_environment_variable():

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from ..errors import one_line
+from ..files import project_root
 from . import demo
 from .formats import FORMATS, NOT_FOUND, USERS, build, kind_of, pick_ratings_file, sibling, sniff_kind
 from .ratings import DataError, RatingData, ScaleRequest
 
 Progress = Callable[[int, int], None]  # progress(done_bytes, total_bytes); total is 0 when unknown
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = project_root()  # the checkout, or the current directory for an installed package
 DATA_DIR = REPO_ROOT / "data"  # downloads and unpacked copies; git-ignored (the MovieLens licence forbids sharing)
 ML1M_ENV = "DMF_ML1M_DIR"  # where a read-only shared copy of MovieLens-1M lives, if anywhere
 SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"  # the team's shared checkout layout

@@ -14,10 +14,10 @@ from typing import Any
 
 from .. import paper
 from ..data import RatingData, dataset_fingerprint
-from ..files import write_json
+from ..files import project_root, write_json
 from .plans import COLUMN_LABELS, COLUMNS, DERIVED_ENTRIES, PAIRED, TABLE_ENTRIES, TITLES, Plan
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = project_root()  # the checkout, or the current directory for an installed package
 RESULTS_ENV = "DMF_RESULTS_DIR"  # tests point the app's Results page elsewhere
 DASH = "–"
 PAPER = {1: paper.TABLE1, 2: paper.TABLE2}  # copied from the paper's Tables 1 and 2, never measured here
