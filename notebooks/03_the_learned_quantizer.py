@@ -31,7 +31,7 @@ import os
 
 FAST = os.environ.get("DMF_NOTEBOOK_FAST") == "1"  # what the tests run: a small matrix, a few epochs
 DATA = "ml-1m"  # MovieLens-1M where it is on this machine; the built-in demo data otherwise (next cell)
-MAX_SECONDS = 60  # training time budget per model (DMF-D, then plain DMF): about 2.5 minutes in all on a 2-core CPU
+MAX_SECONDS = 60  # training time budget per model (DMF-D, then plain DMF): 134 s for the whole notebook on a 2-core CPU (benchmarks/results/notebooks.json)
 SEED = 0  # the split and the initial weights
 EPOCHS = None  # None: the defaults' epoch cap (the budget usually ends training first)
 WARMUP_EPOCHS = None  # None: DMF-D's own default warm-up of plain DMF before the quantizer starts
